@@ -1,0 +1,47 @@
+# twinnet — every task is a target. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# Caches live outside the repository, shared by every clone (and by CI).
+TWINNET_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/twinnet
+export TWINNET_CACHE
+TORCH_VENV ?= $(TWINNET_CACHE)/torch-2.13.0
+export TWINNET_TORCH_VENV := $(TORCH_VENV)
+TWINNET_DATA_DIR ?= $(TWINNET_CACHE)/mnist
+export TWINNET_DATA_DIR
+
+# libtorch: your own (LIBTORCH=/path/to/libtorch) or the venv's torch (LIBTORCH_USE_PYTORCH).
+ifeq ($(strip $(LIBTORCH)),)
+export LIBTORCH_USE_PYTORCH := 1
+export PATH := $(TORCH_VENV)/bin:$(PATH)
+endif
+
+CARGO ?= cargo
+BIN := target/release/twinnet
+
+.PHONY: help setup data build test lint fmt clippy reproduce plots experiments bench fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+setup: ## install libtorch (torch==2.13.0 in a venv in the cache), once
+	@scripts/setup-libtorch.sh
+
+data: ## install MNIST into the cache and verify its sha256, once
+	@scripts/fetch-mnist.sh "$(TWINNET_DATA_DIR)"
+
+build: setup ## build the release binary target/release/twinnet
+	$(CARGO) build --release --locked -p twinnet
+
+fmt: ## format the code
+	$(CARGO) fmt --all
+
+lint: setup ## rustfmt check and clippy with warnings as errors
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
+
+test: setup data lint ## lint, then every test (release profile: they train real networks)
+	TWINNET_REQUIRE_DATA=1 $(CARGO) test --locked --release --workspace --all-features
+
+clean: ## remove build outputs (the caches stay)
+	$(CARGO) clean

@@ -1,0 +1,27 @@
+//! The shared heart of twinnet: the options both backends accept, the parameters in PyTorch's
+//! layout, the [`Backend`] trait, the one training loop that decides batch order, and the
+//! metrics of a prediction.
+//!
+//! ```
+//! use twinnet_core::{Confusion, Init, Params};
+//!
+//! let p = Params::init(10, Init::Uniform, 0)?;   // the report's initialize_parameters()
+//! assert_eq!(p.count(), 784 * 10 + 10 + 10 * 10 + 10);
+//! let c = Confusion::new(&[0, 1, 1], &[0, 1, 0]);
+//! assert!((c.accuracy() - 2.0 / 3.0).abs() < 1e-12);
+//! # Ok::<(), twinnet_core::ParamsError>(())
+//! ```
+
+mod backend;
+pub mod fsx;
+mod metrics;
+mod options;
+mod params;
+pub mod rng;
+pub mod train;
+
+pub use backend::{Backend, Batch, Evaluation, StepStats};
+pub use metrics::{ClassMetrics, Confusion};
+pub use options::{BackendKind, Choice, Device, Head, Init, ModelConfig, Normalize, Regime};
+pub use params::{Params, ParamsError, CLASSES, INPUTS, NAMES};
+pub use train::{train, ConfigError, Divergence, EpochRecord, TrainConfig, TrainOutcome};

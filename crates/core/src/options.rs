@@ -1,0 +1,142 @@
+//! The options shared by both backends and the runner, with the same names everywhere.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+pub use twinnet_data::Normalize;
+
+/// An option whose values are a fixed set of kebab-case names.
+pub trait Choice: Copy + Eq + fmt::Debug + Send + Sync + 'static {
+    /// Every value, in documentation order.
+    const ALL: &'static [Self];
+    /// The name of this value as written on the command line and in files.
+    fn as_str(self) -> &'static str;
+    /// The value called `s`, if any.
+    fn parse_choice(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+impl Choice for Normalize {
+    const ALL: &'static [Self] = &Normalize::ALL;
+    fn as_str(self) -> &'static str {
+        Normalize::as_str(self)
+    }
+}
+
+macro_rules! choice {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $s:literal,)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum $name { $($(#[$vm])* $var,)+ }
+
+        impl Choice for $name {
+            const ALL: &'static [Self] = &[$($name::$var,)+];
+            fn as_str(self) -> &'static str {
+                match self { $($name::$var => $s,)+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                Self::parse_choice(s).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                    format!("unknown value `{s}` (expected one of: {})", names.join(", "))
+                })
+            }
+        }
+    };
+}
+
+choice! {
+    /// How the initial parameters are drawn.
+    Init {
+        /// Every weight and bias from `U[−0.5, 0.5]` (the report's NumPy model).
+        Uniform = "uniform",
+        /// What `nn.Linear` does: weights and biases from `U[−1/√fan_in, 1/√fan_in]`.
+        TorchDefault = "torch-default",
+    }
+}
+
+choice! {
+    /// How training images are grouped into updates.
+    Regime {
+        /// Gradient descent: one update per pass over all training images (the report's NumPy model).
+        FullBatch = "full-batch",
+        /// SGD on shuffled mini-batches, the last short batch kept (the report's PyTorch model).
+        Minibatch = "minibatch",
+    }
+}
+
+choice! {
+    /// The output head and its loss.
+    Head {
+        /// `softmax` then cross-entropy: `dZ2 = A2 − Y` (the report's NumPy math, and the fix).
+        Softmax = "softmax",
+        /// `softmax` in `forward`, then `CrossEntropyLoss` (log-softmax again): the report's PyTorch model.
+        DoubleSoftmax = "double-softmax",
+    }
+}
+
+choice! {
+    /// Where the tch backend computes.
+    Device {
+        /// The CPU.
+        Cpu = "cpu",
+        /// The first CUDA GPU; an error when there is none.
+        Cuda = "cuda",
+        /// CUDA when available, else the CPU.
+        Auto = "auto",
+    }
+}
+
+choice! {
+    /// Which implementation trains the network.
+    BackendKind {
+        /// From scratch on `ndarray`: hand-written forward and backward passes.
+        Ndarray = "ndarray",
+        /// libtorch through `tch`: `nn::Linear`, autograd and the SGD optimizer.
+        Tch = "tch",
+    }
+}
+
+/// The network and its loss, identical for every backend.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Hidden width (the report: 10).
+    pub hidden: usize,
+    /// Output head.
+    pub head: Head,
+    /// Pixel normalization of the inputs.
+    pub normalize: Normalize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self { hidden: 10, head: Head::Softmax, normalize: Normalize::Unit }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for v in Head::ALL {
+            assert_eq!(v.as_str().parse::<Head>().unwrap(), *v);
+        }
+        let err = "sigmoid".parse::<Head>().unwrap_err();
+        assert!(err.contains("softmax, double-softmax"), "{err}");
+        assert_eq!(Regime::parse_choice("full-batch"), Some(Regime::FullBatch));
+        assert_eq!(Init::TorchDefault.to_string(), "torch-default");
+    }
+}

@@ -1,0 +1,207 @@
+//! The training loop shared by every backend: epochs, batch order, history and divergence.
+//!
+//! ```text
+//! full-batch:  1 update per epoch, on all n examples               (gradient descent)
+//! minibatch:   ⌈n / B⌉ updates per epoch, on a fresh permutation of
+//!              0..n cut into batches of B, the last short one kept  (DataLoader(shuffle=True))
+//! ```
+//! The train accuracy of an epoch is that of the forward passes *before* each update, summed
+//! over the epoch's batches, as the report's curves (and its PyTorch loop) measure it.
+
+use crate::backend::{Backend, Batch};
+use crate::options::Regime;
+use crate::rng::{Rng, Stream};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// How to train: the regime and its schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Full-batch gradient descent or mini-batch SGD.
+    pub regime: Regime,
+    /// Mini-batch size (ignored by full-batch).
+    pub batch_size: usize,
+    /// Learning rate α.
+    pub lr: f32,
+    /// Passes over the training set (full-batch: updates).
+    pub epochs: usize,
+    /// Seed of the batch order (and, elsewhere, of the initial parameters).
+    pub seed: u64,
+    /// Record the history every this many epochs (and at the last).
+    pub log_every: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self { regime: Regime::FullBatch, batch_size: 64, lr: 0.1, epochs: 500, seed: 0, log_every: 1 }
+    }
+}
+
+/// A training option that cannot work, named as on the command line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ConfigError {
+    /// The option's name, e.g. `lr`.
+    pub field: &'static str,
+    /// What is wrong with its value.
+    pub message: String,
+}
+
+impl TrainConfig {
+    /// Checks every option against a training set of `n_train` examples.
+    pub fn validate(&self, n_train: usize) -> Result<(), ConfigError> {
+        let bad = |field, message: String| Err(ConfigError { field, message });
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad("lr", format!("must be a finite number > 0, got {}", self.lr));
+        }
+        if self.epochs == 0 {
+            return bad("epochs", "must be at least 1".into());
+        }
+        if self.log_every == 0 {
+            return bad("log-every", "must be at least 1".into());
+        }
+        if n_train == 0 {
+            return bad("train-limit", "the training set is empty".into());
+        }
+        if self.regime == Regime::Minibatch && !(1..=n_train).contains(&self.batch_size) {
+            return bad(
+                "batch-size",
+                format!("must be between 1 and the training-set size {n_train}, got {}", self.batch_size),
+            );
+        }
+        Ok(())
+    }
+
+    /// Parameter updates per epoch: 1 for full-batch, `⌈n / B⌉` for minibatch.
+    pub fn updates_per_epoch(&self, n_train: usize) -> usize {
+        match self.regime {
+            Regime::FullBatch => 1,
+            Regime::Minibatch => n_train.div_ceil(self.batch_size),
+        }
+    }
+}
+
+/// The training curve at one epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Parameter updates made so far (after this epoch).
+    pub step: usize,
+    /// Mean loss of the epoch's forward passes.
+    pub train_loss: f64,
+    /// Accuracy of the epoch's forward passes (before each update).
+    pub train_accuracy: f64,
+    /// Seconds since training started.
+    pub elapsed_s: f64,
+}
+
+/// Where a run's loss stopped being a finite number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Divergence {
+    /// Epoch (from 1) of the update whose loss was not finite.
+    pub epoch: usize,
+    /// Update number (from 1) whose loss was not finite.
+    pub step: usize,
+    /// The loss itself, as text (`NaN`, `inf`).
+    pub loss: String,
+}
+
+/// How training ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOutcome {
+    /// Every `log_every`-th epoch record and the last.
+    pub history: Vec<EpochRecord>,
+    /// Set when the loss became NaN or infinite; training stopped there.
+    pub divergence: Option<Divergence>,
+    /// Set when `stop` was raised; training stopped after the current update.
+    pub interrupted: bool,
+    /// Epochs completed.
+    pub epochs: usize,
+    /// Updates made.
+    pub steps: usize,
+    /// Seconds spent in the loop.
+    pub train_s: f64,
+}
+
+/// The order in which examples are visited, reshuffled every epoch from the seed.
+#[derive(Debug)]
+pub struct BatchOrder {
+    rng: Rng,
+    perm: Vec<u32>,
+}
+
+impl BatchOrder {
+    /// The order for `n` examples and `seed`.
+    pub fn new(n: usize, seed: u64) -> Self {
+        Self { rng: Rng::new(seed, Stream::Shuffle), perm: Vec::with_capacity(n) }
+    }
+
+    /// A fresh uniformly random permutation of `0..n` for the next epoch.
+    pub fn next_epoch(&mut self, n: usize) -> &[u32] {
+        self.perm.clear();
+        self.perm.extend(0..n as u32);
+        self.rng.shuffle(&mut self.perm);
+        &self.perm
+    }
+}
+
+/// Trains `backend` for `cfg.epochs` epochs.
+///
+/// `on_epoch` sees every epoch's record (for progress display); the returned history keeps
+/// every `log_every`-th and the last. A non-finite loss stops training at once and is reported
+/// in [`TrainOutcome::divergence`]; so does raising `stop` (in [`TrainOutcome::interrupted`]).
+pub fn train<B: Backend + ?Sized>(
+    backend: &mut B,
+    cfg: &TrainConfig,
+    stop: &AtomicBool,
+    on_epoch: &mut dyn FnMut(&EpochRecord),
+) -> Result<TrainOutcome, B::Error> {
+    let n = backend.train_len();
+    let start = Instant::now();
+    let mut order = BatchOrder::new(n, cfg.seed);
+    let mut out = TrainOutcome { history: vec![], divergence: None, interrupted: false, epochs: 0, steps: 0, train_s: 0.0 };
+    for epoch in 1..=cfg.epochs {
+        let (mut loss_sum, mut correct, mut seen) = (0f64, 0usize, 0usize);
+        let perm: &[u32] = match cfg.regime {
+            Regime::FullBatch => &[],
+            Regime::Minibatch => order.next_epoch(n),
+        };
+        let batches: Box<dyn Iterator<Item = Batch<'_>>> = match cfg.regime {
+            Regime::FullBatch => Box::new(std::iter::once(Batch::All)),
+            Regime::Minibatch => Box::new(perm.chunks(cfg.batch_size).map(Batch::Indices)),
+        };
+        for batch in batches {
+            let s = backend.step(batch, cfg.lr)?;
+            out.steps += 1;
+            if !s.loss.is_finite() {
+                out.divergence = Some(Divergence { epoch, step: out.steps, loss: s.loss.to_string() });
+                out.train_s = start.elapsed().as_secs_f64();
+                return Ok(out);
+            }
+            loss_sum += s.loss as f64 * s.size as f64;
+            correct += s.correct;
+            seen += s.size;
+            if stop.load(Ordering::Relaxed) {
+                out.interrupted = true;
+                out.train_s = start.elapsed().as_secs_f64();
+                return Ok(out);
+            }
+        }
+        out.epochs = epoch;
+        let rec = EpochRecord {
+            epoch,
+            step: out.steps,
+            train_loss: loss_sum / seen as f64,
+            train_accuracy: correct as f64 / seen as f64,
+            elapsed_s: start.elapsed().as_secs_f64(),
+        };
+        on_epoch(&rec);
+        if epoch % cfg.log_every == 0 || epoch == cfg.epochs {
+            out.history.push(rec);
+        }
+    }
+    out.train_s = start.elapsed().as_secs_f64();
+    Ok(out)
+}

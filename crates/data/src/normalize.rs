@@ -1,0 +1,105 @@
+//! Pixel normalizations of the report: `u8` pixel → `f32` feature.
+//!
+//! ```text
+//! unit:       x = p / 255                  ∈ [0, 1]    (the report's NumPy model)
+//! symmetric:  x = (p / 255 − 0.5) / 0.5    ∈ [−1, 1]   (torchvision ToTensor + Normalize(0.5, 0.5))
+//! ```
+//! Both are computed in `f32` in exactly the order torchvision uses, so a tensor built here
+//! equals the one the report's PyTorch code fed to its model, bit for bit.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// How raw pixels become network inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Normalize {
+    /// `p / 255`, in `[0, 1]`.
+    Unit,
+    /// `(p / 255 − 0.5) / 0.5`, in `[−1, 1]`.
+    Symmetric,
+}
+
+impl Normalize {
+    /// All variants, in the order they are documented.
+    pub const ALL: [Normalize; 2] = [Normalize::Unit, Normalize::Symmetric];
+
+    /// The option value that names this variant.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Normalize::Unit => "unit",
+            Normalize::Symmetric => "symmetric",
+        }
+    }
+
+    /// Normalizes one pixel.
+    #[inline]
+    pub fn apply(self, p: u8) -> f32 {
+        let x = p as f32 / 255.0;
+        match self {
+            Normalize::Unit => x,
+            Normalize::Symmetric => (x - 0.5) / 0.5,
+        }
+    }
+
+    /// Normalizes a slice of pixels into a new vector.
+    pub fn apply_all(self, ps: &[u8]) -> Vec<f32> {
+        let table: Vec<f32> = (0..=255u8).map(|p| self.apply(p)).collect();
+        ps.iter().map(|&p| table[p as usize]).collect()
+    }
+}
+
+impl fmt::Display for Normalize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Normalize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown normalization `{s}` (expected unit or symmetric)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_endpoints() {
+        assert_eq!(Normalize::Unit.apply(0), 0.0);
+        assert_eq!(Normalize::Unit.apply(255), 1.0);
+        assert_eq!(Normalize::Symmetric.apply(0), -1.0);
+        assert_eq!(Normalize::Symmetric.apply(255), 1.0);
+        // torch: (torch.tensor(128, dtype=torch.uint8).float() / 255 - 0.5) / 0.5 = 0.003921628
+        assert!((Normalize::Symmetric.apply(128) - 0.003_921_628).abs() < 1e-7);
+        for p in 0..=255u8 {
+            let (u, s) = (Normalize::Unit.apply(p), Normalize::Symmetric.apply(p));
+            assert!((0.0..=1.0).contains(&u) && (-1.0..=1.0).contains(&s));
+        }
+    }
+
+    #[test]
+    fn apply_all_matches_apply() {
+        let ps: Vec<u8> = (0..=255).collect();
+        for n in Normalize::ALL {
+            let xs = n.apply_all(&ps);
+            for (&p, &x) in ps.iter().zip(&xs) {
+                assert_eq!(x.to_bits(), n.apply(p).to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn parse_round_trip() {
+        for n in Normalize::ALL {
+            assert_eq!(n.as_str().parse::<Normalize>().unwrap(), n);
+        }
+        assert!("zscore".parse::<Normalize>().is_err());
+    }
+}
