@@ -68,7 +68,11 @@ impl Confusion {
             let predicted: u64 = (0..CLASSES).map(|t| self.0[t][k]).sum();
             let support: u64 = self.0[k].iter().sum();
             let (precision, recall) = (ratio(tp, predicted), ratio(tp, support));
-            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+            let f1 = if precision + recall > 0.0 {
+                2.0 * precision * recall / (precision + recall)
+            } else {
+                0.0
+            };
             ClassMetrics { precision, recall, f1, support }
         })
     }
@@ -88,13 +92,20 @@ impl Confusion {
     fn average(&self, weight: impl Fn(usize) -> f64) -> ClassMetrics {
         let pc = self.per_class();
         let avg = |f: fn(&ClassMetrics) -> f64| (0..CLASSES).map(|k| weight(k) * f(&pc[k])).sum();
-        ClassMetrics { precision: avg(|m| m.precision), recall: avg(|m| m.recall), f1: avg(|m| m.f1), support: self.total() }
+        ClassMetrics {
+            precision: avg(|m| m.precision),
+            recall: avg(|m| m.recall),
+            f1: avg(|m| m.f1),
+            support: self.total(),
+        }
     }
 
     /// Classes that occur but are never predicted: the model has collapsed them.
     pub fn collapsed(&self) -> Vec<u8> {
         (0..CLASSES)
-            .filter(|&k| self.0[k].iter().sum::<u64>() > 0 && (0..CLASSES).all(|t| self.0[t][k] == 0))
+            .filter(|&k| {
+                self.0[k].iter().sum::<u64>() > 0 && (0..CLASSES).all(|t| self.0[t][k] == 0)
+            })
             .map(|k| k as u8)
             .collect()
     }
@@ -109,13 +120,27 @@ impl Confusion {
         }
         s.push_str("\n\n");
         let row = |s: &mut String, name: &str, m: &ClassMetrics| {
-            writeln!(s, "{name:>W$}  {:>9.2} {:>9.2} {:>9.2} {:>9}", m.precision, m.recall, m.f1, m.support).unwrap();
+            writeln!(
+                s,
+                "{name:>W$}  {:>9.2} {:>9.2} {:>9.2} {:>9}",
+                m.precision, m.recall, m.f1, m.support
+            )
+            .unwrap();
         };
         for (k, m) in self.per_class().iter().enumerate() {
             row(&mut s, &k.to_string(), m);
         }
         s.push('\n');
-        writeln!(s, "{:>W$}  {:>9} {:>9} {:>9.2} {:>9}", "accuracy", "", "", self.accuracy(), self.total()).unwrap();
+        writeln!(
+            s,
+            "{:>W$}  {:>9} {:>9} {:>9.2} {:>9}",
+            "accuracy",
+            "",
+            "",
+            self.accuracy(),
+            self.total()
+        )
+        .unwrap();
         row(&mut s, "macro avg", &self.macro_avg());
         row(&mut s, "weighted avg", &self.weighted_avg());
         s
@@ -134,7 +159,13 @@ mod tests {
             for i in 0..(10 + k as usize) {
                 labels.push(k);
                 // Class k is right except every (k+2)-th example, which goes to k+1 mod 9.
-                let p = if k == 9 { 4 } else if i % (k as usize + 2) == 0 { (k + 1) % 9 } else { k };
+                let p = if k == 9 {
+                    4
+                } else if i % (k as usize + 2) == 0 {
+                    (k + 1) % 9
+                } else {
+                    k
+                };
                 preds.push(p);
             }
         }

@@ -40,7 +40,9 @@ pub enum ParamsError {
         source: safetensors::SafeTensorError,
     },
     /// A tensor the network needs is absent.
-    #[error("{path}: missing tensor `{name}` (expected fc1.weight, fc1.bias, fc2.weight, fc2.bias)")]
+    #[error(
+        "{path}: missing tensor `{name}` (expected fc1.weight, fc1.bias, fc2.weight, fc2.bias)"
+    )]
     Missing { path: PathBuf, name: &'static str },
     /// A tensor that is not `f32`.
     #[error("{path}: tensor `{name}` has dtype {found}, expected F32")]
@@ -104,7 +106,12 @@ impl Params {
             Init::Uniform => [0.5, 0.5],
             Init::TorchDefault => [1.0 / (INPUTS as f32).sqrt(), 1.0 / (hidden as f32).sqrt()],
         };
-        for (t, bound) in [(&mut p.w1, bounds[0]), (&mut p.b1, bounds[0]), (&mut p.w2, bounds[1]), (&mut p.b2, bounds[1])] {
+        for (t, bound) in [
+            (&mut p.w1, bounds[0]),
+            (&mut p.b1, bounds[0]),
+            (&mut p.w2, bounds[1]),
+            (&mut p.b2, bounds[1]),
+        ] {
             t.iter_mut().for_each(|x| *x = rng.uniform(-bound, bound));
         }
         Ok(p)
@@ -128,8 +135,11 @@ impl Params {
 
     /// Serializes to safetensors bytes (with PyTorch's `{"format": "pt"}` metadata).
     pub fn to_safetensors(&self) -> Vec<u8> {
-        let bytes: Vec<Vec<u8>> =
-            self.tensors().iter().map(|(_, _, t)| t.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+        let bytes: Vec<Vec<u8>> = self
+            .tensors()
+            .iter()
+            .map(|(_, _, t)| t.iter().flat_map(|x| x.to_le_bytes()).collect())
+            .collect();
         let views = self.tensors().into_iter().zip(&bytes).map(|((name, shape, _), b)| {
             (name, TensorView::new(Dtype::F32, shape, b).expect("shape matches data"))
         });
@@ -139,11 +149,16 @@ impl Params {
 
     /// Parses safetensors bytes; `path` only names the source in errors. When `hidden` is given,
     /// the file must hold a network of that width.
-    pub fn from_safetensors(path: &Path, bytes: &[u8], hidden: Option<usize>) -> Result<Self, ParamsError> {
+    pub fn from_safetensors(
+        path: &Path,
+        bytes: &[u8],
+        hidden: Option<usize>,
+    ) -> Result<Self, ParamsError> {
         let st = SafeTensors::deserialize(bytes)
             .map_err(|source| ParamsError::Format { path: path.into(), source })?;
         let get = |name: &'static str| -> Result<TensorView<'_>, ParamsError> {
-            let t = st.tensor(name).map_err(|_| ParamsError::Missing { path: path.into(), name })?;
+            let t =
+                st.tensor(name).map_err(|_| ParamsError::Missing { path: path.into(), name })?;
             if t.dtype() != Dtype::F32 {
                 let found = format!("{:?}", t.dtype());
                 return Err(ParamsError::Dtype { path: path.into(), name, found });
@@ -155,7 +170,12 @@ impl Params {
             [h, INPUTS] if h > 0 => h,
             _ => {
                 let expected = vec![hidden.unwrap_or(10), INPUTS];
-                return Err(ParamsError::Shape { path: path.into(), name: NAMES[0], expected, found: w1.shape().to_vec() });
+                return Err(ParamsError::Shape {
+                    path: path.into(),
+                    name: NAMES[0],
+                    expected,
+                    found: w1.shape().to_vec(),
+                });
             }
         };
         if let Some(expected) = hidden.filter(|&h| h != found) {
@@ -167,12 +187,22 @@ impl Params {
         for ((name, expected), slot) in NAMES.into_iter().zip(shapes).zip(slots) {
             let t = get(name)?;
             if t.shape() != expected.as_slice() {
-                return Err(ParamsError::Shape { path: path.into(), name, expected, found: t.shape().to_vec() });
+                return Err(ParamsError::Shape {
+                    path: path.into(),
+                    name,
+                    expected,
+                    found: t.shape().to_vec(),
+                });
             }
             for (i, (x, b)) in slot.iter_mut().zip(t.data().chunks_exact(4)).enumerate() {
                 *x = f32::from_le_bytes(b.try_into().expect("4 bytes"));
                 if !x.is_finite() {
-                    return Err(ParamsError::NonFinite { path: path.into(), name, index: i, value: *x });
+                    return Err(ParamsError::NonFinite {
+                        path: path.into(),
+                        name,
+                        index: i,
+                        value: *x,
+                    });
                 }
             }
         }
@@ -181,7 +211,8 @@ impl Params {
 
     /// Reads a safetensors file (see [`Params::from_safetensors`]).
     pub fn load(path: &Path, hidden: Option<usize>) -> Result<Self, ParamsError> {
-        let bytes = std::fs::read(path).map_err(|source| ParamsError::Io { path: path.into(), source })?;
+        let bytes =
+            std::fs::read(path).map_err(|source| ParamsError::Io { path: path.into(), source })?;
         Self::from_safetensors(path, &bytes, hidden)
     }
 
@@ -224,7 +255,8 @@ mod tests {
         let p = Params::init(7, Init::TorchDefault, 5).unwrap();
         let q = Params::from_safetensors(Path::new("m"), &p.to_safetensors(), Some(7)).unwrap();
         assert_eq!(p, q);
-        let err = Params::from_safetensors(Path::new("m"), &p.to_safetensors(), Some(10)).unwrap_err();
+        let err =
+            Params::from_safetensors(Path::new("m"), &p.to_safetensors(), Some(10)).unwrap_err();
         assert!(matches!(err, ParamsError::Hidden { expected: 10, found: 7, .. }), "{err}");
     }
 
@@ -233,7 +265,10 @@ mod tests {
             .iter()
             .map(|(_, d, s)| vec![0u8; s.iter().product::<usize>() * d.bitsize() / 8])
             .collect();
-        let views = tensors.iter().zip(&data).map(|((n, d, s), b)| (n.to_string(), TensorView::new(*d, s.clone(), b).unwrap()));
+        let views = tensors
+            .iter()
+            .zip(&data)
+            .map(|((n, d, s), b)| (n.to_string(), TensorView::new(*d, s.clone(), b).unwrap()));
         safetensors::serialize(views, None).unwrap()
     }
 
@@ -241,15 +276,53 @@ mod tests {
     fn bad_files() {
         let m = Path::new("bad.safetensors");
         let err = Params::from_safetensors(m, b"not a safetensors file", None).unwrap_err();
-        assert!(matches!(err, ParamsError::Format { .. }) && err.to_string().starts_with("bad.safetensors"));
-        let good = |n| (n, Dtype::F32, match n { "fc1.weight" => vec![10, 784], "fc2.weight" => vec![10, 10], _ => vec![10] });
-        let err = Params::from_safetensors(m, &file_with(vec![good("fc1.weight"), good("fc1.bias"), good("fc2.weight")]), None).unwrap_err();
+        assert!(
+            matches!(err, ParamsError::Format { .. })
+                && err.to_string().starts_with("bad.safetensors")
+        );
+        let good = |n| {
+            (
+                n,
+                Dtype::F32,
+                match n {
+                    "fc1.weight" => vec![10, 784],
+                    "fc2.weight" => vec![10, 10],
+                    _ => vec![10],
+                },
+            )
+        };
+        let err = Params::from_safetensors(
+            m,
+            &file_with(vec![good("fc1.weight"), good("fc1.bias"), good("fc2.weight")]),
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(err, ParamsError::Missing { name: "fc2.bias", .. }), "{err}");
-        let err = Params::from_safetensors(m, &file_with(vec![("fc1.weight", Dtype::F32, vec![10, 783])]), None).unwrap_err();
+        let err = Params::from_safetensors(
+            m,
+            &file_with(vec![("fc1.weight", Dtype::F32, vec![10, 783])]),
+            None,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("shape [10, 783], expected [10, 784]"), "{err}");
-        let err = Params::from_safetensors(m, &file_with(vec![("fc1.weight", Dtype::F64, vec![10, 784])]), None).unwrap_err();
+        let err = Params::from_safetensors(
+            m,
+            &file_with(vec![("fc1.weight", Dtype::F64, vec![10, 784])]),
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(err, ParamsError::Dtype { .. }), "{err}");
-        let err = Params::from_safetensors(m, &file_with(vec![good("fc1.weight"), good("fc1.bias"), ("fc2.weight", Dtype::F32, vec![10, 9]), good("fc2.bias")]), None).unwrap_err();
+        let err = Params::from_safetensors(
+            m,
+            &file_with(vec![
+                good("fc1.weight"),
+                good("fc1.bias"),
+                ("fc2.weight", Dtype::F32, vec![10, 9]),
+                good("fc2.bias"),
+            ]),
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(err, ParamsError::Shape { name: "fc2.weight", .. }), "{err}");
         let mut p = Params::init(3, Init::Uniform, 0).unwrap();
         p.b2[4] = f32::NAN;

@@ -80,11 +80,12 @@ mod tests {
 
     #[test]
     fn streams_differ_and_repeat() {
-        let a: Vec<u64> = (0..4).map({
-            let mut r = Rng::new(0, Stream::Init);
-            move |_| r.next_u64()
-        })
-        .collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut r = Rng::new(0, Stream::Init);
+                move |_| r.next_u64()
+            })
+            .collect();
         let mut r = Rng::new(0, Stream::Init);
         assert_eq!(a, (0..4).map(|_| r.next_u64()).collect::<Vec<_>>());
         let mut s = Rng::new(0, Stream::Shuffle);

@@ -34,7 +34,14 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { regime: Regime::FullBatch, batch_size: 64, lr: 0.1, epochs: 500, seed: 0, log_every: 1 }
+        Self {
+            regime: Regime::FullBatch,
+            batch_size: 64,
+            lr: 0.1,
+            epochs: 500,
+            seed: 0,
+            log_every: 1,
+        }
     }
 }
 
@@ -67,7 +74,10 @@ impl TrainConfig {
         if self.regime == Regime::Minibatch && !(1..=n_train).contains(&self.batch_size) {
             return bad(
                 "batch-size",
-                format!("must be between 1 and the training-set size {n_train}, got {}", self.batch_size),
+                format!(
+                    "must be between 1 and the training-set size {n_train}, got {}",
+                    self.batch_size
+                ),
             );
         }
         Ok(())
@@ -161,7 +171,14 @@ pub fn train<B: Backend + ?Sized>(
     let n = backend.train_len();
     let start = Instant::now();
     let mut order = BatchOrder::new(n, cfg.seed);
-    let mut out = TrainOutcome { history: vec![], divergence: None, interrupted: false, epochs: 0, steps: 0, train_s: 0.0 };
+    let mut out = TrainOutcome {
+        history: vec![],
+        divergence: None,
+        interrupted: false,
+        epochs: 0,
+        steps: 0,
+        train_s: 0.0,
+    };
     for epoch in 1..=cfg.epochs {
         let (mut loss_sum, mut correct, mut seen) = (0f64, 0usize, 0usize);
         let perm: &[u32] = match cfg.regime {
@@ -176,7 +193,8 @@ pub fn train<B: Backend + ?Sized>(
             let s = backend.step(batch, cfg.lr)?;
             out.steps += 1;
             if !s.loss.is_finite() {
-                out.divergence = Some(Divergence { epoch, step: out.steps, loss: s.loss.to_string() });
+                out.divergence =
+                    Some(Divergence { epoch, step: out.steps, loss: s.loss.to_string() });
                 out.train_s = start.elapsed().as_secs_f64();
                 return Ok(out);
             }

@@ -43,7 +43,13 @@ fn run(cfg: TrainConfig, n: usize, nan_at: usize) -> (Recorder, twinnet_core::Tr
 
 #[test]
 fn minibatch_epochs_are_fresh_permutations_with_short_last_batch() {
-    let cfg = TrainConfig { regime: Regime::Minibatch, batch_size: 64, epochs: 3, seed: 9, ..Default::default() };
+    let cfg = TrainConfig {
+        regime: Regime::Minibatch,
+        batch_size: 64,
+        epochs: 3,
+        seed: 9,
+        ..Default::default()
+    };
     let (r, out) = run(cfg, 1000, usize::MAX);
     assert_eq!(cfg.updates_per_epoch(1000), 16);
     assert_eq!(out.steps, 48);
@@ -64,7 +70,8 @@ fn minibatch_epochs_are_fresh_permutations_with_short_last_batch() {
 
 #[test]
 fn full_batch_history_every_log_every_and_last() {
-    let cfg = TrainConfig { regime: Regime::FullBatch, epochs: 10, log_every: 4, ..Default::default() };
+    let cfg =
+        TrainConfig { regime: Regime::FullBatch, epochs: 10, log_every: 4, ..Default::default() };
     let (r, out) = run(cfg, 10, usize::MAX);
     assert_eq!(r.batches.len(), 10);
     let epochs: Vec<usize> = out.history.iter().map(|h| h.epoch).collect();
@@ -75,7 +82,8 @@ fn full_batch_history_every_log_every_and_last() {
 
 #[test]
 fn divergence_stops_at_once() {
-    let cfg = TrainConfig { regime: Regime::Minibatch, batch_size: 10, epochs: 5, ..Default::default() };
+    let cfg =
+        TrainConfig { regime: Regime::Minibatch, batch_size: 10, epochs: 5, ..Default::default() };
     let (r, out) = run(cfg, 100, 23);
     let d = out.divergence.unwrap();
     assert_eq!((d.epoch, d.step, d.loss.as_str()), (3, 23, "NaN"));

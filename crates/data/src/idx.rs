@@ -63,7 +63,12 @@ fn header<const N: usize>(
     let len = 4 * (N + 1);
     if bytes.len() < 4 {
         let found = bytes.len() as u64;
-        return Err(DataError::Truncated { path: path.into(), part: "header", expected: len as u64, found });
+        return Err(DataError::Truncated {
+            path: path.into(),
+            part: "header",
+            expected: len as u64,
+            found,
+        });
     }
     let found = be_u32(bytes, 0);
     if found != magic {
@@ -71,7 +76,12 @@ fn header<const N: usize>(
     }
     if bytes.len() < len {
         let found = bytes.len() as u64;
-        return Err(DataError::Truncated { path: path.into(), part: "header", expected: len as u64, found });
+        return Err(DataError::Truncated {
+            path: path.into(),
+            part: "header",
+            expected: len as u64,
+            found,
+        });
     }
     Ok(std::array::from_fn(|i| be_u32(bytes, 4 * (i + 1))))
 }
@@ -174,7 +184,10 @@ mod tests {
         assert!(matches!(err, DataError::Magic { expected: 2049, found: 2051, .. }), "{err}");
         let short = &encode_images(&[0; PIXELS], 28, 28)[..10];
         let err = parse_images(p(), short).unwrap_err();
-        assert!(matches!(err, DataError::Truncated { part: "header", expected: 16, found: 10, .. }));
+        assert!(matches!(
+            err,
+            DataError::Truncated { part: "header", expected: 16, found: 10, .. }
+        ));
         let err = parse_images(p(), &encode_images(&[0; 27 * 28], 27, 28)).unwrap_err();
         assert!(matches!(err, DataError::Dims { rows: 27, cols: 28, .. }), "{err}");
         assert!(err.to_string().contains("expected 28x28 images, found 27x28"));
@@ -185,7 +198,10 @@ mod tests {
         let mut f = encode_images(&[1; 2 * PIXELS], 28, 28);
         f.pop();
         let err = parse_images(p(), &f).unwrap_err();
-        assert!(matches!(err, DataError::Truncated { part: "data", expected: 1568, found: 1567, .. }));
+        assert!(matches!(
+            err,
+            DataError::Truncated { part: "data", expected: 1568, found: 1567, .. }
+        ));
         f.extend_from_slice(&[0, 0, 0]);
         let err = parse_images(p(), &f).unwrap_err();
         assert!(matches!(err, DataError::Trailing { expected: 1568, extra: 2, .. }), "{err}");

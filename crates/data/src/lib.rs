@@ -17,5 +17,7 @@ mod normalize;
 
 pub use error::{DataError, Result};
 pub use idx::{PIXELS, SIDE};
-pub use mnist::{cache_dir, default_data_dir, locate, Dataset, Mnist, CACHE_ENV, DATA_DIR_ENV, FILES};
+pub use mnist::{
+    cache_dir, default_data_dir, locate, Dataset, Mnist, CACHE_ENV, DATA_DIR_ENV, FILES,
+};
 pub use normalize::Normalize;

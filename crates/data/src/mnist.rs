@@ -7,8 +7,12 @@ use crate::normalize::Normalize;
 use std::path::{Path, PathBuf};
 
 /// The four standard file names (the original MNIST site's and torchvision's, without `.gz`).
-pub const FILES: [&str; 4] =
-    ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+pub const FILES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
 
 /// Environment variable naming the data folder (the `--data-dir` flag wins over it).
 pub const DATA_DIR_ENV: &str = "TWINNET_DATA_DIR";

@@ -16,11 +16,17 @@ fn gz(bytes: &[u8]) -> Vec<u8> {
 /// A small valid data folder: `n_train`/`n_test` images, pixel `i` of image `k` = `(k + i) % 256`.
 fn write_folder(dir: &Path, n_train: usize, n_test: usize, gzip: bool) {
     for (names, n) in [(&FILES[..2], n_train), (&FILES[2..], n_test)] {
-        let px: Vec<u8> = (0..n * PIXELS).map(|i| ((i / PIXELS + i % PIXELS) % 256) as u8).collect();
+        let px: Vec<u8> =
+            (0..n * PIXELS).map(|i| ((i / PIXELS + i % PIXELS) % 256) as u8).collect();
         let ls: Vec<u8> = (0..n).map(|k| (k % 10) as u8).collect();
-        for (name, bytes) in [(names[0], encode_images(&px, 28, 28)), (names[1], encode_labels(&ls))] {
-            let (path, data) =
-                if gzip { (dir.join(format!("{name}.gz")), gz(&bytes)) } else { (dir.join(name), bytes) };
+        for (name, bytes) in
+            [(names[0], encode_images(&px, 28, 28)), (names[1], encode_labels(&ls))]
+        {
+            let (path, data) = if gzip {
+                (dir.join(format!("{name}.gz")), gz(&bytes))
+            } else {
+                (dir.join(name), bytes)
+            };
             std::fs::write(path, data).unwrap();
         }
     }
@@ -93,7 +99,8 @@ fn file_level_errors_name_the_file() {
             Box::new(|d| {
                 let bytes = gz(&std::fs::read(d.join(FILES[0])).unwrap());
                 std::fs::remove_file(d.join(FILES[0])).unwrap();
-                std::fs::write(d.join(format!("{}.gz", FILES[0])), &bytes[..bytes.len() / 2]).unwrap();
+                std::fs::write(d.join(format!("{}.gz", FILES[0])), &bytes[..bytes.len() / 2])
+                    .unwrap();
             }),
             |e| matches!(e, DataError::Gzip { .. }),
         ),
@@ -107,7 +114,10 @@ fn file_level_errors_name_the_file() {
         let (err, dir) = err_of(setup);
         assert!(check(&err), "{what}: unexpected error {err:?}");
         let msg = err.to_string();
-        assert!(msg.contains(&dir.display().to_string()), "{what}: message does not name the file: {msg}");
+        assert!(
+            msg.contains(&dir.display().to_string()),
+            "{what}: message does not name the file: {msg}"
+        );
     }
 }
 
@@ -120,7 +130,10 @@ fn real_mnist_label_counts() {
         return;
     }
     let m = Mnist::load(&dir).unwrap();
-    assert_eq!(m.train.label_counts(), [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+    assert_eq!(
+        m.train.label_counts(),
+        [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    );
     assert_eq!(m.test.label_counts(), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
     assert_eq!(m.train.pixels().len(), 60_000 * PIXELS);
     let _: &Dataset = &m.test;

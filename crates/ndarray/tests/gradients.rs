@@ -1,0 +1,180 @@
+//! The hand-written gradients: the reference against finite differences, and the fast `f32`
+//! path against the reference.
+
+use ndarray::{Array2, ArrayView2};
+use twinnet_core::rng::{Rng, Stream};
+use twinnet_core::{Backend, Batch, Head, Init, ModelConfig, Normalize, Params, INPUTS};
+use twinnet_data::Dataset;
+use twinnet_ndarray::reference::{self as r, Net};
+use twinnet_ndarray::NdarrayBackend;
+
+const HEADS: [Head; 2] = [Head::Softmax, Head::DoubleSoftmax];
+
+/// `n` random images (pixels uniform in 0..=255) with random labels, seeded.
+fn random_data(n: usize, seed: u64) -> Dataset {
+    let mut rng = Rng::new(seed, Stream::Shuffle);
+    let px = (0..n * INPUTS).map(|_| rng.below(256) as u8).collect();
+    let ls = (0..n).map(|_| rng.below(10) as u8).collect();
+    Dataset::new(px, ls)
+}
+
+/// Features as the reference wants them: `f64`, examples as columns.
+fn columns(d: &Dataset, norm: Normalize) -> Array2<f64> {
+    let rows = Array2::from_shape_vec((d.len(), INPUTS), d.features(norm)).unwrap();
+    rows.t().mapv(|x| x as f64)
+}
+
+/// Central differences `(L(θ + ε) − L(θ − ε)) / 2ε` against `backward_prop`, for every bias,
+/// every W2 entry and a seeded sample of W1 entries.
+///
+/// Tolerance: in `f64` with ε = 1e-6 the truncation error is O(ε²·L‴) ≈ 1e-12 and the rounding
+/// error ≈ 1e-16·L/ε ≈ 1e-10, so analytic and numeric gradients agree to ≈ 1e-9; we allow
+/// `1e-7 + 1e-5·|g|`, far below any real mistake (a missing 1/m or a wrong Jacobian term is
+/// off by O(|g|)), and rare ReLU kinks within ε of a pre-activation stay well inside it too.
+#[test]
+fn finite_difference_check_both_heads() {
+    let data = random_data(9, 1);
+    let x = columns(&data, Normalize::Symmetric);
+    let y = data.labels();
+    for head in HEADS {
+        let net = Net::from_params(&Params::init(5, Init::Uniform, 2).unwrap());
+        let f = r::forward_prop(&net, x.view());
+        let g = r::backward_prop(&net, head, &f, x.view(), y);
+        let loss = |n: &Net| r::loss(head, &r::forward_prop(n, x.view()), y);
+        let mut rng = Rng::new(3, Stream::Init);
+        let mut checked = 0;
+        type Pick = fn(&mut Net) -> &mut Array2<f64>;
+        let tensors: [(&str, Pick, &Array2<f64>); 4] = [
+            ("w1", |n| &mut n.w1, &g.dw1),
+            ("b1", |n| &mut n.b1, &g.db1),
+            ("w2", |n| &mut n.w2, &g.dw2),
+            ("b2", |n| &mut n.b2, &g.db2),
+        ];
+        for (name, pick, grad) in tensors {
+            for ((i, j), &analytic) in grad.indexed_iter() {
+                if name == "w1" && rng.below(20) != 0 {
+                    continue; // a 5% sample of the 3920 entries of W1
+                }
+                let eps = 1e-6;
+                let mut plus = net.clone();
+                pick(&mut plus)[[i, j]] += eps;
+                let mut minus = net.clone();
+                pick(&mut minus)[[i, j]] -= eps;
+                let numeric = (loss(&plus) - loss(&minus)) / (2.0 * eps);
+                let tol = 1e-7 + 1e-5 * numeric.abs();
+                assert!(
+                    (analytic - numeric).abs() <= tol,
+                    "{head:?} d{name}[{i},{j}]: analytic {analytic:e}, numeric {numeric:e}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 250, "{checked}");
+    }
+}
+
+/// The double-softmax gradient is not the softmax one: the check above must be able to fail.
+#[test]
+fn heads_have_different_gradients() {
+    let data = random_data(9, 4);
+    let x = columns(&data, Normalize::Unit);
+    let net = Net::from_params(&Params::init(5, Init::Uniform, 5).unwrap());
+    let f = r::forward_prop(&net, x.view());
+    let a = r::backward_prop(&net, Head::Softmax, &f, x.view(), data.labels());
+    let b = r::backward_prop(&net, Head::DoubleSoftmax, &f, x.view(), data.labels());
+    assert!((&a.db2 - &b.db2).mapv(f64::abs).sum() > 1e-3);
+}
+
+fn max_abs_diff(p: &Params, q: &Params) -> f32 {
+    let d = |a: &[f32], b: &[f32]| a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    d(&p.w1, &q.w1).max(d(&p.b1, &q.b1)).max(d(&p.w2, &q.w2)).max(d(&p.b2, &q.b2))
+}
+
+/// The fast path (f32, chunked, threaded) follows the reference (f64, step by step) within
+/// 1e-5 after several updates, in both regimes and with both heads.
+#[test]
+fn fused_matches_reference() {
+    let data = random_data(2500, 6); // > 2 × 1024 rows: the full-batch update uses 2 threads
+    for head in HEADS {
+        for norm in [Normalize::Unit, Normalize::Symmetric] {
+            let model = ModelConfig { hidden: 10, head, normalize: norm };
+            let params = Params::init(10, Init::TorchDefault, 7).unwrap();
+            let x = columns(&data, norm);
+            let y = data.labels();
+
+            // Full batch: 5 iterations.
+            let mut fast = NdarrayBackend::new(model, params.clone(), &data, 2).unwrap();
+            let mut slow = Net::from_params(&params);
+            for _ in 0..5 {
+                let s = fast.step(Batch::All, 0.1).unwrap();
+                let (l, acc) = r::gradient_descent_step(&mut slow, head, x.view(), y, 0.1);
+                assert!(
+                    (s.loss as f64 - l).abs() <= 1e-5 * l.abs(),
+                    "{head:?} loss {} vs {l}",
+                    s.loss
+                );
+                assert!((s.correct as f64 / 2500.0 - acc).abs() < 1e-12);
+            }
+            let diff = max_abs_diff(&fast.params().unwrap(), &slow.to_params());
+            assert!(diff <= 1e-5, "{head:?} {norm:?} full-batch: {diff:e}");
+
+            // Minibatch: 40 steps of 64 with a shuffled order, then one short batch of 3.
+            let mut fast = NdarrayBackend::new(model, params.clone(), &data, 2).unwrap();
+            let mut slow = Net::from_params(&params);
+            let mut rng = Rng::new(8, Stream::Shuffle);
+            let mut perm: Vec<u32> = (0..2500).collect();
+            rng.shuffle(&mut perm);
+            for ix in perm.chunks(64).take(40).chain([&perm[..3]]) {
+                let s = fast.step(Batch::Indices(ix), 0.1).unwrap();
+                let xb: Array2<f64> =
+                    Array2::from_shape_fn((INPUTS, ix.len()), |(k, i)| x[[k, ix[i] as usize]]);
+                let yb: Vec<u8> = ix.iter().map(|&i| y[i as usize]).collect();
+                let xb: ArrayView2<f64> = xb.view();
+                let (l, _) = r::gradient_descent_step(&mut slow, head, xb, &yb, 0.1);
+                assert!(
+                    (s.loss as f64 - l).abs() <= 1e-5 * l.abs().max(1.0),
+                    "{head:?} loss {} vs {l}",
+                    s.loss
+                );
+            }
+            let diff = max_abs_diff(&fast.params().unwrap(), &slow.to_params());
+            assert!(diff <= 1e-5, "{head:?} {norm:?} minibatch: {diff:e}");
+        }
+    }
+}
+
+/// Same seed and thread count: bit-identical parameters.
+#[test]
+fn same_threads_same_bits() {
+    let data = random_data(3000, 9);
+    let model = ModelConfig { hidden: 8, head: Head::Softmax, normalize: Normalize::Unit };
+    let run = |threads| {
+        let mut b =
+            NdarrayBackend::new(model, Params::init(8, Init::Uniform, 1).unwrap(), &data, threads)
+                .unwrap();
+        for _ in 0..3 {
+            b.step(Batch::All, 0.1).unwrap();
+        }
+        b.params().unwrap()
+    };
+    let a = run(2);
+    let bits = |p: &Params| {
+        p.w1.iter().chain(&p.b1).chain(&p.w2).chain(&p.b2).map(|x| x.to_bits()).collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&a), bits(&run(2)));
+    // One thread differs only by the summation order.
+    assert!(max_abs_diff(&a, &run(1)) < 1e-5);
+}
+
+#[test]
+fn bad_batch_index_is_an_error() {
+    let data = random_data(10, 1);
+    let model = ModelConfig { hidden: 3, head: Head::Softmax, normalize: Normalize::Unit };
+    let mut b =
+        NdarrayBackend::new(model, Params::init(3, Init::Uniform, 1).unwrap(), &data, 1).unwrap();
+    let err = b.step(Batch::Indices(&[1, 10]), 0.1).unwrap_err();
+    assert!(err.to_string().contains("index 10"), "{err}");
+    assert!(
+        NdarrayBackend::new(model, Params::init(4, Init::Uniform, 1).unwrap(), &data, 1).is_err()
+    );
+}
