@@ -74,7 +74,8 @@ fn missing_folder_and_file() {
 
 #[test]
 fn file_level_errors_name_the_file() {
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, fn(&DataError) -> bool)> = vec![
+    type Case = (&'static str, Box<dyn Fn(&Path)>, fn(&DataError) -> bool);
+    let cases: Vec<Case> = vec![
         ("empty", Box::new(|d| std::fs::write(d.join(FILES[0]), b"").unwrap()), |e| {
             matches!(e, DataError::Truncated { part: "header", found: 0, .. })
         }),
