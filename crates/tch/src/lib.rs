@@ -1,0 +1,238 @@
+//! The report's PyTorch model through `tch` (libtorch): `fc1 = Linear(784, hidden)`, ReLU,
+//! `fc2 = Linear(hidden, 10)`, trained by autograd and `torch.optim.SGD` (no momentum, no
+//! weight decay) with the loop the report lists:
+//! ```text
+//! optimizer.zero_grad(); outputs = model(images); loss = criterion(outputs, labels);
+//! loss.backward(); optimizer.step()
+//! ```
+//! Heads: `double-softmax` is the report's exact model (`forward` returns `softmax(fc2(·))` and
+//! `CrossEntropyLoss` applies log-softmax to that again); `softmax` feeds the logits to
+//! `CrossEntropyLoss`, the fix.
+//!
+//! ```no_run
+//! use twinnet_core::{Backend, Batch, Device, Head, Init, ModelConfig, Normalize};
+//! use twinnet_data::Dataset;
+//! use twinnet_tch::{Start, TchBackend};
+//!
+//! let data = Dataset::new(vec![0; 4 * 784], vec![0, 1, 2, 3]);
+//! let model = ModelConfig { hidden: 10, head: Head::DoubleSoftmax, normalize: Normalize::Symmetric };
+//! let mut net = TchBackend::new(model, Start::Init(Init::TorchDefault, 0), &data, Device::Cpu, 1)?;
+//! let stats = net.step(Batch::Indices(&[2, 0]), 0.1)?;
+//! assert_eq!(stats.size, 2);
+//! # Ok::<(), twinnet_tch::TchBackendError>(())
+//! ```
+
+use tch::nn::{self, OptimizerConfig};
+use tch::{Kind, Tensor};
+use twinnet_core::{
+    Backend, Batch, Device, Evaluation, Head, Init, ModelConfig, Params, StepStats, CLASSES, INPUTS,
+};
+use twinnet_data::Dataset;
+
+/// Errors of the tch backend.
+#[derive(Debug, thiserror::Error)]
+pub enum TchBackendError {
+    /// libtorch reported an error.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    /// `--device cuda` on a machine where libtorch finds no GPU.
+    #[error(
+        "device: cuda was requested but libtorch finds no CUDA GPU (use --device cpu or auto)"
+    )]
+    NoCuda,
+    /// A thread count of zero.
+    #[error("threads: must be at least 1")]
+    Threads,
+    /// Parameters whose hidden width differs from the model's.
+    #[error("hidden: the parameters have hidden width {found}, the model {expected}")]
+    Hidden { expected: usize, found: usize },
+    /// A batch index outside the training set.
+    #[error("batch index {index} is outside the training set of {len} examples")]
+    Index { index: u32, len: usize },
+}
+
+/// Where the parameters come from.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// These exact values (e.g. a safetensors file shared with the ndarray backend).
+    Params(Params),
+    /// Drawn by libtorch's generator after `tch::manual_seed(seed)`.
+    Init(Init, u64),
+}
+
+/// The libtorch device a [`Device`] option resolves to.
+pub fn resolve_device(device: Device) -> Result<tch::Device, TchBackendError> {
+    match device {
+        Device::Cpu => Ok(tch::Device::Cpu),
+        Device::Cuda if tch::Cuda::is_available() => Ok(tch::Device::Cuda(0)),
+        Device::Cuda => Err(TchBackendError::NoCuda),
+        Device::Auto => Ok(tch::Device::cuda_if_available()),
+    }
+}
+
+/// The libtorch version tch 0.26 is built against.
+pub const TORCH_VERSION: &str = "2.13.0";
+
+/// The tch backend: data on the device once, `nn::Linear` layers, autograd, SGD.
+#[derive(Debug)]
+pub struct TchBackend {
+    model: ModelConfig,
+    device: tch::Device,
+    _vs: nn::VarStore,
+    fc1: nn::Linear,
+    fc2: nn::Linear,
+    opt: nn::Optimizer,
+    lr: f64,
+    x: Tensor,
+    y: Tensor,
+    n: usize,
+}
+
+/// `U[−1/√fan_in, 1/√fan_in]`, PyTorch's `nn.Linear` default for weights and biases.
+///
+/// tch's own `LinearConfig::default()` draws weights from Kaiming-uniform with the ReLU gain,
+/// `U[−√(6/fan_in), √(6/fan_in)]`, which is √6 ≈ 2.4 times wider than PyTorch's: it is *not*
+/// what the report's model started from, so it is not used.
+fn layer_config(init: Init, fan_in: usize) -> nn::LinearConfig {
+    let b = match init {
+        Init::Uniform => 0.5,
+        Init::TorchDefault => 1.0 / (fan_in as f64).sqrt(),
+    };
+    let u = nn::Init::Uniform { lo: -b, up: b };
+    nn::LinearConfig { ws_init: u, bs_init: Some(u), bias: true }
+}
+
+fn to_vec(t: &Tensor) -> Result<Vec<f32>, TchBackendError> {
+    Ok(Vec::<f32>::try_from(t.to_device(tch::Device::Cpu).to_kind(Kind::Float).flatten(0, -1))?)
+}
+
+impl TchBackend {
+    /// Places `train` (normalized as `model.normalize` asks) on `device` once and builds the
+    /// layers from `start`. `threads` sets libtorch's intra-op threads (process-wide).
+    pub fn new(
+        model: ModelConfig,
+        start: Start,
+        train: &Dataset,
+        device: Device,
+        threads: usize,
+    ) -> Result<Self, TchBackendError> {
+        if threads == 0 {
+            return Err(TchBackendError::Threads);
+        }
+        let device = resolve_device(device)?;
+        tch::set_num_threads(threads as i32);
+        let h = model.hidden;
+        let (init, seed) = match &start {
+            Start::Params(p) if p.hidden != h => {
+                return Err(TchBackendError::Hidden { expected: h, found: p.hidden });
+            }
+            Start::Params(_) => (Init::TorchDefault, 0),
+            Start::Init(init, seed) => (*init, *seed),
+        };
+        tch::manual_seed(seed as i64);
+        let vs = nn::VarStore::new(device);
+        let fc1 =
+            nn::linear(vs.root() / "fc1", INPUTS as i64, h as i64, layer_config(init, INPUTS));
+        let fc2 = nn::linear(vs.root() / "fc2", h as i64, CLASSES as i64, layer_config(init, h));
+        if let Start::Params(p) = &start {
+            tch::no_grad(|| -> Result<(), TchBackendError> {
+                let set = |dst: &Tensor, src: &[f32]| -> Result<(), TchBackendError> {
+                    let mut dst = dst.shallow_clone();
+                    dst.f_copy_(
+                        &Tensor::from_slice(src).view(dst.size().as_slice()).to_device(device),
+                    )?;
+                    Ok(())
+                };
+                set(&fc1.ws, &p.w1)?;
+                set(fc1.bs.as_ref().expect("bias"), &p.b1)?;
+                set(&fc2.ws, &p.w2)?;
+                set(fc2.bs.as_ref().expect("bias"), &p.b2)
+            })?;
+        }
+        let lr = 0.1;
+        let opt = nn::Sgd::default().build(&vs, lr)?;
+        let n = train.len();
+        let x = Tensor::from_slice(&train.features(model.normalize))
+            .view([n as i64, INPUTS as i64])
+            .to_device(device);
+        let y = Tensor::from_slice(train.labels()).to_kind(Kind::Int64).to_device(device);
+        Ok(Self { model, device, _vs: vs, fc1, fc2, opt, lr, x, y, n })
+    }
+
+    /// The model's `forward`: logits `fc2(relu(fc1(x)))`, and what the loss is applied to
+    /// (the logits, or their softmax for the report's double-softmax model).
+    fn forward(&self, xs: &Tensor) -> (Tensor, Tensor) {
+        let logits = xs.apply(&self.fc1).relu().apply(&self.fc2);
+        let outputs = match self.model.head {
+            Head::Softmax => logits.shallow_clone(),
+            Head::DoubleSoftmax => logits.softmax(-1, Kind::Float),
+        };
+        (logits, outputs)
+    }
+
+    /// The torch device in use.
+    pub fn device(&self) -> tch::Device {
+        self.device
+    }
+}
+
+impl Backend for TchBackend {
+    type Error = TchBackendError;
+
+    fn train_len(&self) -> usize {
+        self.n
+    }
+
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, TchBackendError> {
+        if lr as f64 != self.lr {
+            self.lr = lr as f64;
+            self.opt.set_lr(self.lr);
+        }
+        let (xs, ys) = match batch {
+            Batch::All => (self.x.shallow_clone(), self.y.shallow_clone()),
+            Batch::Indices(ix) => {
+                if let Some(&index) = ix.iter().find(|&&i| i as usize >= self.n) {
+                    return Err(TchBackendError::Index { index, len: self.n });
+                }
+                let ix: Vec<i64> = ix.iter().map(|&i| i as i64).collect();
+                let ix = Tensor::from_slice(&ix).to_device(self.device);
+                (self.x.index_select(0, &ix), self.y.index_select(0, &ix))
+            }
+        };
+        self.opt.zero_grad();
+        let (logits, outputs) = self.forward(&xs);
+        let loss = outputs.cross_entropy_for_logits(&ys);
+        loss.f_backward()?;
+        self.opt.step();
+        let correct = tch::no_grad(|| logits.argmax(-1, false).eq_tensor(&ys).sum(Kind::Int64));
+        Ok(StepStats {
+            loss: f32::try_from(&loss)?,
+            correct: i64::try_from(&correct)? as usize,
+            size: ys.size()[0] as usize,
+        })
+    }
+
+    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, TchBackendError> {
+        let n = data.len() as i64;
+        let xs = Tensor::from_slice(&data.features(self.model.normalize))
+            .view([n, INPUTS as i64])
+            .to_device(self.device);
+        let ys = Tensor::from_slice(data.labels()).to_kind(Kind::Int64).to_device(self.device);
+        tch::no_grad(|| {
+            let (logits, outputs) = self.forward(&xs);
+            let loss = f64::try_from(&outputs.cross_entropy_for_logits(&ys))?;
+            let preds = Vec::<i64>::try_from(logits.argmax(-1, false).to_device(tch::Device::Cpu))?;
+            Ok(Evaluation { predictions: preds.into_iter().map(|p| p as u8).collect(), loss })
+        })
+    }
+
+    fn params(&self) -> Result<Params, TchBackendError> {
+        Ok(Params {
+            hidden: self.model.hidden,
+            w1: to_vec(&self.fc1.ws)?,
+            b1: to_vec(self.fc1.bs.as_ref().expect("bias"))?,
+            w2: to_vec(&self.fc2.ws)?,
+            b2: to_vec(self.fc2.bs.as_ref().expect("bias"))?,
+        })
+    }
+}
