@@ -107,11 +107,24 @@ impl XAxis {
     }
 }
 
-fn curve_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunView<'_>], axis: XAxis, y_lo: f64) -> Result<(), String> {
-    let x_max = runs.iter().flat_map(|r| r.history.iter().map(|h| axis.value(h))).fold(1e-9f64, f64::max);
+fn curve_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    runs: &[RunView<'_>],
+    axis: XAxis,
+    y_lo: f64,
+) -> Result<(), String> {
+    let x_max =
+        runs.iter().flat_map(|r| r.history.iter().map(|h| axis.value(h))).fold(1e-9f64, f64::max);
     let mut builder = ChartBuilder::on(area);
     builder.margin(12).x_label_area_size(48).y_label_area_size(62).caption(
-        format!("train accuracy vs {}", match axis { XAxis::Epoch => "epoch", XAxis::Seconds => "time", XAxis::Updates => "updates" }),
+        format!(
+            "train accuracy vs {}",
+            match axis {
+                XAxis::Epoch => "epoch",
+                XAxis::Seconds => "time",
+                XAxis::Updates => "updates",
+            }
+        ),
         (FONT, 22),
     );
     macro_rules! body {
@@ -128,12 +141,15 @@ fn curve_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunVie
                 .map_err(|e| format!("{e:?}"))?;
             for (i, r) in runs.iter().enumerate() {
                 let c = PALETTE[i % PALETTE.len()];
-                let pts: Vec<(f64, f64)> = r.history.iter().map(|h| (axis.value(h), h.train_accuracy)).collect();
+                let pts: Vec<(f64, f64)> =
+                    r.history.iter().map(|h| (axis.value(h), h.train_accuracy)).collect();
                 chart
                     .draw_series(LineSeries::new(pts, c.stroke_width(2)))
                     .map_err(|e| format!("{e:?}"))?
                     .label(r.label)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
+                    });
             }
             chart
                 .configure_series_labels()
@@ -147,10 +163,19 @@ fn curve_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunVie
     }
     match axis {
         XAxis::Updates => {
-            let lo = runs.iter().flat_map(|r| r.history.first()).map(|h| h.step as f64).fold(f64::MAX, f64::min).max(1.0);
-            body!(builder.build_cartesian_2d((lo * 0.8..x_max * 1.25).log_scale(), y_lo..1.0).map_err(|e| format!("{e:?}"))?)
+            let lo = runs
+                .iter()
+                .flat_map(|r| r.history.first())
+                .map(|h| h.step as f64)
+                .fold(f64::MAX, f64::min)
+                .max(1.0);
+            body!(builder
+                .build_cartesian_2d((lo * 0.8..x_max * 1.25).log_scale(), y_lo..1.0)
+                .map_err(|e| format!("{e:?}"))?)
         }
-        _ => body!(builder.build_cartesian_2d(0.0..x_max * 1.02, y_lo..1.0).map_err(|e| format!("{e:?}"))?),
+        _ => body!(builder
+            .build_cartesian_2d(0.0..x_max * 1.02, y_lo..1.0)
+            .map_err(|e| format!("{e:?}"))?),
     }
     Ok(())
 }
@@ -164,7 +189,11 @@ pub fn draw_curves(runs: &[RunView<'_>], title: &str, stem: &Path) -> Result<(),
     render(stem, (1800, 600), &|a| curves_on(a, runs, title), &|a| curves_on(a, runs, title))
 }
 
-fn curves_on<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, runs: &[RunView<'_>], title: &str) -> Result<(), String> {
+fn curves_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    runs: &[RunView<'_>],
+    title: &str,
+) -> Result<(), String> {
     let acc_min = runs
         .iter()
         .flat_map(|r| r.history.iter().map(|h| h.train_accuracy))
@@ -172,8 +201,12 @@ fn curves_on<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, runs: &[RunView<'
         .fold(1.0f64, f64::min);
     let y_lo = ((acc_min * 10.0).floor() / 10.0).clamp(0.0, 0.9);
     root.fill(&WHITE).map_err(|e| format!("{e:?}"))?;
-    let root = root.titled(&format!("{title}: training curves"), (FONT, 28)).map_err(|e| format!("{e:?}"))?;
-    for (area, axis) in root.split_evenly((1, 3)).iter().zip([XAxis::Epoch, XAxis::Seconds, XAxis::Updates]) {
+    let root = root
+        .titled(&format!("{title}: training curves"), (FONT, 28))
+        .map_err(|e| format!("{e:?}"))?;
+    for (area, axis) in
+        root.split_evenly((1, 3)).iter().zip([XAxis::Epoch, XAxis::Seconds, XAxis::Updates])
+    {
         curve_panel(area, runs, axis, y_lo)?;
     }
     Ok(())
@@ -194,7 +227,10 @@ fn render(
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
     let tmp = |p: &Path, ext: &str| {
-        p.with_file_name(format!(".{}.tmp.{ext}", p.file_name().unwrap_or_default().to_string_lossy()))
+        p.with_file_name(format!(
+            ".{}.tmp.{ext}",
+            p.file_name().unwrap_or_default().to_string_lossy()
+        ))
     };
     let (png_tmp, svg_tmp) = (tmp(&png, "png"), tmp(&svg, "svg"));
     let result = (|| {
@@ -209,7 +245,8 @@ fn render(
             root.present().map_err(draw_err(&svg))?;
         }
         for (from, to) in [(&png_tmp, &png), (&svg_tmp, &svg)] {
-            std::fs::rename(from, to).map_err(|source| PlotError::Io { path: to.clone(), source })?;
+            std::fs::rename(from, to)
+                .map_err(|source| PlotError::Io { path: to.clone(), source })?;
         }
         Ok(())
     })();
@@ -233,7 +270,11 @@ pub fn draw_confusions(runs: &[RunView<'_>], title: &str, stem: &Path) -> Result
     render(stem, size, &|a| confusions_on(a, runs, title), &|a| confusions_on(a, runs, title))
 }
 
-fn confusions_on<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, runs: &[RunView<'_>], title: &str) -> Result<(), String> {
+fn confusions_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    runs: &[RunView<'_>],
+    title: &str,
+) -> Result<(), String> {
     root.fill(&WHITE).map_err(|e| format!("{e:?}"))?;
     let head = format!("{title}: test confusion matrices (colour = share of the true digit, same scale in every panel)");
     let root = root.titled(&head, (FONT, 22)).map_err(|e| format!("{e:?}"))?;
@@ -250,13 +291,21 @@ fn shade(f: f64) -> RGBColor {
     RGBColor(mix(255.0, 8.0), mix(255.0, 48.0), mix(255.0, 107.0))
 }
 
-fn heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &RunView<'_>) -> Result<(), String> {
+fn heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    run: &RunView<'_>,
+) -> Result<(), String> {
     let e = |e: plotters::drawing::DrawingAreaErrorKind<DB::ErrorType>| format!("{e:?}");
     let Some(c) = run.confusion else {
-        let style = TextStyle::from((FONT, 22).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
+        let style =
+            TextStyle::from((FONT, 22).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
         let (w, h) = area.dim_in_pixel();
-        area.draw(&Text::new(format!("{}: diverged, no test result", run.label), (w as i32 / 2, h as i32 / 2), style))
-            .map_err(e)?;
+        area.draw(&Text::new(
+            format!("{}: diverged, no test result", run.label),
+            (w as i32 / 2, h as i32 / 2),
+            style,
+        ))
+        .map_err(e)?;
         return Ok(());
     };
     let collapsed = c.collapsed();
@@ -273,7 +322,7 @@ fn heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &RunView<'_>)
         .caption(caption, (FONT, 19))
         .x_label_area_size(46)
         .y_label_area_size(46)
-        .build_cartesian_2d((0..n + 1).into_segmented(), (0..n + 1).into_segmented())
+        .build_cartesian_2d((0..n).into_segmented(), (0..n).into_segmented())
         .map_err(|e| format!("{e:?}"))?;
     chart
         .configure_mesh()
@@ -304,20 +353,35 @@ fn heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &RunView<'_>)
             let count = c.0[t as usize][p as usize];
             let f = count as f64 / support;
             chart
-                .draw_series(std::iter::once(Rectangle::new([(seg(p), seg(y)), (seg(p + 1), seg(y + 1))], shade(f).filled())))
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(seg(p), seg(y)), (seg(p + 1), seg(y + 1))],
+                    shade(f).filled(),
+                )))
                 .map_err(|e| format!("{e:?}"))?;
             let color = if f > 0.5 { WHITE } else { BLACK };
-            let style = TextStyle::from((FONT, 13).into_font()).color(&color).pos(Pos::new(HPos::Center, VPos::Center));
-            chart.draw_series(std::iter::once(Text::new(count.to_string(), center(p, y), style))).map_err(|e| format!("{e:?}"))?;
+            let style = TextStyle::from((FONT, 13).into_font())
+                .color(&color)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            chart
+                .draw_series(std::iter::once(Text::new(count.to_string(), center(p, y), style)))
+                .map_err(|e| format!("{e:?}"))?;
         }
         let recall = pc[t as usize].recall;
-        let style = TextStyle::from((FONT, 14).into_font()).color(if recall == 0.0 { &RED } else { &BLACK }).pos(Pos::new(HPos::Center, VPos::Center));
+        let style = TextStyle::from((FONT, 14).into_font())
+            .color(if recall == 0.0 { &RED } else { &BLACK })
+            .pos(Pos::new(HPos::Center, VPos::Center));
         chart
-            .draw_series(std::iter::once(Text::new(format!("{:.1}%", 100.0 * recall), center(n, y), style)))
+            .draw_series(std::iter::once(Text::new(
+                format!("{:.1}%", 100.0 * recall),
+                center(n, y),
+                style,
+            )))
             .map_err(|e| format!("{e:?}"))?;
     }
     let style = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
-    chart.draw_series(std::iter::once(Text::new("recall", center(n, n), style))).map_err(|e| format!("{e:?}"))?;
+    chart
+        .draw_series(std::iter::once(Text::new("recall", center(n, n), style)))
+        .map_err(|e| format!("{e:?}"))?;
     Ok(())
 }
 
@@ -359,7 +423,10 @@ mod tests {
         draw_curves(&runs, "test", &stem).unwrap();
         assert_eq!(std::fs::read(stem.with_extension("png")).unwrap(), png);
         // No temporary file is left behind.
-        let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into())
+            .collect();
         assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
         assert!(matches!(draw_curves(&[], "x", &stem), Err(PlotError::Empty)));
     }

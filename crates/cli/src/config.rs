@@ -1,0 +1,245 @@
+//! Run settings: the partial form that flags and experiment files give ([`Settings`]), and the
+//! complete, validated form recorded in every result ([`RunConfig`]).
+
+use anyhow::{bail, Result};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use twinnet_core::{
+    BackendKind, Choice, Device, Head, Init, ModelConfig, Normalize, Regime, TrainConfig,
+};
+
+/// A clap parser that accepts exactly the names of a [`Choice`] and lists them in `--help`.
+pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::ALL.iter().map(|v| v.as_str()))
+        .map(|s| T::parse_choice(&s).expect("clap only passes possible values"))
+}
+
+macro_rules! settings {
+    (
+        required { $($(#[$m:meta])* $field:ident : $ty:ty = $default:expr,)+ }
+        optional { $($(#[$om:meta])* $ofield:ident : $oty:ty,)+ }
+    ) => {
+        /// Settings of a run, every one optional: from command-line flags, an experiment's
+        /// `[defaults]` table or one of its `[[run]]` tables (same names, kebab-case).
+        #[derive(Debug, Clone, Default, PartialEq, clap::Args, Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        pub struct Settings {
+            $($(#[$m])* pub $field: Option<$ty>,)+
+            $($(#[$om])* pub $ofield: Option<$oty>,)+
+        }
+
+        impl Settings {
+            /// Each setting from `self`, else from `base`.
+            pub fn or(self, base: &Settings) -> Settings {
+                Settings {
+                    $($field: self.$field.or_else(|| base.$field.clone()),)+
+                    $($ofield: self.$ofield.or_else(|| base.$ofield.clone()),)+
+                }
+            }
+
+            /// Every setting of a complete config (for `--config-from`).
+            pub fn from_config(c: &RunConfig) -> Settings {
+                Settings { $($field: Some(c.$field.clone()),)+ $($ofield: c.$ofield.clone(),)+ }
+            }
+
+            /// The complete config, with the report's defaults for what is unset.
+            pub fn resolve(self) -> RunConfig {
+                RunConfig { $($field: self.$field.unwrap_or_else(|| $default),)+ $($ofield: self.$ofield,)+ }
+            }
+        }
+
+        /// Every option of one run, as used and as recorded in its result's `config`.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct RunConfig {
+            $(#[allow(missing_docs)] pub $field: $ty,)+
+            $(#[allow(missing_docs)] pub $ofield: Option<$oty>,)+
+        }
+    };
+}
+
+settings! {
+    required {
+    /// Name of the run (file name of its result in an experiment) [default: <backend>-<regime>]
+    #[arg(long)]
+    name: String = String::new(),
+    /// Which implementation trains [default: ndarray]
+    #[arg(long, value_parser = choice::<BackendKind>())]
+    backend: BackendKind = BackendKind::Ndarray,
+    /// full-batch gradient descent, or mini-batch SGD [default: full-batch]
+    #[arg(long, value_parser = choice::<Regime>())]
+    regime: Regime = Regime::FullBatch,
+    /// Mini-batch size (minibatch regime) [default: 64]
+    #[arg(long)]
+    batch_size: usize = 64,
+    /// Learning rate α > 0 [default: 0.1]
+    #[arg(long, allow_negative_numbers = true)]
+    lr: f32 = 0.1,
+    /// Passes over the training set (full-batch: one update each) [default: 500]
+    #[arg(long)]
+    epochs: usize = 500,
+    /// uniform = U[−0.5, 0.5] (report's NumPy model); torch-default = nn.Linear's U[±1/√fan_in] [default: uniform]
+    #[arg(long, value_parser = choice::<Init>())]
+    init: Init = Init::Uniform,
+    /// unit = x/255 (NumPy model); symmetric = (x/255 − 0.5)/0.5 (torchvision, PyTorch model) [default: unit]
+    #[arg(long, value_parser = choice::<Normalize>())]
+    normalize: Normalize = Normalize::Unit,
+    /// softmax = logits to cross-entropy; double-softmax = the report's PyTorch model [default: softmax]
+    #[arg(long, value_parser = choice::<Head>())]
+    head: Head = Head::Softmax,
+    /// Hidden width [default: 10]
+    #[arg(long)]
+    hidden: usize = 10,
+    /// Seed of the initial parameters and the batch order [default: 0]
+    #[arg(long)]
+    seed: u64 = 0,
+    /// Device of the tch backend (cpu, cuda, auto) [default: cpu]
+    #[arg(long, value_parser = choice::<Device>())]
+    device: Device = Device::Cpu,
+    /// Compute threads [default: all cores, at most 2 — these tiny products gain nothing from more]
+    #[arg(long)]
+    threads: usize = default_threads(),
+    /// Record the training curve every K epochs (and at the last) [default: 1]
+    #[arg(long, value_name = "K")]
+    log_every: usize = 1,
+    }
+    optional {
+    /// Start from this safetensors file (fc1.weight, fc1.bias, fc2.weight, fc2.bias) instead of --init
+    #[arg(long, value_name = "FILE.safetensors")]
+    init_from: PathBuf,
+    /// Train on the first N training images only (quick runs) [default: all 60000]
+    #[arg(long, value_name = "N")]
+    train_limit: usize,
+    }
+}
+
+/// The default thread count: the machine's cores, at most 2.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(2)
+}
+
+impl RunConfig {
+    /// Checks every value that cannot work, naming the option; `n_train` is the size of the
+    /// training set before `train_limit`.
+    pub fn validate(&self, n_train: usize) -> Result<()> {
+        let bad = |field: &str, msg: String| -> Result<()> { bail!("{field}: {msg}") };
+        if self.hidden == 0 {
+            return bad("hidden", "must be at least 1".into());
+        }
+        if self.threads == 0 {
+            return bad("threads", "must be at least 1".into());
+        }
+        if let Some(n) = self.train_limit {
+            if n == 0 || n > n_train {
+                return bad(
+                    "train-limit",
+                    format!("must be between 1 and {n_train} (the training images), got {n}"),
+                );
+            }
+        }
+        let n = self.train_limit.unwrap_or(n_train);
+        self.train_config()
+            .validate(n)
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+        if self.backend == BackendKind::Ndarray && self.device == Device::Cuda {
+            return bad(
+                "device",
+                "cuda needs --backend tch (the ndarray backend runs on the CPU)".into(),
+            );
+        }
+        if self.backend == BackendKind::Tch && !cfg!(feature = "tch") {
+            return bad("backend", "tch is not in this build (built without the `tch` feature; rebuild with default features)".into());
+        }
+        Ok(())
+    }
+
+    /// The network's settings.
+    pub fn model(&self) -> ModelConfig {
+        ModelConfig { hidden: self.hidden, head: self.head, normalize: self.normalize }
+    }
+
+    /// The training loop's settings.
+    pub fn train_config(&self) -> TrainConfig {
+        TrainConfig {
+            regime: self.regime,
+            batch_size: self.batch_size,
+            lr: self.lr,
+            epochs: self.epochs,
+            seed: self.seed,
+            log_every: self.log_every,
+        }
+    }
+
+    /// `name`, or `<backend>-<regime>` when it is empty.
+    pub fn display_name(&self) -> String {
+        if self.name.is_empty() {
+            format!("{}-{}", self.backend, self.regime)
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_reports() {
+        let c = Settings::default().resolve();
+        assert_eq!(
+            (c.backend, c.regime, c.batch_size, c.epochs),
+            (BackendKind::Ndarray, Regime::FullBatch, 64, 500)
+        );
+        assert_eq!(
+            (c.init, c.normalize, c.head, c.hidden),
+            (Init::Uniform, Normalize::Unit, Head::Softmax, 10)
+        );
+        assert!((c.lr - 0.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn precedence_and_round_trip() {
+        let flags = Settings { lr: Some(0.5), ..Default::default() };
+        let base = Settings { lr: Some(0.2), epochs: Some(3), ..Default::default() };
+        let c = flags.or(&base).resolve();
+        assert_eq!((c.lr, c.epochs), (0.5, 3));
+        assert_eq!(Settings::from_config(&c).resolve(), c);
+    }
+
+    #[test]
+    fn validation_names_the_option() {
+        let ok = Settings::default().resolve();
+        assert!(ok.validate(60_000).is_ok());
+        let cases: [(Settings, &str); 9] = [
+            (Settings { lr: Some(-1.0), ..Default::default() }, "lr"),
+            (Settings { lr: Some(f32::NAN), ..Default::default() }, "lr"),
+            (Settings { epochs: Some(0), ..Default::default() }, "epochs"),
+            (Settings { hidden: Some(0), ..Default::default() }, "hidden"),
+            (Settings { threads: Some(0), ..Default::default() }, "threads"),
+            (Settings { train_limit: Some(0), ..Default::default() }, "train-limit"),
+            (Settings { train_limit: Some(60_001), ..Default::default() }, "train-limit"),
+            (
+                Settings {
+                    regime: Some(Regime::Minibatch),
+                    batch_size: Some(0),
+                    ..Default::default()
+                },
+                "batch-size",
+            ),
+            (
+                Settings {
+                    regime: Some(Regime::Minibatch),
+                    batch_size: Some(70_000),
+                    ..Default::default()
+                },
+                "batch-size",
+            ),
+        ];
+        for (s, field) in cases {
+            let err = s.resolve().validate(60_000).unwrap_err().to_string();
+            assert!(err.starts_with(field), "{field}: {err}");
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Experiment files: TOML under `experiments/`, a list of runs that share defaults.
+//!
+//! ```toml
+//! description = "what the experiment shows"   # required
+//! [defaults]                                  # optional: settings of every run
+//! epochs = 500
+//! [[run]]                                     # one or more
+//! name = "numpy"                              # required, unique
+//! backend = "ndarray"                         # any setting of `twinnet train`, kebab-case
+//! ```
+//! Unknown keys are errors (a typo must not be silently ignored), and `init-from` paths are
+//! relative to the experiment file.
+
+use crate::config::{RunConfig, Settings};
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    description: String,
+    #[serde(default)]
+    defaults: Settings,
+    run: Vec<Settings>,
+}
+
+/// A parsed experiment: its name (the file's stem), description and complete runs.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    /// The file's stem: results go to `results/<name>/`.
+    pub name: String,
+    /// What the experiment shows.
+    pub description: String,
+    /// Its runs, in file order, with defaults applied and flags on top.
+    pub runs: Vec<RunConfig>,
+    /// The file's text (copied into the results folder).
+    pub source: String,
+}
+
+impl Experiment {
+    /// Reads `path`; `overrides` (from the command line) win over the file's settings.
+    pub fn load(path: &Path, overrides: &Settings) -> Result<Self> {
+        let source = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        Self::parse(path, &source, overrides)
+    }
+
+    /// Parses the text of an experiment file; `path` names it in errors and anchors relative paths.
+    pub fn parse(path: &Path, source: &str, overrides: &Settings) -> Result<Self> {
+        let file: File =
+            toml::from_str(source).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        if file.run.is_empty() {
+            bail!("{}: no [[run]] table: an experiment needs at least one run", path.display());
+        }
+        let base = path.parent().unwrap_or(Path::new(""));
+        let mut seen = HashSet::new();
+        let mut runs = vec![];
+        for (i, r) in file.run.into_iter().enumerate() {
+            let Some(run_name) = r.name.clone().filter(|n| !n.is_empty()) else {
+                bail!("{}: run #{} has no `name` (a required key)", path.display(), i + 1);
+            };
+            if !run_name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                || run_name.starts_with('.')
+            {
+                bail!(
+                    "{}: run name `{run_name}` must use only letters, digits, `-`, `_` and `.`",
+                    path.display()
+                );
+            }
+            if !seen.insert(run_name.clone()) {
+                bail!("{}: two runs are named `{run_name}`", path.display());
+            }
+            let mut s = overrides.clone().or(&r.or(&file.defaults));
+            s.name = Some(run_name);
+            s.init_from = s.init_from.map(|p| resolve(base, &p, overrides.init_from.is_some()));
+            runs.push(s.resolve());
+        }
+        Ok(Self { name, description: file.description, runs, source: source.to_string() })
+    }
+}
+
+/// A path from the file is relative to the file; one from the command line is taken as given.
+fn resolve(base: &Path, p: &Path, from_flag: bool) -> PathBuf {
+    if from_flag || p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use twinnet_core::{BackendKind, Regime};
+
+    fn parse(src: &str) -> Result<Experiment> {
+        Experiment::parse(Path::new("experiments/x.toml"), src, &Settings::default())
+    }
+
+    #[test]
+    fn defaults_runs_and_overrides() {
+        let src = r#"
+description = "d"
+[defaults]
+epochs = 7
+[[run]]
+name = "a"
+backend = "tch"
+regime = "minibatch"
+init-from = "p.safetensors"
+[[run]]
+name = "b"
+epochs = 2
+"#;
+        let e = parse(src).unwrap();
+        assert_eq!(e.name, "x");
+        assert_eq!(
+            (e.runs[0].backend, e.runs[0].regime, e.runs[0].epochs),
+            (BackendKind::Tch, Regime::Minibatch, 7)
+        );
+        assert_eq!(e.runs[0].init_from.as_deref(), Some(Path::new("experiments/p.safetensors")));
+        assert_eq!(e.runs[1].epochs, 2);
+        let flags = Settings { epochs: Some(1), ..Default::default() };
+        let e = Experiment::parse(Path::new("x.toml"), src, &flags).unwrap();
+        assert!(e.runs.iter().all(|r| r.epochs == 1));
+    }
+
+    #[test]
+    fn errors() {
+        let err = parse("description = \"d\"\n[[run]]\nname = \"a\"\nepoch = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `epoch`") && err.contains("line 4"), "{err}");
+        let err = parse("description = \"d\"\n[[run]]\nname = \"a\"\n[[run]]\nname = \"a\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("two runs are named `a`"), "{err}");
+        let err = parse("description = \"d\"\n[[run]]\nepochs = 3\n").unwrap_err().to_string();
+        assert!(err.contains("run #1 has no `name`"), "{err}");
+        let err = parse("[[run]]\nname = \"a\"\n").unwrap_err().to_string();
+        assert!(err.contains("missing field `description`"), "{err}");
+        let err = parse("description = \"d\"\n[[run]\n").unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+        let err = parse("description = \"d\"\n[[run]]\nname = \"a\"\nhead = \"sigmoid\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sigmoid") && err.contains("double-softmax"), "{err}");
+    }
+}
