@@ -19,7 +19,9 @@ endif
 CARGO ?= cargo
 BIN := target/release/twinnet
 
-.PHONY: help setup data build test lint fmt clippy reproduce plots experiments bench fuzz clean
+EXPERIMENTS_MAIN := report identical
+
+.PHONY: help setup data build build-ndarray test lint fmt reproduce plots experiments bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -32,6 +34,15 @@ data: ## install MNIST into the cache and verify its sha256, once
 
 build: setup ## build the release binary target/release/twinnet
 	$(CARGO) build --release --locked -p twinnet
+
+build-ndarray: ## build twinnet without the tch backend (no Python or libtorch needed)
+	$(CARGO) build --release --locked -p twinnet --no-default-features
+
+reproduce: setup data build ## the main job: run the report and identical experiments, draw their figures
+	@for e in $(EXPERIMENTS_MAIN); do $(BIN) run experiments/$$e.toml; done
+
+plots: build ## redraw the figures and summary.md of every results folder from its JSON
+	@for d in results/*/; do [ -f "$$d/experiment.json" ] && $(BIN) plot "$$d"; done; true
 
 fmt: ## format the code
 	$(CARGO) fmt --all

@@ -107,15 +107,36 @@ pub struct EpochRecord {
     pub elapsed_s: f64,
 }
 
-/// Where a run's loss stopped being a finite number.
+/// A loss this many times the first update's (or `ln 10`, if larger) counts as divergence.
+///
+/// A model that predicts the uniform distribution has loss `ln 10 ≈ 2.3`; training only ever
+/// lowers the loss from its start, so a loss ten times above both has blown up (as lr 50 does:
+/// the loss jumps past 100 and the ReLUs die), even while it is still a finite number.
+pub const BLOW_UP_FACTOR: f32 = 10.0;
+
+/// Where a run's loss blew up or stopped being a finite number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Divergence {
-    /// Epoch (from 1) of the update whose loss was not finite.
+    /// Epoch (from 1) of the offending update.
     pub epoch: usize,
-    /// Update number (from 1) whose loss was not finite.
+    /// Update number (from 1) of the offending update.
     pub step: usize,
-    /// The loss itself, as text (`NaN`, `inf`).
+    /// The loss itself, as text (`NaN`, `inf`, `131.2`).
     pub loss: String,
+    /// Why it counts as divergence.
+    pub reason: String,
+}
+
+/// `Some(reason)` when `loss` diverged relative to the first update's loss `first`.
+fn diverged(loss: f32, first: f32) -> Option<String> {
+    let limit = BLOW_UP_FACTOR * first.max(std::f32::consts::LN_10);
+    if !loss.is_finite() {
+        Some("the loss is not a finite number".into())
+    } else if loss > limit {
+        Some(format!("the loss exceeds {BLOW_UP_FACTOR} × the first update's loss {first:.4} (or ln 10)"))
+    } else {
+        None
+    }
 }
 
 /// How training ended.
@@ -161,7 +182,8 @@ impl BatchOrder {
 ///
 /// `on_epoch` sees every epoch's record (for progress display); the returned history keeps
 /// every `log_every`-th and the last. A non-finite loss stops training at once and is reported
-/// in [`TrainOutcome::divergence`]; so does raising `stop` (in [`TrainOutcome::interrupted`]).
+/// in [`TrainOutcome::divergence`], as does a loss that blows up past [`BLOW_UP_FACTOR`] × the
+/// first; raising `stop` ends training too (in [`TrainOutcome::interrupted`]).
 pub fn train<B: Backend + ?Sized>(
     backend: &mut B,
     cfg: &TrainConfig,
@@ -171,6 +193,7 @@ pub fn train<B: Backend + ?Sized>(
     let n = backend.train_len();
     let start = Instant::now();
     let mut order = BatchOrder::new(n, cfg.seed);
+    let mut first = None;
     let mut out = TrainOutcome {
         history: vec![],
         divergence: None,
@@ -192,9 +215,9 @@ pub fn train<B: Backend + ?Sized>(
         for batch in batches {
             let s = backend.step(batch, cfg.lr)?;
             out.steps += 1;
-            if !s.loss.is_finite() {
-                out.divergence =
-                    Some(Divergence { epoch, step: out.steps, loss: s.loss.to_string() });
+            let first = *first.get_or_insert(s.loss);
+            if let Some(reason) = diverged(s.loss, first) {
+                out.divergence = Some(Divergence { epoch, step: out.steps, loss: s.loss.to_string(), reason });
                 out.train_s = start.elapsed().as_secs_f64();
                 return Ok(out);
             }

@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicBool;
 use twinnet_core::{train, Backend, Batch, Evaluation, Params, Regime, StepStats, TrainConfig};
 use twinnet_data::Dataset;
 
-/// Records every batch; its "loss" is the step number, or NaN from step `nan_at` on.
+/// Records every batch; its loss is 1, or NaN from step `nan_at` on.
 struct Recorder {
     n: usize,
     batches: Vec<Vec<u32>>,
@@ -89,6 +89,34 @@ fn divergence_stops_at_once() {
     assert_eq!((d.epoch, d.step, d.loss.as_str()), (3, 23, "NaN"));
     assert_eq!(r.batches.len(), 23);
     assert_eq!(out.epochs, 2);
+}
+
+/// A loss that grows past 10 × the first (finite, but blown up) is divergence too.
+#[test]
+fn blow_up_is_divergence() {
+    struct Growing(usize);
+    impl Backend for Growing {
+        type Error = std::convert::Infallible;
+        fn train_len(&self) -> usize {
+            8
+        }
+        fn step(&mut self, _: Batch<'_>, _: f32) -> Result<StepStats, Self::Error> {
+            self.0 += 1;
+            Ok(StepStats { loss: 3.0 * 2f32.powi(self.0 as i32 - 1), correct: 0, size: 8 })
+        }
+        fn evaluate(&mut self, _: &Dataset) -> Result<Evaluation, Self::Error> {
+            unreachable!()
+        }
+        fn params(&self) -> Result<Params, Self::Error> {
+            Ok(Params::zeros(1))
+        }
+    }
+    let cfg = TrainConfig { epochs: 100, ..Default::default() };
+    let out = train(&mut Growing(0), &cfg, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    // Losses 3, 6, 12, 24, 48: 48 is the first above 10 × 3.
+    let d = out.divergence.unwrap();
+    assert_eq!((d.step, d.loss.as_str()), (5, "48"));
+    assert!(d.reason.contains("exceeds"), "{}", d.reason);
 }
 
 #[test]

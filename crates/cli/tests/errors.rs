@@ -1,0 +1,112 @@
+//! Bad input: a clear one-line error naming the flag, file or field, a non-zero exit, and no
+//! output file.
+
+mod common;
+use common::*;
+
+#[test]
+fn invalid_flags_are_rejected_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 200, 50);
+    let out = tmp.path().join("r.json");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--lr", "0"], "lr"),
+        (&["--lr", "-1"], "lr"),
+        (&["--lr", "nan"], "lr"),
+        (&["--lr", "inf"], "lr"),
+        (&["--lr", "abc"], "--lr"),
+        (&["--regime", "minibatch", "--batch-size", "0"], "batch-size"),
+        (&["--regime", "minibatch", "--batch-size", "201"], "batch-size"),
+        (&["--epochs", "0"], "epochs"),
+        (&["--hidden", "0"], "hidden"),
+        (&["--threads", "0"], "threads"),
+        (&["--log-every", "0"], "log-every"),
+        (&["--train-limit", "0"], "train-limit"),
+        (&["--train-limit", "201"], "train-limit"),
+        (&["--backend", "jax"], "--backend"),
+        (&["--regime", "stochastic"], "--regime"),
+        (&["--head", "sigmoid"], "--head"),
+        (&["--init", "zeros"], "--init"),
+        (&["--normalize", "zscore"], "--normalize"),
+        (&["--device", "tpu"], "--device"),
+        (&["--device", "cuda"], "device"),
+    ];
+    for (flags, name) in cases {
+        let mut args = vec!["train", "--epochs", "1", "--quiet", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(flags);
+        let o = twinnet(&data, &args);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{flags:?} was accepted");
+        assert!(err.contains(name), "{flags:?}: message does not name {name}: {err}");
+        assert!(!out.exists(), "{flags:?} left an output file");
+    }
+}
+
+#[test]
+fn tch_on_cuda_without_gpu_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 100, 20);
+    let o = twinnet(&data, &["train", "--backend", "tch", "--device", "cuda", "--epochs", "1", "--quiet"]);
+    if !o.status.success() {
+        assert!(stderr(&o).contains("cuda"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn bad_data_and_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 100, 20);
+    // Missing folder.
+    let o = twinnet(&tmp.path().join("nope"), &["train", "--epochs", "1", "--quiet"]);
+    assert!(!o.status.success() && stderr(&o).contains("nope"), "{}", stderr(&o));
+    // Output folder that does not exist: rejected before training.
+    let o = twinnet(&data, &["train", "--epochs", "1", "--quiet", "--out", "/nonexistent/dir/r.json"]);
+    assert!(!o.status.success() && stderr(&o).contains("/nonexistent/dir"), "{}", stderr(&o));
+    // Corrupt label file.
+    std::fs::write(data.join("t10k-labels-idx1-ubyte"), [0u8, 0, 8, 1, 0, 0, 0, 20]).unwrap();
+    let o = twinnet(&data, &["train", "--epochs", "1", "--quiet"]);
+    let err = stderr(&o);
+    assert!(!o.status.success() && err.contains("t10k-labels-idx1-ubyte") && err.contains("truncated"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "not one line: {err}");
+}
+
+#[test]
+fn divergence_stops_and_is_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 300, 50);
+    let out = tmp.path().join("r.json");
+    let o = twinnet(&data, &["train", "--lr", "50", "--epochs", "20", "--quiet", "--out", out.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(!o.status.success() && err.contains("diverged") && err.contains("epoch"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(v["status"], "diverged");
+    assert!(v.get("test").is_none(), "a diverged run reports no accuracy");
+    assert!(v["divergence"]["step"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn bad_experiment_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 100, 20);
+    let cases = [
+        ("description = \"d\"\n[[run]]\nname = \"a\"\nepochz = 3\n", "unknown field `epochz`"),
+        ("description = \"d\"\n[[run]]\nname = \"a\"\n[[run]]\nname = \"a\"\n", "two runs are named `a`"),
+        ("[[run]]\nname = \"a\"\n", "description"),
+        ("description = \"d\"\n[[run]\n", "line 2"),
+        ("description = \"d\"\n[[run]]\nname = \"a\"\nlr = -1.0\n", "lr"),
+    ];
+    for (src, needle) in cases {
+        let f = tmp.path().join("bad.toml");
+        std::fs::write(&f, src).unwrap();
+        let out = tmp.path().join("out");
+        let o = twinnet(&data, &["run", f.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        assert!(!o.status.success(), "{src:?} was accepted");
+        assert!(stderr(&o).contains(needle), "{src:?}: {}", stderr(&o));
+        assert!(!out.exists(), "{src:?} left output");
+    }
+}
