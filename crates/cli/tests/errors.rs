@@ -48,7 +48,10 @@ fn tch_on_cuda_without_gpu_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     synthetic_mnist(&data, 100, 20);
-    let o = twinnet(&data, &["train", "--backend", "tch", "--device", "cuda", "--epochs", "1", "--quiet"]);
+    let o = twinnet(
+        &data,
+        &["train", "--backend", "tch", "--device", "cuda", "--epochs", "1", "--quiet"],
+    );
     if !o.status.success() {
         assert!(stderr(&o).contains("cuda"), "{}", stderr(&o));
     }
@@ -63,13 +66,17 @@ fn bad_data_and_outputs() {
     let o = twinnet(&tmp.path().join("nope"), &["train", "--epochs", "1", "--quiet"]);
     assert!(!o.status.success() && stderr(&o).contains("nope"), "{}", stderr(&o));
     // Output folder that does not exist: rejected before training.
-    let o = twinnet(&data, &["train", "--epochs", "1", "--quiet", "--out", "/nonexistent/dir/r.json"]);
+    let o =
+        twinnet(&data, &["train", "--epochs", "1", "--quiet", "--out", "/nonexistent/dir/r.json"]);
     assert!(!o.status.success() && stderr(&o).contains("/nonexistent/dir"), "{}", stderr(&o));
     // Corrupt label file.
     std::fs::write(data.join("t10k-labels-idx1-ubyte"), [0u8, 0, 8, 1, 0, 0, 0, 20]).unwrap();
     let o = twinnet(&data, &["train", "--epochs", "1", "--quiet"]);
     let err = stderr(&o);
-    assert!(!o.status.success() && err.contains("t10k-labels-idx1-ubyte") && err.contains("truncated"), "{err}");
+    assert!(
+        !o.status.success() && err.contains("t10k-labels-idx1-ubyte") && err.contains("truncated"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "not one line: {err}");
 }
 
@@ -79,10 +86,14 @@ fn divergence_stops_and_is_recorded() {
     let data = tmp.path().join("data");
     synthetic_mnist(&data, 300, 50);
     let out = tmp.path().join("r.json");
-    let o = twinnet(&data, &["train", "--lr", "50", "--epochs", "20", "--quiet", "--out", out.to_str().unwrap()]);
+    let o = twinnet(
+        &data,
+        &["train", "--lr", "50", "--epochs", "20", "--quiet", "--out", out.to_str().unwrap()],
+    );
     let err = stderr(&o);
     assert!(!o.status.success() && err.contains("diverged") && err.contains("epoch"), "{err}");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(v["status"], "diverged");
     assert!(v.get("test").is_none(), "a diverged run reports no accuracy");
     assert!(v["divergence"]["step"].as_u64().unwrap() >= 1);
@@ -95,7 +106,10 @@ fn bad_experiment_files() {
     synthetic_mnist(&data, 100, 20);
     let cases = [
         ("description = \"d\"\n[[run]]\nname = \"a\"\nepochz = 3\n", "unknown field `epochz`"),
-        ("description = \"d\"\n[[run]]\nname = \"a\"\n[[run]]\nname = \"a\"\n", "two runs are named `a`"),
+        (
+            "description = \"d\"\n[[run]]\nname = \"a\"\n[[run]]\nname = \"a\"\n",
+            "two runs are named `a`",
+        ),
         ("[[run]]\nname = \"a\"\n", "description"),
         ("description = \"d\"\n[[run]\n", "line 2"),
         ("description = \"d\"\n[[run]]\nname = \"a\"\nlr = -1.0\n", "lr"),
@@ -104,7 +118,10 @@ fn bad_experiment_files() {
         let f = tmp.path().join("bad.toml");
         std::fs::write(&f, src).unwrap();
         let out = tmp.path().join("out");
-        let o = twinnet(&data, &["run", f.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        let o = twinnet(
+            &data,
+            &["run", f.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
+        );
         assert!(!o.status.success(), "{src:?} was accepted");
         assert!(stderr(&o).contains(needle), "{src:?}: {}", stderr(&o));
         assert!(!out.exists(), "{src:?} left output");

@@ -133,7 +133,9 @@ fn diverged(loss: f32, first: f32) -> Option<String> {
     if !loss.is_finite() {
         Some("the loss is not a finite number".into())
     } else if loss > limit {
-        Some(format!("the loss exceeds {BLOW_UP_FACTOR} × the first update's loss {first:.4} (or ln 10)"))
+        Some(format!(
+            "the loss exceeds {BLOW_UP_FACTOR} × the first update's loss {first:.4} (or ln 10)"
+        ))
     } else {
         None
     }
@@ -217,7 +219,8 @@ pub fn train<B: Backend + ?Sized>(
             out.steps += 1;
             let first = *first.get_or_insert(s.loss);
             if let Some(reason) = diverged(s.loss, first) {
-                out.divergence = Some(Divergence { epoch, step: out.steps, loss: s.loss.to_string(), reason });
+                out.divergence =
+                    Some(Divergence { epoch, step: out.steps, loss: s.loss.to_string(), reason });
                 out.train_s = start.elapsed().as_secs_f64();
                 return Ok(out);
             }

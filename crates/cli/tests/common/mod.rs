@@ -18,7 +18,8 @@ pub fn synthetic_mnist(dir: &Path, n_train: usize, n_test: usize) {
         for (i, &l) in labels.iter().enumerate() {
             for j in 0..PIXELS {
                 let on = j / 78 == l as usize;
-                px[i * PIXELS + j] = if on { 100 + rng.below(156) as u8 } else { rng.below(80) as u8 };
+                px[i * PIXELS + j] =
+                    if on { 100 + rng.below(156) as u8 } else { rng.below(80) as u8 };
             }
         }
         std::fs::write(dir.join(names[0]), encode_images(&px, 28, 28)).unwrap();
@@ -48,7 +49,10 @@ pub fn stderr(o: &Output) -> String {
 
 /// The names in a folder, sorted.
 pub fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
