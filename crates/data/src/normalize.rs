@@ -43,6 +43,16 @@ impl Normalize {
         }
     }
 
+    /// `(a, c)` with `apply(p) = a·p + c` up to one `f32` rounding (unit: `1/255, 0`;
+    /// symmetric: `2/255, −1`), for code that folds the normalization into a product:
+    /// `Σ w·x = a·Σ w·p + c·Σ w`.
+    pub fn affine(self) -> (f32, f32) {
+        match self {
+            Normalize::Unit => (1.0 / 255.0, 0.0),
+            Normalize::Symmetric => (2.0 / 255.0, -1.0),
+        }
+    }
+
     /// Normalizes a slice of pixels into a new vector.
     pub fn apply_all(self, ps: &[u8]) -> Vec<f32> {
         let table: Vec<f32> = (0..=255u8).map(|p| self.apply(p)).collect();
@@ -81,6 +91,16 @@ mod tests {
         for p in 0..=255u8 {
             let (u, s) = (Normalize::Unit.apply(p), Normalize::Symmetric.apply(p));
             assert!((0.0..=1.0).contains(&u) && (-1.0..=1.0).contains(&s));
+        }
+    }
+
+    #[test]
+    fn affine_matches_apply() {
+        for n in Normalize::ALL {
+            let (a, c) = n.affine();
+            for p in 0..=255u8 {
+                assert!((a * p as f32 + c - n.apply(p)).abs() <= 2.0 * f32::EPSILON, "{n} {p}");
+            }
         }
     }
 

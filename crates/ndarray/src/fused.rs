@@ -10,13 +10,16 @@
 //! dW1 += dZ1ᵀ·Xc     db1 += Σ rows dZ1
 //! ```
 //! The chunk stays in cache between its forward product and its backward product, so the
-//! training set is streamed from memory once per pass instead of twice, and nothing is
-//! allocated per update: every buffer lives in a [`Worker`]. Threads take contiguous parts of
+//! training set is streamed from memory once per pass instead of twice; rows are read by index
+//! (a mini-batch is never gathered into a copy); the two large products run on the
+//! [`crate::kernels`] chosen for the CPU; and nothing is allocated per update: every buffer
+//! lives in a [`Worker`]. Threads take contiguous parts of
 //! the batch, each with its own accumulators, summed afterwards in thread order, so a given
 //! thread count always gives bit-identical results.
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array1, Array2, ArrayView2, Axis, Zip};
+use crate::kernels::Kernels;
+pub use crate::kernels::Pixels;
+use ndarray::{Array1, Array2};
 use twinnet_core::{Head, Params, CLASSES, INPUTS};
 
 /// Rows per chunk: `128 × 784 × 4 B ≈ 400 KB`, which with its packed copy fits a 1 MB L2.
@@ -108,13 +111,14 @@ impl Acc {
     }
 }
 
-/// One thread's reusable buffers: chunk intermediates and gradient accumulators.
+/// One thread's reusable buffers: chunk intermediates (row-major `[CHUNK, ·]`) and gradient
+/// accumulators.
 #[derive(Debug, Clone)]
 pub struct Worker {
-    z1: Array2<f32>,
-    a1: Array2<f32>,
-    z2: Array2<f32>,
-    dz1: Array2<f32>,
+    z1: Vec<f32>,
+    a1: Vec<f32>,
+    z2: Vec<f32>,
+    dz1: Vec<f32>,
     acc: Acc,
 }
 
@@ -122,10 +126,10 @@ impl Worker {
     /// Buffers for hidden width `h`.
     pub fn new(h: usize) -> Self {
         Self {
-            z1: Array2::zeros((CHUNK, h)),
-            a1: Array2::zeros((CHUNK, h)),
-            z2: Array2::zeros((CHUNK, CLASSES)),
-            dz1: Array2::zeros((CHUNK, h)),
+            z1: vec![0.0; CHUNK * h],
+            a1: vec![0.0; CHUNK * h],
+            z2: vec![0.0; CHUNK * CLASSES],
+            dz1: vec![0.0; CHUNK * h],
             acc: Acc::new(h),
         }
     }
@@ -141,13 +145,11 @@ impl Worker {
 #[inline]
 pub fn head_row(head: Head, z: &mut [f32; CLASSES], y: usize) -> (f64, bool) {
     let argmax = z.iter().enumerate().fold(0, |b, (k, &v)| if v > z[b] { k } else { b });
-    let p = softmax_row(z);
+    let (p, max, sum) = softmax_parts(z);
     match head {
         Head::Softmax => {
-            // lse(z) − z_y = −log p_y, computed from the shifted logits for stability.
-            // In f64 so that the loss of extreme (finite) logits stays finite.
-            let max = z[argmax];
-            let sum: f32 = z.iter().map(|&v| (v - max).exp()).sum();
+            // lse(z) − z_y = −log p_y, from the shifted logits' sum for stability, and in f64
+            // so that the loss of extreme (finite) logits stays finite.
             let loss = sum.ln() as f64 + max as f64 - z[y] as f64;
             *z = p;
             z[y] -= 1.0;
@@ -171,94 +173,135 @@ pub fn head_row(head: Head, z: &mut [f32; CLASSES], y: usize) -> (f64, bool) {
 /// `softmax(z)` of one row, with the max subtracted first.
 #[inline]
 pub fn softmax_row(z: &[f32; CLASSES]) -> [f32; CLASSES] {
+    softmax_parts(z).0
+}
+
+/// `(softmax(z), max z, Σ exp(z − max z))`.
+#[inline]
+fn softmax_parts(z: &[f32; CLASSES]) -> ([f32; CLASSES], f32, f32) {
     let max = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
     let mut e = z.map(|v| (v - max).exp());
     let sum: f32 = e.iter().sum();
     e.iter_mut().for_each(|v| *v /= sum);
-    e
+    (e, max, sum)
 }
 
-/// Forward pass of one chunk: `Z1`, `A1`, `Z2` into the worker's buffers (first `c` rows).
-fn forward_chunk(net: &Net, xc: ArrayView2<f32>, w: &mut Worker) {
-    let c = xc.nrows();
-    let mut z1 = w.z1.slice_mut(s![..c, ..]);
-    general_mat_mul(1.0, &xc, &net.w1.t(), 0.0, &mut z1);
-    z1 += &net.b1;
-    let mut a1 = w.a1.slice_mut(s![..c, ..]);
-    Zip::from(&mut a1).and(&z1).for_each(|a, &z| *a = z.max(0.0));
-    let mut z2 = w.z2.slice_mut(s![..c, ..]);
-    general_mat_mul(1.0, &a1, &net.w2.t(), 0.0, &mut z2);
-    z2 += &net.b2;
+/// Forward pass of one chunk of rows `idx`: `Z1`, `A1`, `Z2` into the worker's buffers.
+fn forward_chunk(net: &Net, x: &Pixels<'_>, idx: &[u32], w: &mut Worker, k: &Kernels) {
+    let (c, h) = (idx.len(), net.hidden());
+    let w1 = net.w1.as_slice().expect("standard layout");
+    let z1 = &mut w.z1[..c * h];
+    k.forward(w1, h, x, INPUTS, idx, z1);
+    let (b1, b2, w2) = (
+        net.b1.as_slice().expect("b1"),
+        net.b2.as_slice().expect("b2"),
+        net.w2.as_slice().expect("w2"),
+    );
+    for (zr, ar) in z1.chunks_exact_mut(h).zip(w.a1.chunks_exact_mut(h)) {
+        for j in 0..h {
+            zr[j] += b1[j];
+            ar[j] = zr[j].max(0.0);
+        }
+    }
+    for (ar, zr) in w.a1[..c * h].chunks_exact(h).zip(w.z2.chunks_exact_mut(CLASSES)) {
+        for o in 0..CLASSES {
+            zr[o] = b2[o] + w2[o * h..(o + 1) * h].iter().zip(ar).map(|(a, b)| a * b).sum::<f32>();
+        }
+    }
 }
 
-/// Forward and backward pass of one chunk, accumulating into `w.acc`.
-fn chunk(net: &Net, head: Head, xc: ArrayView2<f32>, yc: &[u8], inv_m: f32, w: &mut Worker) {
-    let c = xc.nrows();
-    forward_chunk(net, xc, w);
-    for (mut row, &y) in w.z2.slice_mut(s![..c, ..]).rows_mut().into_iter().zip(yc) {
-        let mut z: [f32; CLASSES] = std::array::from_fn(|k| row[k]);
-        let (loss, ok) = head_row(head, &mut z, y as usize);
+/// Forward and backward pass of one chunk of rows `idx`, accumulating into `w.acc`.
+fn chunk(
+    net: &Net,
+    head: Head,
+    x: &Pixels<'_>,
+    y: &[u8],
+    idx: &[u32],
+    inv_m: f32,
+    w: &mut Worker,
+    k: &Kernels,
+) {
+    let (c, h) = (idx.len(), net.hidden());
+    forward_chunk(net, x, idx, w, k);
+    let w2 = net.w2.as_slice().expect("w2");
+    let dw2 = w.acc.dw2.as_slice_mut().expect("dw2");
+    let (db1, db2) =
+        (w.acc.db1.as_slice_mut().expect("db1"), w.acc.db2.as_slice_mut().expect("db2"));
+    for r in 0..c {
+        let zr: &mut [f32; CLASSES] =
+            (&mut w.z2[r * CLASSES..(r + 1) * CLASSES]).try_into().expect("10 logits");
+        let (loss, ok) = head_row(head, zr, y[idx[r] as usize] as usize);
         w.acc.loss += loss;
         w.acc.correct += ok as usize;
-        for k in 0..CLASSES {
-            row[k] = z[k] * inv_m;
+        zr.iter_mut().for_each(|v| *v *= inv_m); // dZ2 row
+        let (ar, z1r) = (&w.a1[r * h..(r + 1) * h], &w.z1[r * h..(r + 1) * h]);
+        let dz1r = &mut w.dz1[r * h..(r + 1) * h];
+        dz1r.fill(0.0);
+        for o in 0..CLASSES {
+            let d = zr[o];
+            db2[o] += d;
+            for j in 0..h {
+                dw2[o * h + j] += d * ar[j]; // dW2 += dZ2ᵀ·A1
+                dz1r[j] += d * w2[o * h + j]; // dZ2·W2
+            }
+        }
+        for j in 0..h {
+            if z1r[j] <= 0.0 {
+                dz1r[j] = 0.0; // ∘ [Z1 > 0]
+            }
+            db1[j] += dz1r[j];
         }
     }
-    let dz2 = w.z2.slice(s![..c, ..]);
-    let a1 = w.a1.slice(s![..c, ..]);
-    general_mat_mul(1.0, &dz2.t(), &a1, 1.0, &mut w.acc.dw2);
-    w.acc.db2 += &dz2.sum_axis(Axis(0));
-    let mut dz1 = w.dz1.slice_mut(s![..c, ..]);
-    general_mat_mul(1.0, &dz2, &net.w2, 0.0, &mut dz1);
-    Zip::from(&mut dz1).and(w.z1.slice(s![..c, ..])).for_each(|d, &z| {
-        if z <= 0.0 {
-            *d = 0.0
-        }
-    });
-    general_mat_mul(1.0, &dz1.t(), &xc, 1.0, &mut w.acc.dw1);
-    w.acc.db1 += &dz1.sum_axis(Axis(0));
+    k.backward(&w.dz1[..c * h], h, x, INPUTS, idx, w.acc.dw1.as_slice_mut().expect("dw1"));
 }
 
-/// Accumulates the gradient of the mean loss over `x`/`y` (one worker, chunk after chunk).
-fn accumulate(net: &Net, head: Head, x: ArrayView2<f32>, y: &[u8], inv_m: f32, w: &mut Worker) {
+/// Accumulates the gradient of the mean loss over the rows `idx` (one worker, chunk by chunk).
+fn accumulate(
+    net: &Net,
+    head: Head,
+    x: &Pixels<'_>,
+    y: &[u8],
+    idx: &[u32],
+    inv_m: f32,
+    w: &mut Worker,
+    k: &Kernels,
+) {
     w.acc.clear();
-    for (i, xc) in x.axis_chunks_iter(Axis(0), CHUNK).enumerate() {
-        chunk(net, head, xc, &y[i * CHUNK..i * CHUNK + xc.nrows()], inv_m, w);
+    for part in idx.chunks(CHUNK) {
+        chunk(net, head, x, y, part, inv_m, w, k);
     }
 }
 
-/// One gradient-descent update on the batch `x [m, 784]`, `y [m]` using up to
+/// One gradient-descent update on the rows `idx` of `x [n, 784]` / `y [n]`, using up to
 /// `workers.len()` threads. Returns the batch's summed loss and correct count.
 pub fn step(
     net: &mut Net,
     head: Head,
-    x: ArrayView2<f32>,
+    x: &Pixels<'_>,
     y: &[u8],
+    idx: &[u32],
     lr: f32,
     workers: &mut [Worker],
+    k: &Kernels,
 ) -> (f64, usize) {
-    let m = y.len();
+    let m = idx.len();
     let inv_m = 1.0 / m as f32;
     let t = workers.len().min(m / MIN_ROWS_PER_THREAD).max(1);
     let (first, rest) = workers.split_at_mut(1);
     let w0 = &mut first[0];
     if t == 1 {
-        accumulate(net, head, x, y, inv_m, w0);
+        accumulate(net, head, x, y, idx, inv_m, w0, k);
     } else {
         // Contiguous parts, multiples of CHUNK so that every thread sees whole chunks.
         let per = m.div_ceil(t).div_ceil(CHUNK) * CHUNK;
         let net_ref = &*net;
         std::thread::scope(|scope| {
-            for (i, w) in rest[..t - 1].iter_mut().enumerate() {
-                let lo = ((i + 1) * per).min(m);
-                let hi = ((i + 2) * per).min(m);
-                let (xp, yp) = (x.slice(s![lo..hi, ..]), &y[lo..hi]);
-                scope.spawn(move || accumulate(net_ref, head, xp, yp, inv_m, w));
+            for (part, w) in idx.chunks(per).skip(1).zip(rest.iter_mut()) {
+                scope.spawn(move || accumulate(net_ref, head, x, y, part, inv_m, w, k));
             }
-            let hi = per.min(m);
-            accumulate(net_ref, head, x.slice(s![..hi, ..]), &y[..hi], inv_m, w0);
+            accumulate(net_ref, head, x, y, &idx[..per.min(m)], inv_m, w0, k);
         });
-        for w in &rest[..t - 1] {
+        for w in &rest[..idx.chunks(per).count() - 1] {
             w0.acc.add(&w.acc);
         }
     }
@@ -270,25 +313,27 @@ pub fn step(
     (g.loss, g.correct)
 }
 
-/// Predictions and summed loss of `x`/`y` under the current parameters.
+/// Predictions and summed loss of every row of `x`/`y` under the current parameters.
 pub fn evaluate(
     net: &Net,
     head: Head,
-    x: ArrayView2<f32>,
+    x: &Pixels<'_>,
     y: &[u8],
     w: &mut Worker,
+    k: &Kernels,
 ) -> (Vec<u8>, f64) {
+    let all: Vec<u32> = (0..y.len() as u32).collect();
     let mut preds = Vec::with_capacity(y.len());
     let mut loss = 0.0;
-    for (i, xc) in x.axis_chunks_iter(Axis(0), CHUNK).enumerate() {
-        forward_chunk(net, xc, w);
-        for (row, &t) in w.z2.slice(s![..xc.nrows(), ..]).rows().into_iter().zip(&y[i * CHUNK..]) {
-            let mut z: [f32; CLASSES] = std::array::from_fn(|k| row[k]);
+    for part in all.chunks(CHUNK) {
+        forward_chunk(net, x, part, w, k);
+        for (r, &i) in part.iter().enumerate() {
+            let mut z: [f32; CLASSES] =
+                w.z2[r * CLASSES..(r + 1) * CLASSES].try_into().expect("10 logits");
             let argmax = z.iter().enumerate().fold(0, |b, (k, &v)| if v > z[b] { k } else { b });
             preds.push(argmax as u8);
-            loss += head_row(head, &mut z, t as usize).0;
+            loss += head_row(head, &mut z, y[i as usize] as usize).0;
         }
     }
-    debug_assert_eq!(net.hidden(), w.z1.ncols());
     (preds, loss)
 }

@@ -21,10 +21,11 @@
 //! ```
 
 pub mod fused;
+pub mod kernels;
 pub mod reference;
 
-use ndarray::{Array2, ArrayView2};
-use twinnet_core::{Backend, Batch, Evaluation, ModelConfig, Params, StepStats, INPUTS};
+use kernels::Kernels;
+use twinnet_core::{Backend, Batch, Evaluation, ModelConfig, Params, StepStats};
 use twinnet_data::Dataset;
 
 /// Errors of the ndarray backend.
@@ -46,16 +47,17 @@ pub enum NdarrayError {
 pub struct NdarrayBackend {
     model: ModelConfig,
     net: fused::Net,
-    x: Array2<f32>,
+    pixels: Vec<u8>,
     y: Vec<u8>,
+    all: Vec<u32>,
     workers: Vec<fused::Worker>,
-    xb: Array2<f32>,
-    yb: Vec<u8>,
+    kernels: Kernels,
 }
 
 impl NdarrayBackend {
-    /// Stores `train` normalized as `model.normalize` asks (`[n, 784]`, row-major `f32`) and
-    /// starts from `params`. `threads` bounds the threads of a full-batch update.
+    /// Keeps the raw pixels of `train` (`[n, 784]` `u8`: a quarter of the memory and memory
+    /// traffic of `f32` features; `model.normalize` is folded into the products) and starts
+    /// from `params`. `threads` bounds the threads of a full-batch update.
     pub fn new(
         model: ModelConfig,
         params: Params,
@@ -68,34 +70,20 @@ impl NdarrayBackend {
         if params.hidden != model.hidden {
             return Err(NdarrayError::Hidden { expected: model.hidden, found: params.hidden });
         }
-        let x = Array2::from_shape_vec((train.len(), INPUTS), train.features(model.normalize))
-            .expect("n × 784");
         Ok(Self {
             model,
             net: fused::Net::from_params(&params),
-            x,
+            pixels: train.pixels().to_vec(),
             y: train.labels().to_vec(),
+            all: (0..train.len() as u32).collect(),
             workers: (0..threads).map(|_| fused::Worker::new(model.hidden)).collect(),
-            xb: Array2::zeros((0, INPUTS)),
-            yb: vec![],
+            kernels: Kernels::best(),
         })
     }
 
-    /// Copies the examples `ix` into the reusable batch buffer.
-    fn gather(&mut self, ix: &[u32]) -> Result<(), NdarrayError> {
-        let len = self.y.len();
-        if let Some(&index) = ix.iter().find(|&&i| i as usize >= len) {
-            return Err(NdarrayError::Index { index, len });
-        }
-        if self.xb.nrows() < ix.len() {
-            self.xb = Array2::zeros((ix.len(), INPUTS));
-        }
-        self.yb.clear();
-        for (r, &i) in ix.iter().enumerate() {
-            self.xb.row_mut(r).assign(&self.x.row(i as usize));
-            self.yb.push(self.y[i as usize]);
-        }
-        Ok(())
+    /// The instruction set of the kernels in use (`avx512`, `avx2`, `portable`).
+    pub fn kernels(&self) -> &'static str {
+        self.kernels.name
     }
 }
 
@@ -107,32 +95,41 @@ impl Backend for NdarrayBackend {
     }
 
     fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, NdarrayError> {
-        let head = self.model.head;
-        let (loss, correct, size) = match batch {
-            Batch::All => {
-                let (l, c) =
-                    fused::step(&mut self.net, head, self.x.view(), &self.y, lr, &mut self.workers);
-                (l, c, self.y.len())
-            }
+        let idx = match batch {
+            Batch::All => &self.all[..],
             Batch::Indices(ix) => {
-                self.gather(ix)?;
-                let xb: ArrayView2<f32> = self.xb.slice(ndarray::s![..ix.len(), ..]);
-                let (l, c) = fused::step(&mut self.net, head, xb, &self.yb, lr, &mut self.workers);
-                (l, c, ix.len())
+                let len = self.y.len();
+                if let Some(&index) = ix.iter().find(|&&i| i as usize >= len) {
+                    return Err(NdarrayError::Index { index, len });
+                }
+                ix
             }
         };
-        Ok(StepStats { loss: (loss / size as f64) as f32, correct, size })
+        let (a, c) = self.model.normalize.affine();
+        let x = fused::Pixels { p: &self.pixels, a, c };
+        let (loss, correct) = fused::step(
+            &mut self.net,
+            self.model.head,
+            &x,
+            &self.y,
+            idx,
+            lr,
+            &mut self.workers,
+            &self.kernels,
+        );
+        Ok(StepStats { loss: (loss / idx.len() as f64) as f32, correct, size: idx.len() })
     }
 
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, NdarrayError> {
-        let x = Array2::from_shape_vec((data.len(), INPUTS), data.features(self.model.normalize))
-            .expect("n × 784");
+        let (a, c) = self.model.normalize.affine();
+        let x = fused::Pixels { p: data.pixels(), a, c };
         let (predictions, loss) = fused::evaluate(
             &self.net,
             self.model.head,
-            x.view(),
+            &x,
             data.labels(),
             &mut self.workers[0],
+            &self.kernels,
         );
         Ok(Evaluation { predictions, loss: loss / data.len().max(1) as f64 })
     }
