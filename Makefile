@@ -44,6 +44,12 @@ reproduce: setup data build ## the main job: run the report and identical experi
 plots: build ## redraw the figures and summary.md of every results folder from its JSON
 	@for d in results/*/; do [ -f "$$d/experiment.json" ] && $(BIN) plot "$$d"; done; true
 
+bench: setup data build ## benchmarks: both backends, floor, whole report run, scaling -> results/bench/
+	$(CARGO) run --release --locked -p twinnet-bench
+
+fuzz: ## fuzz the IDX and parameter-file readers for a fixed budget (FUZZ_CASES, default 2M each)
+	FUZZ_CASES=$${FUZZ_CASES:-2000000} $(CARGO) test --locked --release -p twinnet-core --test fuzz -- --ignored --nocapture
+
 fmt: ## format the code
 	$(CARGO) fmt --all
 
@@ -52,6 +58,7 @@ lint: setup ## rustfmt check and clippy with warnings as errors
 	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
 
 test: setup data lint ## lint, then every test (release profile: they train real networks)
+	$(CARGO) test --locked --release -p twinnet --no-default-features --test errors
 	TWINNET_REQUIRE_DATA=1 $(CARGO) test --locked --release --workspace --all-features
 
 clean: ## remove build outputs (the caches stay)

@@ -43,8 +43,9 @@ macro_rules! settings {
                 Settings { $($field: Some(c.$field.clone()),)+ $($ofield: c.$ofield.clone(),)+ }
             }
 
-            /// The complete config, with the report's defaults for what is unset.
-            pub fn resolve(self) -> RunConfig {
+            /// The complete config, with the report's defaults for what is unset (threads:
+            /// see [`Settings::resolve`]).
+            fn resolve_defaults(self) -> RunConfig {
                 RunConfig { $($field: self.$field.unwrap_or_else(|| $default),)+ $($ofield: self.$ofield,)+ }
             }
         }
@@ -97,7 +98,7 @@ settings! {
     /// Device of the tch backend (cpu, cuda, auto) [default: cpu]
     #[arg(long, value_parser = choice::<Device>())]
     device: Device = Device::Cpu,
-    /// Compute threads [default: all cores, at most 2 — these tiny products gain nothing from more]
+    /// Compute threads [default: all cores, at most 2; 1 for tch minibatch, whose tiny steps a second thread slows]
     #[arg(long)]
     threads: usize = default_threads(),
     /// Record the training curve every K epochs (and at the last) [default: 1]
@@ -117,6 +118,21 @@ settings! {
 /// The default thread count: the machine's cores, at most 2.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(2)
+}
+
+impl Settings {
+    /// The complete config, with the report's defaults for what is unset. The default thread
+    /// count depends on the run: libtorch's mini-batch steps (64 × 784 × 10) are too small to
+    /// split, and a second intra-op thread only adds synchronisation (`make bench` measured
+    /// 197 ms per epoch on 1 thread, 278 ms on 2), so tch mini-batch runs default to 1.
+    pub fn resolve(self) -> RunConfig {
+        let auto_threads = self.threads.is_none();
+        let mut c = self.resolve_defaults();
+        if auto_threads && c.backend == BackendKind::Tch && c.regime == Regime::Minibatch {
+            c.threads = 1;
+        }
+        c
+    }
 }
 
 impl RunConfig {

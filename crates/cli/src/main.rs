@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use config::{choice, Settings};
 use experiment::Experiment;
 use progress::Progress;
-use result::{cpu_model, read_json, write_json, ExperimentRecord, RunResult, Status};
+use result::{read_json, write_json, ExperimentRecord, RunResult, Status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -281,7 +281,7 @@ fn run_experiment(a: RunArgs) -> Result<ExitCode> {
         description: exp.description.clone(),
         runs: exp.runs.iter().map(|r| r.name.clone()).collect(),
         total_s: 0.0,
-        cpu: cpu_model(),
+        cpu: twinnet_core::system::cpu_model(),
         command,
     };
     twinnet_core::fsx::write_atomic(&tmp_dir.join("experiment.toml"), exp.source.as_bytes())?;

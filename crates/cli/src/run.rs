@@ -3,7 +3,7 @@
 
 use crate::config::RunConfig;
 use crate::progress::RunBar;
-use crate::result::{cpu_model, Environment, RunResult, Status, TestResult, Timing};
+use crate::result::{Environment, RunResult, Status, TestResult, Timing};
 use anyhow::{bail, Context, Result};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -138,7 +138,7 @@ fn finish<B: Backend>(
             twinnet: env!("CARGO_PKG_VERSION").into(),
             backend_library,
             device,
-            cpu: cpu_model(),
+            cpu: twinnet_core::system::cpu_model(),
             threads: cfg.threads,
             os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
         },

@@ -127,3 +127,18 @@ fn bad_experiment_files() {
         assert!(!out.exists(), "{src:?} left output");
     }
 }
+
+/// A build without the tch feature says so (run by `make test` with --no-default-features).
+#[cfg(not(feature = "tch"))]
+#[test]
+fn tch_backend_needs_the_feature() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 100, 20);
+    let o = twinnet(&data, &["train", "--backend", "tch", "--epochs", "1", "--quiet"]);
+    let err = stderr(&o);
+    assert!(
+        !o.status.success() && err.contains("backend") && err.contains("tch` feature"),
+        "{err}"
+    );
+}

@@ -18,6 +18,7 @@ mod metrics;
 mod options;
 mod params;
 pub mod rng;
+pub mod system;
 pub mod train;
 
 pub use backend::{Backend, Batch, Evaluation, StepStats};
