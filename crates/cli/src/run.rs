@@ -48,17 +48,21 @@ pub fn execute(
     stop: &AtomicBool,
 ) -> Result<Finished> {
     cfg.validate(mnist.train.len())?;
+    let limited;
     let train_set = match cfg.train_limit {
-        Some(n) => mnist.train.take(n)?,
-        None => mnist.train.clone(),
+        Some(n) => {
+            limited = mnist.train.take(n)?;
+            &limited
+        }
+        None => &mnist.train,
     };
     match cfg.backend {
         BackendKind::Ndarray => {
-            let b = NdarrayBackend::new(cfg.model(), start_params(cfg)?, &train_set, cfg.threads)?;
+            let b = NdarrayBackend::new(cfg.model(), start_params(cfg)?, train_set, cfg.threads)?;
             let lib = "ndarray 0.17 (from scratch)".to_string();
-            finish(b, cfg, &train_set, &mnist.test, lib, "cpu".into(), bar, stop)
+            finish(b, cfg, train_set, &mnist.test, lib, "cpu".into(), bar, stop)
         }
-        BackendKind::Tch => tch_run(cfg, &train_set, &mnist.test, bar, stop),
+        BackendKind::Tch => tch_run(cfg, train_set, &mnist.test, bar, stop),
     }
 }
 

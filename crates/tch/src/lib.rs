@@ -25,7 +25,8 @@
 use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 use twinnet_core::{
-    Backend, Batch, Device, Evaluation, Head, Init, ModelConfig, Params, StepStats, CLASSES, INPUTS,
+    Backend, Batch, Device, Evaluation, Head, Init, ModelConfig, Normalize, Params, StepStats,
+    CLASSES, INPUTS,
 };
 use twinnet_data::Dataset;
 
@@ -102,6 +103,30 @@ fn layer_config(init: Init, fan_in: usize) -> nn::LinearConfig {
     nn::LinearConfig { ws_init: u, bs_init: Some(u), bias: true }
 }
 
+/// The normalized features `[n, 784]` on `device`, computed from the `u8` pixels with tensor
+/// ops in torchvision's order (`ToTensor`: `p.float() / 255`; `Normalize(0.5, 0.5)`:
+/// `(x − 0.5) / 0.5`), so the values equal `Normalize::apply` bit for bit without ever
+/// holding a second `f32` copy of the training set in Rust.
+fn features(data: &Dataset, norm: Normalize, device: tch::Device) -> Tensor {
+    let px = Tensor::from_slice(data.pixels())
+        .view([data.len() as i64, INPUTS as i64])
+        .to_device(device);
+    // In place after the conversion: one f32 copy of the set at a time, never two.
+    let mut x = px.to_kind(Kind::Float);
+    drop(px);
+    let _ = x.g_div_scalar_(255.0);
+    if norm == Normalize::Symmetric {
+        let _ = x.g_sub_scalar_(0.5);
+        let _ = x.g_div_scalar_(0.5);
+    }
+    x
+}
+
+/// The features [`TchBackend`] trains on, copied back to Rust (for tests and checks).
+pub fn probe_features(data: &Dataset, norm: Normalize) -> Vec<f32> {
+    to_vec(&features(data, norm, tch::Device::Cpu)).expect("CPU tensor")
+}
+
 fn to_vec(t: &Tensor) -> Result<Vec<f32>, TchBackendError> {
     Ok(Vec::<f32>::try_from(t.to_device(tch::Device::Cpu).to_kind(Kind::Float).flatten(0, -1))?)
 }
@@ -152,9 +177,7 @@ impl TchBackend {
         let lr = 0.1;
         let opt = nn::Sgd::default().build(&vs, lr)?;
         let n = train.len();
-        let x = Tensor::from_slice(&train.features(model.normalize))
-            .view([n as i64, INPUTS as i64])
-            .to_device(device);
+        let x = features(train, model.normalize, device);
         let y = Tensor::from_slice(train.labels()).to_kind(Kind::Int64).to_device(device);
         Ok(Self { model, device, _vs: vs, fc1, fc2, opt, lr, x, y, n })
     }
@@ -213,10 +236,7 @@ impl Backend for TchBackend {
     }
 
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, TchBackendError> {
-        let n = data.len() as i64;
-        let xs = Tensor::from_slice(&data.features(self.model.normalize))
-            .view([n, INPUTS as i64])
-            .to_device(self.device);
+        let xs = features(data, self.model.normalize, self.device);
         let ys = Tensor::from_slice(data.labels()).to_kind(Kind::Int64).to_device(self.device);
         tch::no_grad(|| {
             let (logits, outputs) = self.forward(&xs);

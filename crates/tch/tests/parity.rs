@@ -136,3 +136,15 @@ fn cuda_without_gpu_is_an_error() {
         assert_eq!(b.device(), tch::Device::Cpu);
     }
 }
+
+/// The features libtorch computes from the pixels equal the data crate's, bit for bit.
+#[test]
+fn features_match_the_data_crate() {
+    let d = data(50, 4);
+    for normalize in Normalize::ALL {
+        let xs = d.features(normalize);
+        let probe = twinnet_tch::probe_features(&d, normalize);
+        assert_eq!(probe.len(), xs.len());
+        assert!(probe.iter().zip(&xs).all(|(a, b)| a.to_bits() == b.to_bits()), "{normalize:?}");
+    }
+}

@@ -1,0 +1,22 @@
+// Shared by the build scripts of every package that links libtorch (`include!`d, not a module).
+//
+// 1. Bakes libtorch's folder into the rpath, so binaries and tests run from any shell without
+//    LD_LIBRARY_PATH.
+// 2. Links libtorch_cuda with --no-as-needed when CUDA is wanted: no symbol of it is used
+//    directly, so the linker would drop it and CUDA would never be initialised (tch-rs issues
+//    907 and 964). Loading it costs ~400 MB of resident memory, so it is linked only when the
+//    build machine has an NVIDIA driver (/proc/driver/nvidia) or TWINNET_CUDA=1 asks for it;
+//    TWINNET_CUDA=0 forces a CPU-only link.
+fn link_libtorch() {
+    println!("cargo:rerun-if-env-changed=TWINNET_CUDA");
+    let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else { return };
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
+    let wanted = match std::env::var("TWINNET_CUDA").as_deref() {
+        Ok("1") => true,
+        Ok("0") => false,
+        _ => std::path::Path::new("/proc/driver/nvidia").exists(),
+    };
+    if wanted && std::path::Path::new(&lib).join("libtorch_cuda.so").exists() {
+        println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+    }
+}
