@@ -20,6 +20,7 @@ CARGO ?= cargo
 BIN := target/release/twinnet
 
 EXPERIMENTS_MAIN := report identical
+EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer
 
 .PHONY: help setup data build build-ndarray test lint fmt reproduce plots experiments bench fuzz clean
 
@@ -40,6 +41,9 @@ build-ndarray: ## build twinnet without the tch backend (no Python or libtorch n
 
 reproduce: setup data build ## the main job: run the report and identical experiments, draw their figures
 	@for e in $(EXPERIMENTS_MAIN); do $(BIN) run experiments/$$e.toml; done
+
+experiments: setup data build ## rerun every experiment (report, identical, ablation, longer; ~30 min on 2 cores)
+	@for e in $(EXPERIMENTS_ALL); do $(BIN) run experiments/$$e.toml; done
 
 plots: build ## redraw the figures and summary.md of every results folder from its JSON
 	@for d in results/*/; do [ -f "$$d/experiment.json" ] && $(BIN) plot "$$d"; done; true

@@ -22,8 +22,37 @@ use std::path::{Path, PathBuf};
 struct File {
     description: String,
     #[serde(default)]
+    seeds: Option<SeedSpec>,
+    #[serde(default)]
     defaults: Settings,
     run: Vec<Settings>,
+}
+
+/// `seeds = [0, 1, 2]` or `seeds = "0..10"` (end excluded).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum SeedSpec {
+    List(Vec<u64>),
+    Text(String),
+}
+
+/// Parses `"0..10"` (0 to 9) or `"0,3,7"`.
+pub fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
+    let bad = || format!("`{s}` is not a seed list: write A..B (B excluded) or A,B,C");
+    let seeds: Vec<u64> = match s.split_once("..") {
+        Some((a, b)) => {
+            let (a, b): (u64, u64) =
+                (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+            (a..b).collect()
+        }
+        None => {
+            s.split(',').map(|x| x.trim().parse().map_err(|_| bad())).collect::<Result<_, _>>()?
+        }
+    };
+    if seeds.is_empty() {
+        return Err(format!("`{s}` names no seed"));
+    }
+    Ok(seeds)
 }
 
 /// A parsed experiment: its name (the file's stem), description and complete runs.
@@ -33,24 +62,60 @@ pub struct Experiment {
     pub name: String,
     /// What the experiment shows.
     pub description: String,
-    /// Its runs, in file order, with defaults applied and flags on top.
+    /// Its runs, in file order, with defaults applied and flags on top; with seeds, each
+    /// configuration once per seed (named `<name>-seed<S>`), configuration after configuration.
     pub runs: Vec<RunConfig>,
+    /// The configurations as written (equal to `runs` without seeds).
+    pub configs: Vec<RunConfig>,
+    /// The seeds every configuration is repeated over (empty: run once, with its own seed).
+    pub seeds: Vec<u64>,
     /// The file's text (copied into the results folder).
     pub source: String,
 }
 
 impl Experiment {
-    /// Reads `path`; `overrides` (from the command line) win over the file's settings.
-    pub fn load(path: &Path, overrides: &Settings) -> Result<Self> {
+    /// Reads `path`; `overrides` and `seeds` (from the command line) win over the file's.
+    pub fn load(path: &Path, overrides: &Settings, seeds: Option<Vec<u64>>) -> Result<Self> {
         let source = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read", path.display()))?;
-        Self::parse(path, &source, overrides)
+        let e = Self::parse(path, &source, overrides)?;
+        Ok(match seeds {
+            Some(seeds) => e.with_seeds(seeds),
+            None => e,
+        })
+    }
+
+    /// Repeats every configuration over `seeds`.
+    pub fn with_seeds(mut self, seeds: Vec<u64>) -> Self {
+        self.runs = self
+            .configs
+            .iter()
+            .flat_map(|b| {
+                seeds.iter().map(move |&s| RunConfig {
+                    seed: s,
+                    name: format!("{}-seed{s}", b.name),
+                    ..b.clone()
+                })
+            })
+            .collect();
+        self.seeds = seeds;
+        self
     }
 
     /// Parses the text of an experiment file; `path` names it in errors and anchors relative paths.
     pub fn parse(path: &Path, source: &str, overrides: &Settings) -> Result<Self> {
         let file: File =
             toml::from_str(source).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let seeds = match &file.seeds {
+            None => None,
+            Some(SeedSpec::List(v)) if v.is_empty() => {
+                bail!("{}: seeds: the list is empty", path.display())
+            }
+            Some(SeedSpec::List(v)) => Some(v.clone()),
+            Some(SeedSpec::Text(t)) => Some(
+                parse_seeds(t).map_err(|m| anyhow::anyhow!("{}: seeds: {m}", path.display()))?,
+            ),
+        };
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         if file.run.is_empty() {
             bail!("{}: no [[run]] table: an experiment needs at least one run", path.display());
@@ -78,7 +143,18 @@ impl Experiment {
             s.init_from = s.init_from.map(|p| resolve(base, &p, overrides.init_from.is_some()));
             runs.push(s.resolve());
         }
-        Ok(Self { name, description: file.description, runs, source: source.to_string() })
+        let e = Self {
+            name,
+            description: file.description,
+            configs: runs.clone(),
+            runs,
+            seeds: vec![],
+            source: source.to_string(),
+        };
+        Ok(match seeds {
+            Some(s) => e.with_seeds(s),
+            None => e,
+        })
     }
 }
 
@@ -126,6 +202,26 @@ epochs = 2
         let flags = Settings { epochs: Some(1), ..Default::default() };
         let e = Experiment::parse(Path::new("x.toml"), src, &flags).unwrap();
         assert!(e.runs.iter().all(|r| r.epochs == 1));
+    }
+
+    #[test]
+    fn seeds_expand_every_configuration() {
+        let src =
+            "description = \"d\"\nseeds = \"3..5\"\n[[run]]\nname = \"a\"\n[[run]]\nname = \"b\"\n";
+        let e = parse(src).unwrap();
+        let names: Vec<&str> = e.runs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["a-seed3", "a-seed4", "b-seed3", "b-seed4"]);
+        assert_eq!(e.runs.iter().map(|r| r.seed).collect::<Vec<_>>(), [3, 4, 3, 4]);
+        assert_eq!(e.configs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(e.seeds, [3, 4]);
+        let e = e.with_seeds(vec![9]);
+        assert_eq!(
+            e.runs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["a-seed9", "b-seed9"]
+        );
+        assert_eq!(parse_seeds("0,2, 5").unwrap(), [0, 2, 5]);
+        assert!(parse_seeds("5..5").is_err() && parse_seeds("x").is_err());
+        assert!(parse("description = \"d\"\nseeds = []\n[[run]]\nname = \"a\"\n").is_err());
     }
 
     #[test]

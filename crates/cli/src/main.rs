@@ -88,10 +88,17 @@ struct RunArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
+    /// Repeat every run over these seeds: A..B (B excluded) or A,B,C; overrides the file's `seeds`
+    #[arg(long, value_name = "SEEDS", value_parser = |s: &str| experiment::parse_seeds(s).map(SeedList))]
+    seeds: Option<SeedList>,
     /// Settings that override every run of the file (e.g. --epochs 5 for a quick look)
     #[command(flatten)]
     settings: Settings,
 }
+
+/// A list of seeds (one clap value, not many).
+#[derive(Debug, Clone)]
+struct SeedList(Vec<u64>);
 
 #[derive(Debug, Args)]
 struct InitArgs {
@@ -232,7 +239,7 @@ impl Drop for TempDir {
 
 fn run_experiment(a: RunArgs) -> Result<ExitCode> {
     let start = Instant::now();
-    let exp = Experiment::load(&a.experiment, &a.settings)?;
+    let exp = Experiment::load(&a.experiment, &a.settings, a.seeds.clone().map(|s| s.0))?;
     let out = match &a.out {
         Some(o) => o.clone(),
         None => {
@@ -280,6 +287,8 @@ fn run_experiment(a: RunArgs) -> Result<ExitCode> {
         name: exp.name.clone(),
         description: exp.description.clone(),
         runs: exp.runs.iter().map(|r| r.name.clone()).collect(),
+        configs: exp.configs.iter().map(|r| r.name.clone()).collect(),
+        seeds: exp.seeds.clone(),
         total_s: 0.0,
         cpu: twinnet_core::system::cpu_model(),
         command,

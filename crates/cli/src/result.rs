@@ -113,6 +113,12 @@ pub struct ExperimentRecord {
     pub description: String,
     /// Run names, in order; each has `<name>.json` beside this file.
     pub runs: Vec<String>,
+    /// Configuration names; with seeds, run `i` belongs to configuration `i / seeds.len()`.
+    #[serde(default)]
+    pub configs: Vec<String>,
+    /// Seeds every configuration was repeated over (empty: none).
+    #[serde(default)]
+    pub seeds: Vec<u64>,
     /// Seconds for the whole experiment (training, evaluation, figures).
     pub total_s: f64,
     /// CPU model of the machine.
