@@ -4,8 +4,51 @@
 //! shared [training loop](crate::train) decides which examples form each update and hands them
 //! over as a [`Batch`], so two backends given the same seed see exactly the same batches.
 
+use crate::options::ModelConfig;
 use crate::params::Params;
 use twinnet_data::Dataset;
+
+/// Arguments that every backend rejects the same way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendInputError {
+    /// A thread count of zero.
+    #[error("threads: must be at least 1")]
+    Threads,
+    /// Parameters whose hidden width differs from the model's.
+    #[error("hidden: the parameters have hidden width {found}, the model {expected}")]
+    Hidden { expected: usize, found: usize },
+    /// A batch index outside the training set.
+    #[error("batch index {index} is outside the training set of {len} examples")]
+    Index { index: u32, len: usize },
+}
+
+impl BackendInputError {
+    /// Checks a backend's construction: at least one thread, and starting parameters (when
+    /// given) of the model's hidden width.
+    pub fn check_setup(
+        model: &ModelConfig,
+        params: Option<&Params>,
+        threads: usize,
+    ) -> Result<(), Self> {
+        if threads == 0 {
+            return Err(Self::Threads);
+        }
+        match params {
+            Some(p) if p.hidden != model.hidden => {
+                Err(Self::Hidden { expected: model.hidden, found: p.hidden })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks that every index of a batch is inside a training set of `len` examples.
+    pub fn check_batch(ix: &[u32], len: usize) -> Result<(), Self> {
+        match ix.iter().find(|&&i| i as usize >= len) {
+            Some(&index) => Err(Self::Index { index, len }),
+            None => Ok(()),
+        }
+    }
+}
 
 /// The examples of one update.
 #[derive(Debug, Clone, Copy)]

@@ -21,7 +21,7 @@ pub mod rng;
 pub mod system;
 pub mod train;
 
-pub use backend::{Backend, Batch, Evaluation, StepStats};
+pub use backend::{Backend, BackendInputError, Batch, Evaluation, StepStats};
 pub use metrics::{ClassMetrics, Confusion};
 pub use options::{BackendKind, Choice, Device, Head, Init, ModelConfig, Normalize, Regime};
 pub use params::{Params, ParamsError, CLASSES, INPUTS, NAMES};

@@ -25,21 +25,15 @@ pub mod kernels;
 pub mod reference;
 
 use kernels::Kernels;
-use twinnet_core::{Backend, Batch, Evaluation, ModelConfig, Params, StepStats};
+use twinnet_core::{Backend, BackendInputError, Batch, Evaluation, ModelConfig, Params, StepStats};
 use twinnet_data::Dataset;
 
-/// Errors of the ndarray backend.
+/// Errors of the ndarray backend: only misuse, which every backend rejects the same way.
 #[derive(Debug, thiserror::Error)]
 pub enum NdarrayError {
-    /// A thread count of zero.
-    #[error("threads: must be at least 1")]
-    Threads,
-    /// Parameters whose hidden width differs from the model's.
-    #[error("hidden: the parameters have hidden width {found}, the model {expected}")]
-    Hidden { expected: usize, found: usize },
-    /// A batch index outside the training set.
-    #[error("batch index {index} is outside the training set of {len} examples")]
-    Index { index: u32, len: usize },
+    /// A bad thread count, parameter width or batch index.
+    #[error(transparent)]
+    Input(#[from] BackendInputError),
 }
 
 /// The from-scratch backend: normalized training set in memory, hand-written passes.
@@ -64,12 +58,7 @@ impl NdarrayBackend {
         train: &Dataset,
         threads: usize,
     ) -> Result<Self, NdarrayError> {
-        if threads == 0 {
-            return Err(NdarrayError::Threads);
-        }
-        if params.hidden != model.hidden {
-            return Err(NdarrayError::Hidden { expected: model.hidden, found: params.hidden });
-        }
+        BackendInputError::check_setup(&model, Some(&params), threads)?;
         Ok(Self {
             model,
             net: fused::Net::from_params(&params),
@@ -98,10 +87,7 @@ impl Backend for NdarrayBackend {
         let idx = match batch {
             Batch::All => &self.all[..],
             Batch::Indices(ix) => {
-                let len = self.y.len();
-                if let Some(&index) = ix.iter().find(|&&i| i as usize >= len) {
-                    return Err(NdarrayError::Index { index, len });
-                }
+                BackendInputError::check_batch(ix, self.y.len())?;
                 ix
             }
         };

@@ -25,8 +25,8 @@
 use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 use twinnet_core::{
-    Backend, Batch, Device, Evaluation, Head, Init, ModelConfig, Normalize, Params, StepStats,
-    CLASSES, INPUTS,
+    Backend, BackendInputError, Batch, Device, Evaluation, Head, Init, ModelConfig, Normalize,
+    Params, StepStats, CLASSES, INPUTS,
 };
 use twinnet_data::Dataset;
 
@@ -38,18 +38,13 @@ pub enum TchBackendError {
     Torch(#[from] tch::TchError),
     /// `--device cuda` on a machine where libtorch finds no GPU.
     #[error(
-        "device: cuda was requested but libtorch finds no CUDA GPU (use --device cpu or auto)"
+        "device: cuda was requested but libtorch finds no CUDA GPU (use --device cpu or auto; \
+         on a GPU machine, build with TWINNET_CUDA=1 so that CUDA is linked)"
     )]
     NoCuda,
-    /// A thread count of zero.
-    #[error("threads: must be at least 1")]
-    Threads,
-    /// Parameters whose hidden width differs from the model's.
-    #[error("hidden: the parameters have hidden width {found}, the model {expected}")]
-    Hidden { expected: usize, found: usize },
-    /// A batch index outside the training set.
-    #[error("batch index {index} is outside the training set of {len} examples")]
-    Index { index: u32, len: usize },
+    /// A bad thread count, parameter width or batch index.
+    #[error(transparent)]
+    Input(#[from] BackendInputError),
 }
 
 /// Where the parameters come from.
@@ -141,16 +136,15 @@ impl TchBackend {
         device: Device,
         threads: usize,
     ) -> Result<Self, TchBackendError> {
-        if threads == 0 {
-            return Err(TchBackendError::Threads);
-        }
+        let params = match &start {
+            Start::Params(p) => Some(p),
+            Start::Init(..) => None,
+        };
+        BackendInputError::check_setup(&model, params, threads)?;
         let device = resolve_device(device)?;
         tch::set_num_threads(threads as i32);
         let h = model.hidden;
         let (init, seed) = match &start {
-            Start::Params(p) if p.hidden != h => {
-                return Err(TchBackendError::Hidden { expected: h, found: p.hidden });
-            }
             Start::Params(_) => (Init::TorchDefault, 0),
             Start::Init(init, seed) => (*init, *seed),
         };
@@ -214,9 +208,7 @@ impl Backend for TchBackend {
         let (xs, ys) = match batch {
             Batch::All => (self.x.shallow_clone(), self.y.shallow_clone()),
             Batch::Indices(ix) => {
-                if let Some(&index) = ix.iter().find(|&&i| i as usize >= self.n) {
-                    return Err(TchBackendError::Index { index, len: self.n });
-                }
+                BackendInputError::check_batch(ix, self.n)?;
                 let ix: Vec<i64> = ix.iter().map(|&i| i as i64).collect();
                 let ix = Tensor::from_slice(&ix).to_device(self.device);
                 (self.x.index_select(0, &ix), self.y.index_select(0, &ix))
