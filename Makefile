@@ -51,8 +51,8 @@ plots: build ## redraw the figures and summary.md of every results folder from i
 bench: setup data build ## benchmarks: both backends, floor, whole report run, scaling -> results/bench/
 	$(CARGO) run --release --locked -p twinnet-bench
 
-fuzz: ## fuzz the IDX and parameter-file readers for a fixed budget (FUZZ_CASES, default 2M each)
-	FUZZ_CASES=$${FUZZ_CASES:-2000000} $(CARGO) test --locked --release -p twinnet-core --test fuzz -- --ignored --nocapture
+fuzz: ## fuzz the IDX and parameter-file readers for a fixed budget (FUZZ_CASES, default 10M each)
+	FUZZ_CASES=$${FUZZ_CASES:-10000000} $(CARGO) test --locked --release -p twinnet-core --test fuzz -- --ignored --nocapture
 
 fmt: ## format the code
 	$(CARGO) fmt --all

@@ -122,9 +122,10 @@ pub fn default_threads() -> usize {
 
 impl Settings {
     /// The complete config, with the report's defaults for what is unset. The default thread
-    /// count depends on the run: libtorch's mini-batch steps (64 × 784 × 10) are too small to
-    /// split, and a second intra-op thread only adds synchronisation (`make bench` measured
-    /// 197 ms per epoch on 1 thread, 278 ms on 2), so tch mini-batch runs default to 1.
+    /// count depends on the run: tch mini-batch runs default to 1. Their steps (64 × 784 × 10)
+    /// are too small to split well — `make bench` measured 189–197 ms per epoch on 1 thread and
+    /// 170–277 ms on 2 across runs — and one thread keeps their results independent of the
+    /// machine's core count.
     pub fn resolve(self) -> RunConfig {
         let auto_threads = self.threads.is_none();
         let mut c = self.resolve_defaults();

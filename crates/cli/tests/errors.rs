@@ -43,6 +43,7 @@ fn invalid_flags_are_rejected_by_name() {
     }
 }
 
+#[cfg(feature = "tch")]
 #[test]
 fn tch_on_cuda_without_gpu_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();

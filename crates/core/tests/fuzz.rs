@@ -2,7 +2,7 @@
 //! mutations (bit flips, byte changes, truncations, insertions, header rewrites) of valid
 //! files, plus pure noise. Neither may ever panic; each must either parse or return an error.
 //!
-//! A short run is part of `cargo test`; `make fuzz` runs `FUZZ_CASES` (default 2,000,000) of
+//! A short run is part of `cargo test`; `make fuzz` runs `FUZZ_CASES` (default 10,000,000) of
 //! each with `--ignored` and prints the executions. Any crash it finds becomes a case in
 //! `REGRESSIONS` below.
 
@@ -92,7 +92,7 @@ fn readers_survive_mutations() {
 #[test]
 #[ignore = "long: run by `make fuzz`"]
 fn fuzz_long() {
-    let cases = std::env::var("FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(2_000_000);
+    let cases = std::env::var("FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
     let t = std::time::Instant::now();
     let execs = fuzz(cases);
     println!("fuzz: {execs} executions in {:.1} s, 0 crashes", t.elapsed().as_secs_f64());
