@@ -19,6 +19,9 @@ fi
 
 check='import sys, torch; sys.exit(0 if torch.__version__.split("+")[0] == "'$version'" else 1)'
 if [ -f "$venv/.twinnet-complete" ] && "$venv/bin/python3" -c "$check" 2>/dev/null; then
+    # numpy runs the report's own NumPy loop in `make bench` (venvs made before it was added lack it).
+    "$venv/bin/python3" -c 'import numpy' 2>/dev/null \
+        || "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check numpy
     echo "libtorch: torch==$version ready in $venv"
     exit 0
 fi
@@ -38,7 +41,7 @@ echo "libtorch: installing torch==$version into $venv (about 4.7 GB, once)"
 rm -rf "$venv"
 mkdir -p "$(dirname "$venv")"
 python3 -m venv "$venv"
-"$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "torch==$version"
+"$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "torch==$version" numpy
 "$venv/bin/python3" -c "$check"
 touch "$venv/.twinnet-complete"
 echo "libtorch: torch==$version ready in $venv"

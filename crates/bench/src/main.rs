@@ -63,9 +63,39 @@ struct WholeRun {
     target_mb: f64,
 }
 
+/// The report's own loops (crates/bench/report_loops.py), timed here.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct ReportLoops {
+    numpy_full_batch_iteration: Timed,
+    torch_tight_minibatch_epoch: Timed,
+    torch_dataloader_minibatch_epoch: Timed,
+    torch_threads: usize,
+}
+
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct Timed {
+    median_s: f64,
+    samples: usize,
+}
+
+/// Runs the report's loops with the `python3` on PATH (the venv's, under `make bench`).
+fn report_loops(root: &Path, data: &Path) -> Option<ReportLoops> {
+    let script = root.join("crates/bench/report_loops.py");
+    let out = Command::new("python3").arg(&script).arg(data).output().ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "skipping the report's loops: {}",
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+        );
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
 #[derive(Debug, Serialize)]
 struct Report {
     machine: Machine,
+    report_loops: Option<ReportLoops>,
     main: Vec<Measure>,
     whole_run: Option<WholeRun>,
     scaling: Vec<Measure>,
@@ -266,6 +296,48 @@ fn markdown(r: &Report) -> String {
             verdict(x.median_ms, x.target_ms)
         );
     }
+    if let Some(l) = &r.report_loops {
+        let find = |b: BackendKind, g: Regime| {
+            r.main
+                .iter()
+                .find(|x| x.backend == b && x.regime == g)
+                .map_or(f64::NAN, |x| x.median_ms)
+        };
+        let _ = writeln!(
+            s,
+            "\nThe report's own loops on this machine (`crates/bench/report_loops.py`, {} torch threads), and how many times faster twinnet is:\n",
+            l.torch_threads
+        );
+        s.push_str(
+            "| the report's code | ms | twinnet ndarray | twinnet tch |\n|---|---:|---:|---:|\n",
+        );
+        let rows = [
+            (
+                "NumPy full-batch iteration (float64)",
+                l.numpy_full_batch_iteration.median_s,
+                Regime::FullBatch,
+            ),
+            (
+                "PyTorch mini-batch epoch, tight loop",
+                l.torch_tight_minibatch_epoch.median_s,
+                Regime::Minibatch,
+            ),
+            (
+                "PyTorch mini-batch epoch, DataLoader + per-item transform",
+                l.torch_dataloader_minibatch_epoch.median_s,
+                Regime::Minibatch,
+            ),
+        ];
+        for (what, secs, regime) in rows {
+            let ms = secs * 1e3;
+            let _ = writeln!(
+                s,
+                "| {what} | {ms:.1} | {:.1}× | {:.1}× |",
+                ms / find(BackendKind::Ndarray, regime),
+                ms / find(BackendKind::Tch, regime)
+            );
+        }
+    }
     if let Some(w) = &r.whole_run {
         let _ = writeln!(
             s,
@@ -339,7 +411,8 @@ fn main() -> Result<()> {
             }
         }
     }
-    let report = Report { machine, main, whole_run, scaling };
+    let report_loops = report_loops(&root, &twinnet_data::default_data_dir());
+    let report = Report { machine, report_loops, main, whole_run, scaling };
     let dir = root.join("results/bench");
     std::fs::create_dir_all(&dir)?;
     let md = markdown(&report);

@@ -123,8 +123,8 @@ pub fn default_threads() -> usize {
 impl Settings {
     /// The complete config, with the report's defaults for what is unset. The default thread
     /// count depends on the run: tch mini-batch runs default to 1. Their steps (64 × 784 × 10)
-    /// are too small to split well — `make bench` measured 189–197 ms per epoch on 1 thread and
-    /// 170–277 ms on 2 across runs — and one thread keeps their results independent of the
+    /// are too small to split well — `make bench` measured 189–235 ms per epoch on 1 thread and
+    /// 170–277 ms on 2 over three runs — and one thread keeps their results independent of the
     /// machine's core count.
     pub fn resolve(self) -> RunConfig {
         let auto_threads = self.threads.is_none();
