@@ -74,14 +74,13 @@ fn pct(x: f64) -> String {
 pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# {}\n\n{}\n", exp.name, exp.description.trim());
-    let threads = runs.first().map_or(0, |r| r.environment.threads);
     let _ = writeln!(
         s,
-        "Produced by `{}` on {} ({threads} threads) in {:.1} s in all.\n",
+        "Produced by `{}` on {} in {:.1} s in all.\n",
         exp.command, exp.cpu, exp.total_s
     );
-    s.push_str("| run | backend | regime | head | init | normalize | epochs | updates | final train acc | test acc | train time | status |\n");
-    s.push_str("|---|---|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
+    s.push_str("| run | backend | regime | head | init | normalize | epochs | updates | final train acc | test acc | train time | threads | status |\n");
+    s.push_str("|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
     for r in runs {
         let c = &r.config;
         let last = r.history.last();
@@ -102,7 +101,7 @@ pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {regime} | {} | {} | {} | {} | {steps} | {} | {} | {:.1} s | {status} |",
+            "| {} | {} | {regime} | {} | {} | {} | {} | {steps} | {} | {} | {:.1} s | {} | {status} |",
             c.name,
             c.backend,
             c.head,
@@ -112,6 +111,7 @@ pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
             last.map_or("–".into(), |h| pct(h.train_accuracy)),
             r.test.as_ref().map_or("–".into(), |t| pct(t.accuracy)),
             r.timing.train_s,
+            r.environment.threads,
         );
     }
     let collapsed: Vec<String> = runs
