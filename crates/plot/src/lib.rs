@@ -82,6 +82,46 @@ fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl FnOnce(E) -> PlotError + '_
     move |e| PlotError::Draw { path: path.into(), message: format!("{e:?}") }
 }
 
+/// A 2-pixel line with a legend entry.
+fn labelled_line<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    pts: Vec<(f64, f64)>,
+    c: RGBColor,
+    label: &str,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(LineSeries::new(pts, c.stroke_width(2)))
+        .map_err(|e| format!("{e:?}"))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+    Ok(())
+}
+
+/// The legend box, lower right, where training curves leave room.
+fn legend<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    size: u32,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, size))
+        .draw()
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// The three x axes of the curves figure.
 #[derive(Debug, Clone, Copy)]
 enum XAxis {
@@ -143,22 +183,9 @@ fn curve_panel<DB: DrawingBackend>(
                 let c = PALETTE[i % PALETTE.len()];
                 let pts: Vec<(f64, f64)> =
                     r.history.iter().map(|h| (axis.value(h), h.train_accuracy)).collect();
-                chart
-                    .draw_series(LineSeries::new(pts, c.stroke_width(2)))
-                    .map_err(|e| format!("{e:?}"))?
-                    .label(r.label)
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
-                    });
+                labelled_line(&mut chart, pts, c, r.label)?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font((FONT, 14))
-                .draw()
-                .map_err(|e| format!("{e:?}"))?;
+            legend(&mut chart, 14)?;
         }};
     }
     match axis {
@@ -516,25 +543,9 @@ fn seed_curves_on<DB: DrawingBackend>(
                     chart
                         .draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled())))
                         .map_err(|e| format!("{e:?}"))?;
-                    chart
-                        .draw_series(LineSeries::new(
-                            b.iter().map(|p| (x(p), p.2)),
-                            c.stroke_width(2),
-                        ))
-                        .map_err(|e| format!("{e:?}"))?
-                        .label(g.label)
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
-                        });
+                    labelled_line(&mut chart, b.iter().map(|p| (x(p), p.2)).collect(), c, g.label)?;
                 }
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::LowerRight)
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK)
-                    .label_font((FONT, 13))
-                    .draw()
-                    .map_err(|e| format!("{e:?}"))?;
+                legend(&mut chart, 13)?;
             }};
         }
         if by_updates {
