@@ -151,17 +151,17 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode> {
     }
 }
 
-/// Fails early, before any training, when `path` could not be written.
-fn check_writable(path: &Path, flag: &str) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+/// The folder `path` lives in (`.` for a bare name).
+fn parent_of(path: &Path) -> &Path {
+    path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// Fails early, before any training, when nothing can be created in the folder of `path`
+/// (the output of `--flag`): the folder must exist and be writable.
+fn check_folder(path: &Path, flag: &str) -> Result<()> {
+    let dir = parent_of(path);
     if !dir.is_dir() {
         bail!("--{flag} {}: folder {} does not exist", path.display(), dir.display());
-    }
-    if path.is_dir() {
-        bail!("--{flag} {}: is a folder, expected a file path", path.display());
     }
     let probe = dir.join(format!(".twinnet-write-probe-{}", std::process::id()));
     std::fs::write(&probe, b"").with_context(|| {
@@ -169,6 +169,14 @@ fn check_writable(path: &Path, flag: &str) -> Result<()> {
     })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
+}
+
+/// Fails early when the file `path` could not be written.
+fn check_writable(path: &Path, flag: &str) -> Result<()> {
+    if path.is_dir() {
+        bail!("--{flag} {}: is a folder, expected a file path", path.display());
+    }
+    check_folder(path, flag)
 }
 
 fn load_data(common: &Common) -> Result<Mnist> {
@@ -247,19 +255,17 @@ fn run_experiment(a: RunArgs) -> Result<ExitCode> {
             Path::new("results").join(&exp.name)
         }
     };
-    check_writable(&out, "out").or_else(|e| {
-        if out.is_dir() {
-            check_writable(&out.join("x"), "out")
-        } else {
-            Err(e)
-        }
-    })?;
+    // The results are built beside `out` and renamed into place: its folder must be writable.
+    if out.exists() && !out.is_dir() {
+        bail!("--out {}: is a file, expected a folder", out.display());
+    }
+    check_folder(&out, "out")?;
     let mnist = load_data(&a.common)?;
     for r in &exp.runs {
         r.validate(mnist.train.len())
             .with_context(|| format!("{}: run `{}`", a.experiment.display(), r.name))?;
     }
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = parent_of(&out);
     let leaf = out.file_name().context("--out must name a folder")?.to_string_lossy().into_owned();
     let mut tmp = TempDir(Some(parent.join(format!(".{leaf}.tmp-{}", std::process::id()))));
     let tmp_dir = tmp.0.clone().expect("set above");

@@ -143,3 +143,20 @@ fn tch_backend_needs_the_feature() {
         "{err}"
     );
 }
+
+#[test]
+fn run_output_folder_is_checked_before_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 100, 20);
+    let exp = repo().join("experiments/smoke.toml");
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "keep").unwrap();
+    for (out, needle) in
+        [("/nonexistent/dir/out", "/nonexistent/dir"), (file.to_str().unwrap(), "is a file")]
+    {
+        let o = twinnet(&data, &["run", exp.to_str().unwrap(), "--out", out, "--quiet"]);
+        assert!(!o.status.success() && stderr(&o).contains(needle), "{out}: {}", stderr(&o));
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep");
+}
