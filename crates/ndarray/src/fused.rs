@@ -135,7 +135,7 @@ impl Worker {
     }
 }
 
-/// Loss, correctness and output error of one example, in place on its logits row `z`
+/// Loss, arg-max class and output error of one example, in place on its logits row `z`
 /// (which becomes `dZ2 · m`). Softmax subtracts the row max, so no `exp` overflows.
 /// ```text
 /// softmax:         p = softmax(z)   L = lse(z) − z_y           dz = p − e_y
@@ -143,7 +143,7 @@ impl Worker {
 ///                  g = q − e_y      dz = p ∘ (g − ⟨p, g⟩)
 /// ```
 #[inline]
-pub fn head_row(head: Head, z: &mut [f32; CLASSES], y: usize) -> (f64, bool) {
+pub fn head_row(head: Head, z: &mut [f32; CLASSES], y: usize) -> (f64, usize) {
     let argmax = z.iter().enumerate().fold(0, |b, (k, &v)| if v > z[b] { k } else { b });
     let (p, max, sum) = softmax_parts(z);
     match head {
@@ -153,7 +153,7 @@ pub fn head_row(head: Head, z: &mut [f32; CLASSES], y: usize) -> (f64, bool) {
             let loss = sum.ln() as f64 + max as f64 - z[y] as f64;
             *z = p;
             z[y] -= 1.0;
-            (loss, argmax == y)
+            (loss, argmax)
         }
         Head::DoubleSoftmax => {
             let q = softmax_row(&p);
@@ -165,7 +165,7 @@ pub fn head_row(head: Head, z: &mut [f32; CLASSES], y: usize) -> (f64, bool) {
             for k in 0..CLASSES {
                 z[k] = p[k] * (g[k] - dot);
             }
-            (loss, argmax == y)
+            (loss, argmax)
         }
     }
 }
@@ -230,9 +230,10 @@ fn chunk(
     for r in 0..c {
         let zr: &mut [f32; CLASSES] =
             (&mut w.z2[r * CLASSES..(r + 1) * CLASSES]).try_into().expect("10 logits");
-        let (loss, ok) = head_row(head, zr, y[idx[r] as usize] as usize);
+        let label = y[idx[r] as usize] as usize;
+        let (loss, argmax) = head_row(head, zr, label);
         w.acc.loss += loss;
-        w.acc.correct += ok as usize;
+        w.acc.correct += (argmax == label) as usize;
         zr.iter_mut().for_each(|v| *v *= inv_m); // dZ2 row
         let (ar, z1r) = (&w.a1[r * h..(r + 1) * h], &w.z1[r * h..(r + 1) * h]);
         let dz1r = &mut w.dz1[r * h..(r + 1) * h];
@@ -330,9 +331,9 @@ pub fn evaluate(
         for (r, &i) in part.iter().enumerate() {
             let mut z: [f32; CLASSES] =
                 w.z2[r * CLASSES..(r + 1) * CLASSES].try_into().expect("10 logits");
-            let argmax = z.iter().enumerate().fold(0, |b, (k, &v)| if v > z[b] { k } else { b });
+            let (l, argmax) = head_row(head, &mut z, y[i as usize] as usize);
             preds.push(argmax as u8);
-            loss += head_row(head, &mut z, y[i as usize] as usize).0;
+            loss += l;
         }
     }
     (preds, loss)
