@@ -1,5 +1,6 @@
 //! A results folder's figures and `summary.md`, drawn from its JSON alone.
 
+use crate::config::RunConfig;
 use crate::result::{read_json, ExperimentRecord, RunResult, Status};
 use anyhow::{Context, Result};
 use std::fmt::Write;
@@ -66,6 +67,19 @@ pub fn render(dir: &Path, exp: &ExperimentRecord, runs: &[RunResult]) -> Result<
         .with_context(|| format!("{}: cannot write", dir.join(SUMMARY).display()))
 }
 
+/// `full-batch`, or `minibatch B`.
+fn regime_label(c: &RunConfig) -> String {
+    match c.regime {
+        twinnet_core::Regime::Minibatch => format!("minibatch {}", c.batch_size),
+        twinnet_core::Regime::FullBatch => "full-batch".into(),
+    }
+}
+
+/// The init, or the parameter file the run started from.
+fn init_label(c: &RunConfig) -> String {
+    c.init_from.as_ref().map_or(c.init.to_string(), |p| format!("file `{}`", p.display()))
+}
+
 fn pct(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
 }
@@ -84,10 +98,7 @@ pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
     for r in runs {
         let c = &r.config;
         let last = r.history.last();
-        let regime = match c.regime {
-            twinnet_core::Regime::Minibatch => format!("minibatch {}", c.batch_size),
-            twinnet_core::Regime::FullBatch => "full-batch".into(),
-        };
+        let regime = regime_label(c);
         let steps = last.map_or(0, |h| h.step);
         let status = match (&r.status, &r.divergence, &r.test) {
             (Status::Diverged, Some(d), _) => {
@@ -105,7 +116,7 @@ pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
             c.name,
             c.backend,
             c.head,
-            c.init_from.as_ref().map_or(c.init.to_string(), |p| format!("file `{}`", p.display())),
+            init_label(c),
             c.normalize,
             c.epochs,
             last.map_or("–".into(), |h| pct(h.train_accuracy)),
@@ -249,10 +260,7 @@ fn summary_seeds(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
             .filter(|(_, &n)| n > 0)
             .map(|(k, n)| format!("{k} ({n})"))
             .collect();
-        let regime = match c.regime {
-            twinnet_core::Regime::Minibatch => format!("minibatch {}", c.batch_size),
-            twinnet_core::Regime::FullBatch => "full-batch".into(),
-        };
+        let regime = regime_label(c);
         let train_s = g.runs.iter().map(|r| r.timing.train_s).sum::<f64>() / g.runs.len() as f64;
         let _ = writeln!(
             s,
@@ -260,7 +268,7 @@ fn summary_seeds(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
             g.name,
             c.backend,
             c.head,
-            c.init_from.as_ref().map_or(c.init.to_string(), |p| format!("file `{}`", p.display())),
+            init_label(c),
             c.normalize,
             c.epochs,
             100.0 * mean,
