@@ -1,4 +1,4 @@
-//! The two products that cost 99% of a training step, written for the shapes of this network
+//! The two products that cost most of a training step, written for the shapes of this network
 //! (a few hidden units, 784 inputs) and for rows picked by index, so a mini-batch is never
 //! copied out of the training set. The rows are the raw `u8` pixels `P`, normalized to
 //! `X = a·P + c` in registers as they are loaded: a pass over MNIST reads 47 MB instead of
@@ -8,15 +8,23 @@
 //! forward:   Z[r, j]  = Σₖ W[j, k] · X[idx[r], k]        (Z = X_idx · Wᵀ,   [c, h])
 //! backward:  G[j, k] += Σᵣ D[r, j] · X[idx[r], k]        (G += Dᵀ · X_idx,  [h, 784])
 //! ```
-//! Both keep a block of `G` hidden units × `L` inputs in registers (`acc[G][L]`) and stream the
-//! other operand past it, so each loaded value feeds `G` fused multiply-adds. The same generic
-//! code is compiled three times — AVX-512, AVX2+FMA and baseline x86-64/other — and the best
-//! one the CPU supports is picked at run time (no `target-cpu=native`). The summation order
-//! depends only on the kernel chosen, so results are bit-identical run to run on one machine.
+//! Both keep a block of accumulators in registers and stream the other operand past it, so
+//! each loaded (and normalized) pixel vector feeds many fused multiply-adds:
+//! - forward: `R` rows × `B` hidden units (AVX-512: 2 × 10, the whole layer: each pixel is
+//!   loaded once and each weight vector feeds both rows);
+//! - backward: `B` hidden units × `K` pixel vectors (AVX-512: 10 × 2), rows streaming past.
+//!
+//! The kernels are written once, over [`Lanes`] (one SIMD register and the handful of
+//! operations they need), and compiled three times: AVX-512, AVX2+FMA and a portable
+//! baseline; the best one the CPU supports is picked at run time (no `target-cpu=native`).
+//! The register blocks only change which values are computed together, never the order in
+//! which any one sum is formed: every lane of every accumulator adds its terms in pixel (or
+//! row) order, and lanes are summed pairwise. So results depend only on the lane width and
+//! are bit-identical run to run.
 
 /// Raw `u8` pixels `[n, d]` and their normalization `x = a·p + c` (see
 /// [`Normalize::affine`](twinnet_data::Normalize::affine)), applied in registers as each pixel
-/// is loaded: one fused multiply-add per loaded vector, which then feeds five or ten more.
+/// is loaded: one fused multiply-add per loaded vector, which then feeds ten or twenty more.
 #[derive(Debug, Clone, Copy)]
 pub struct Pixels<'a> {
     /// Row-major pixels.
@@ -26,9 +34,6 @@ pub struct Pixels<'a> {
     /// Offset `c`.
     pub c: f32,
 }
-
-/// Hidden units per register block.
-const G: usize = 5;
 
 /// A product kernel: `(a, h, x, d, idx, out)`.
 type Kernel = fn(&[f32], usize, &Pixels<'_>, usize, &[u32], &mut [f32]);
@@ -74,8 +79,8 @@ impl Kernels {
     pub fn portable() -> Kernels {
         Kernels {
             name: "portable",
-            forward: forward::<8, 1, false>,
-            backward: backward::<8, false>,
+            forward: forward::<Portable, 5, 1>,
+            backward: backward::<Portable, 5, 1>,
         }
     }
 
@@ -110,12 +115,197 @@ impl Kernels {
     }
 }
 
+/// One SIMD register of `f32` lanes and the operations the kernels use. The kernels are
+/// generic over it and `#[inline(always)]`, so each instantiation is compiled inside one
+/// `#[target_feature]` function and becomes straight vector code.
+///
+/// # Safety
+/// An implementation may use the instructions of one instruction set: its methods may only
+/// run on a CPU that has it ([`Kernels::best`] checks before installing such kernels).
+unsafe trait Lanes: Copy {
+    /// Lanes per register.
+    const L: usize;
+    /// All lanes `v`.
+    fn splat(v: f32) -> Self;
+    /// `L` floats from `p` (no alignment needed).
+    ///
+    /// # Safety
+    /// `p..p + L` must be readable.
+    unsafe fn load(p: *const f32) -> Self;
+    /// Stores the lanes to `p..p + L`.
+    ///
+    /// # Safety
+    /// `p..p + L` must be writable.
+    unsafe fn store(self, p: *mut f32);
+    /// `L` pixels from `p`, normalized: `a·p + c` (one rounding where the set has FMA).
+    ///
+    /// # Safety
+    /// `p..p + L` must be readable.
+    unsafe fn load_px(p: *const u8, a: Self, c: Self) -> Self;
+    /// `a·b + c` (one rounding where the set has FMA, else two).
+    fn madd(a: Self, b: Self, c: Self) -> Self;
+    /// The scalar `a·b + c`, rounded as [`Lanes::madd`] rounds.
+    fn madd1(a: f32, b: f32, c: f32) -> f32;
+    /// `self + o`.
+    fn add(self, o: Self) -> Self;
+    /// Pairwise sum of the lanes: `v[l] += v[l + L/2]`, then `L/4`, … down to one lane.
+    fn reduce(self) -> f32;
+}
+
+/// The baseline: eight plain `f32` lanes, no FMA (two roundings), for any CPU.
+#[derive(Debug, Clone, Copy)]
+struct Portable([f32; 8]);
+
+// SAFETY: plain Rust arithmetic, valid on every CPU.
+unsafe impl Lanes for Portable {
+    const L: usize = 8;
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        Portable([v; 8])
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the caller guarantees 8 readable floats.
+        Portable(unsafe { std::ptr::read_unaligned(p as *const [f32; 8]) })
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: the caller guarantees 8 writable floats.
+        unsafe { std::ptr::write_unaligned(p as *mut [f32; 8], self.0) }
+    }
+    #[inline(always)]
+    unsafe fn load_px(p: *const u8, a: Self, c: Self) -> Self {
+        // SAFETY: the caller guarantees 8 readable bytes.
+        let b: [u8; 8] = unsafe { std::ptr::read_unaligned(p as *const [u8; 8]) };
+        Portable(std::array::from_fn(|l| b[l] as f32 * a.0[l] + c.0[l]))
+    }
+    #[inline(always)]
+    fn madd(a: Self, b: Self, c: Self) -> Self {
+        Portable(std::array::from_fn(|l| a.0[l] * b.0[l] + c.0[l]))
+    }
+    #[inline(always)]
+    fn madd1(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        Portable(std::array::from_fn(|l| self.0[l] + o.0[l]))
+    }
+    #[inline(always)]
+    fn reduce(self) -> f32 {
+        let v = self.0;
+        let v4: [f32; 4] = std::array::from_fn(|l| v[l] + v[l + 4]);
+        (v4[0] + v4[2]) + (v4[1] + v4[3])
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{backward, forward, Pixels};
+    use super::{backward, forward, Lanes, Pixels};
+    use std::arch::x86_64::*;
+
+    /// 16 lanes of AVX-512 (32 registers: 2 × 10 forward accumulators do not spill).
+    #[derive(Debug, Clone, Copy)]
+    pub(super) struct Avx512(__m512);
+
+    /// 8 lanes of AVX2 with FMA (16 registers: blocks of 5 hidden units).
+    #[derive(Debug, Clone, Copy)]
+    pub(super) struct Avx2(__m256);
+
+    // The `unsafe` blocks below call intrinsics of the set the type is named after; the
+    // trait's contract is that these methods only run where `Kernels::best` found it.
+
+    // SAFETY: AVX-512F only, by the contract above.
+    unsafe impl Lanes for Avx512 {
+        const L: usize = 16;
+        #[inline(always)]
+        fn splat(v: f32) -> Self {
+            Avx512(unsafe { _mm512_set1_ps(v) })
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            Avx512(unsafe { _mm512_loadu_ps(p) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            unsafe { _mm512_storeu_ps(p, self.0) }
+        }
+        #[inline(always)]
+        unsafe fn load_px(p: *const u8, a: Self, c: Self) -> Self {
+            unsafe {
+                let b = _mm_loadu_si128(p as *const __m128i);
+                Avx512(_mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)), a.0, c.0))
+            }
+        }
+        #[inline(always)]
+        fn madd(a: Self, b: Self, c: Self) -> Self {
+            Avx512(unsafe { _mm512_fmadd_ps(a.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn madd1(a: f32, b: f32, c: f32) -> f32 {
+            a.mul_add(b, c)
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            Avx512(unsafe { _mm512_add_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn reduce(self) -> f32 {
+            unsafe {
+                let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(self.0)));
+                Avx2(_mm256_add_ps(_mm512_castps512_ps256(self.0), hi)).reduce()
+            }
+        }
+    }
+
+    // SAFETY: AVX2 and FMA only, by the contract above.
+    unsafe impl Lanes for Avx2 {
+        const L: usize = 8;
+        #[inline(always)]
+        fn splat(v: f32) -> Self {
+            Avx2(unsafe { _mm256_set1_ps(v) })
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            Avx2(unsafe { _mm256_loadu_ps(p) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            unsafe { _mm256_storeu_ps(p, self.0) }
+        }
+        #[inline(always)]
+        unsafe fn load_px(p: *const u8, a: Self, c: Self) -> Self {
+            unsafe {
+                let b = _mm_loadl_epi64(p as *const __m128i);
+                Avx2(_mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)), a.0, c.0))
+            }
+        }
+        #[inline(always)]
+        fn madd(a: Self, b: Self, c: Self) -> Self {
+            Avx2(unsafe { _mm256_fmadd_ps(a.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn madd1(a: f32, b: f32, c: f32) -> f32 {
+            a.mul_add(b, c)
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            Avx2(unsafe { _mm256_add_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn reduce(self) -> f32 {
+            unsafe {
+                // [l + 4], then [l + 2], then [l + 1].
+                let v =
+                    _mm_add_ps(_mm256_castps256_ps128(self.0), _mm256_extractf128_ps::<1>(self.0));
+                let v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+                _mm_cvtss_f32(_mm_add_ss(v, _mm_shuffle_ps::<1>(v, v)))
+            }
+        }
+    }
 
     macro_rules! variant {
-        ($fwd:ident, $bwd:ident, $feat:literal, $l:literal, $r:literal) => {
+        ($fwd:ident, $bwd:ident, $feat:literal, $v:ty, $g:literal, $r:literal, $k:literal) => {
             pub fn $fwd(w: &[f32], h: usize, x: &Pixels<'_>, d: usize, idx: &[u32], z: &mut [f32]) {
                 #[target_feature(enable = $feat)]
                 fn inner(
@@ -126,7 +316,7 @@ mod x86 {
                     idx: &[u32],
                     z: &mut [f32],
                 ) {
-                    forward::<$l, $r, true>(w, h, x, d, idx, z)
+                    forward::<$v, $g, $r>(w, h, x, d, idx, z)
                 }
                 // SAFETY: only installed by `Kernels::best` after detecting these features.
                 unsafe { inner(w, h, x, d, idx, z) }
@@ -148,7 +338,7 @@ mod x86 {
                     idx: &[u32],
                     g: &mut [f32],
                 ) {
-                    backward::<$l, true>(dz, h, x, d, idx, g)
+                    backward::<$v, $g, $k>(dz, h, x, d, idx, g)
                 }
                 // SAFETY: only installed by `Kernels::best` after detecting these features.
                 unsafe { inner(dz, h, x, d, idx, g) }
@@ -156,10 +346,12 @@ mod x86 {
         };
     }
 
-    // Accumulators: 2 rows × 5 units = 10 registers, which neither AVX-512 (32 registers) nor
-    // AVX2 (16) spills; 4 rows spilled to the stack and ran slower.
-    variant!(forward_avx512, backward_avx512, "avx512f,avx2,fma", 16, 2);
-    variant!(forward_avx2, backward_avx2, "avx2,fma", 8, 2);
+    // (lanes, hidden units per block G, forward rows R, backward pixel vectors K). Registers
+    // in use: forward R·G accumulators + R pixels + 1 weight + 2 constants, backward G·K
+    // accumulators + K pixels + 1 broadcast + 2 constants: 25 of AVX-512's 32, 15 of AVX2's
+    // 16, so neither spills.
+    variant!(forward_avx512, backward_avx512, "avx512f,avx2,fma", Avx512, 10, 2, 2);
+    variant!(forward_avx2, backward_avx2, "avx2,fma", Avx2, 5, 2, 2);
 }
 
 /// Hints the CPU to bring `xs` into cache (a no-op off x86-64).
@@ -178,98 +370,59 @@ fn prefetch(xs: &[u8]) {
     let _ = xs;
 }
 
-/// Pairwise sum of the lanes (a fixed order).
-#[inline(always)]
-fn reduce<const L: usize>(a: &[f32; L]) -> f32 {
-    let mut v = *a;
-    let mut n = L;
-    while n > 1 {
-        n /= 2;
-        for l in 0..n {
-            v[l] += v[l + n];
-        }
-    }
-    v[0]
-}
-
-/// Loads `L` pixels from `p` and normalizes them: `a·p + c`.
-///
-/// # Safety
-/// `p..p + L` must be inside one allocation.
-#[inline(always)]
-unsafe fn load_px<const L: usize, const FMA: bool>(p: *const u8, a: f32, c: f32) -> [f32; L] {
-    // SAFETY: the caller guarantees L readable bytes.
-    let b: [u8; L] = unsafe { std::ptr::read_unaligned(p as *const [u8; L]) };
-    b.map(|v| madd::<FMA>(v as f32, a, c))
-}
-
-/// Loads `L` floats from `p` (no alignment needed).
-///
-/// # Safety
-/// `p..p + L` must be inside one allocation.
-#[inline(always)]
-unsafe fn load<const L: usize>(p: *const f32) -> [f32; L] {
-    // SAFETY: the caller guarantees L readable floats.
-    unsafe { std::ptr::read_unaligned(p as *const [f32; L]) }
-}
-
-/// `a·b + c`, fused where the instruction set has FMA (one rounding), else two roundings.
-#[inline(always)]
-fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
-}
-
 /// `out[q][g] = Σₖ w[g·d + k] · xs[q][k]` for the `B` weight rows at `w` and `R` input rows:
 /// each loaded weight vector feeds `R` multiply-adds and each input vector `B`.
 ///
 /// # Safety
-/// `w` must point at `B · d` floats and every `xs[q]` at `d` floats.
+/// `w` must point at `B · d` floats and every `xs[q]` at `d` pixels.
 #[inline(always)]
-unsafe fn forward_block<const L: usize, const B: usize, const R: usize, const FMA: bool>(
+unsafe fn forward_block<V: Lanes, const B: usize, const R: usize>(
     w: *const f32,
     xs: [*const u8; R],
     (a, c): (f32, f32),
     d: usize,
 ) -> [[f32; B]; R] {
-    let full = d / L * L;
-    let mut acc = [[[0f32; L]; B]; R];
+    let (av, cv) = (V::splat(a), V::splat(c));
+    let full = d / V::L * V::L;
+    let mut acc = [[V::splat(0.0); B]; R];
     let mut k = 0;
     while k < full {
-        // SAFETY: k + L <= full <= d for every input row and every weight row.
-        let xv: [[f32; L]; R] =
-            std::array::from_fn(|q| unsafe { load_px::<L, FMA>(xs[q].add(k), a, c) });
+        let mut xv = [V::splat(0.0); R];
+        for q in 0..R {
+            // SAFETY: k + L <= full <= d for every input row and every weight row.
+            xv[q] = unsafe { V::load_px(xs[q].add(k), av, cv) };
+        }
         for g in 0..B {
-            let wv: [f32; L] = unsafe { load(w.add(g * d + k)) };
+            // SAFETY: as above.
+            let wv = unsafe { V::load(w.add(g * d + k)) };
             for q in 0..R {
-                for l in 0..L {
-                    acc[q][g][l] = madd::<FMA>(wv[l], xv[q][l], acc[q][g][l]);
-                }
+                acc[q][g] = V::madd(wv, xv[q], acc[q][g]);
             }
         }
-        k += L;
+        k += V::L;
     }
-    std::array::from_fn(|q| {
-        std::array::from_fn(|g| {
+    let mut out = [[0.0; B]; R];
+    for q in 0..R {
+        for g in 0..B {
             // SAFETY: full <= k < d stays inside weight row g and input row q.
             let tail: f32 = (full..d)
-                .map(|k| unsafe { *w.add(g * d + k) * madd::<FMA>(*xs[q].add(k) as f32, a, c) })
+                .map(|k| unsafe { *w.add(g * d + k) * V::madd1(*xs[q].add(k) as f32, a, c) })
                 .sum();
-            reduce(&acc[q][g]) + tail
-        })
-    })
+            out[q][g] = acc[q][g].reduce() + tail;
+        }
+    }
+    out
 }
 
-/// `gw[g·d + k] += Σᵣ dz[r·h + g] · x[idx[r]·d + k]` for the `B` hidden units at `dz`/`gw`.
+/// `gw[g·d + k + t·L] += Σᵣ dz[r·h + g] · x[idx[r]·d + k + t·L]` for the `B` hidden units at
+/// `dz`/`gw` and the `K` pixel vectors from column `k`: each broadcast `dz` value feeds `K`
+/// multiply-adds and each pixel vector `B`.
 ///
 /// # Safety
 /// `dz` must index `idx.len()` rows of stride `h` with `B` valid columns, `gw` must point at
-/// `B · d` floats, and every `idx[r]·d + d` must be inside `x`.
+/// `B` rows of `d` floats, `k + K·L <= d`, and every `idx[r]·d + d` must be inside `x`.
 #[inline(always)]
-unsafe fn backward_block<const L: usize, const B: usize, const FMA: bool>(
+unsafe fn backward_block<V: Lanes, const B: usize, const K: usize>(
     dz: *const f32,
     h: usize,
     x: *const u8,
@@ -277,85 +430,70 @@ unsafe fn backward_block<const L: usize, const B: usize, const FMA: bool>(
     d: usize,
     idx: &[u32],
     gw: *mut f32,
+    k: usize,
 ) {
-    let full = d / L * L;
-    let mut k = 0;
-    while k < full {
-        let mut acc = [[0f32; L]; B];
-        for (r, &i) in idx.iter().enumerate() {
-            // SAFETY: row i holds d floats and k + L <= d; dz row r holds B columns here.
-            let xv: [f32; L] = unsafe { load_px::<L, FMA>(x.add(i as usize * d + k), a, c) };
-            for (g, a) in acc.iter_mut().enumerate() {
-                let s = unsafe { *dz.add(r * h + g) };
-                for l in 0..L {
-                    a[l] = madd::<FMA>(s, xv[l], a[l]);
-                }
+    let (av, cv) = (V::splat(a), V::splat(c));
+    let mut acc = [[V::splat(0.0); K]; B];
+    for (r, &i) in idx.iter().enumerate() {
+        // SAFETY: row i holds d pixels and k + K·L <= d.
+        let p = unsafe { x.add(i as usize * d + k) };
+        let mut xv = [V::splat(0.0); K];
+        for t in 0..K {
+            // SAFETY: as above.
+            xv[t] = unsafe { V::load_px(p.add(t * V::L), av, cv) };
+        }
+        for g in 0..B {
+            // SAFETY: dz row r holds B columns here.
+            let s = V::splat(unsafe { *dz.add(r * h + g) });
+            for t in 0..K {
+                acc[g][t] = V::madd(s, xv[t], acc[g][t]);
             }
         }
-        for (g, a) in acc.iter().enumerate() {
-            for l in 0..L {
-                // SAFETY: g < B and k + l < d.
-                unsafe { *gw.add(g * d + k + l) += a[l] };
-            }
-        }
-        k += L;
     }
     for g in 0..B {
-        for k in full..d {
-            // SAFETY: as above, for the last d - full columns.
-            let s: f32 = idx
-                .iter()
-                .enumerate()
-                .map(|(r, &i)| unsafe {
-                    *dz.add(r * h + g) * madd::<FMA>(*x.add(i as usize * d + k) as f32, a, c)
-                })
-                .sum();
-            unsafe { *gw.add(g * d + k) += s };
+        for t in 0..K {
+            // SAFETY: g < B and k + t·L + L <= d.
+            unsafe {
+                let o = gw.add(g * d + k + t * V::L);
+                V::load(o).add(acc[g][t]).store(o);
+            }
         }
     }
 }
 
-/// Splits `h` hidden units into register blocks of up to `G` and runs `f::<B>` on each.
+/// Splits `h` hidden units into register blocks of up to `$g` and runs the body with the
+/// block's first unit `$j0` and its width as the constant `$b`.
 macro_rules! blocks {
-    ($h:expr, |$j0:ident, $b:ident| $body:expr) => {{
+    ($h:expr, $g:expr, |$j0:ident, $b:ident| $body:expr) => {{
         let mut $j0 = 0;
         while $j0 < $h {
-            match ($h - $j0).min(G) {
-                5 => {
-                    const $b: usize = 5;
+            macro_rules! arm {
+                ($n:literal) => {{
+                    const $b: usize = $n;
                     $body;
-                    $j0 += 5;
-                }
-                4 => {
-                    const $b: usize = 4;
-                    $body;
-                    $j0 += 4;
-                }
-                3 => {
-                    const $b: usize = 3;
-                    $body;
-                    $j0 += 3;
-                }
-                2 => {
-                    const $b: usize = 2;
-                    $body;
-                    $j0 += 2;
-                }
-                _ => {
-                    const $b: usize = 1;
-                    $body;
-                    $j0 += 1;
-                }
+                    $j0 += $n;
+                }};
+            }
+            match ($h - $j0).min($g) {
+                10 => arm!(10),
+                9 => arm!(9),
+                8 => arm!(8),
+                7 => arm!(7),
+                6 => arm!(6),
+                5 => arm!(5),
+                4 => arm!(4),
+                3 => arm!(3),
+                2 => arm!(2),
+                _ => arm!(1),
             }
         }
     }};
 }
 
-/// Forward product, `L` lanes per register, hidden units in blocks of up to `G`.
-/// Forward product, `L` lanes per register, hidden units in blocks of up to `G`, input rows
-/// in blocks of `R`.
+/// Forward product: hidden units in blocks of up to `G` (at most 10), input rows in blocks of
+/// `R`.
 #[inline(always)]
-fn forward<const L: usize, const R: usize, const FMA: bool>(
+fn forward<V: Lanes, const G: usize, const R: usize>(
     w: &[f32],
     h: usize,
     x: &Pixels<'_>,
@@ -375,13 +513,13 @@ fn forward<const L: usize, const R: usize, const FMA: bool>(
     }
     // Hidden-unit blocks outside, rows inside: a block of B weight rows (B · 3 KB) stays in L1
     // while the rows stream past it.
-    blocks!(h, |j0, B| {
+    blocks!(h, G, |j0, B| {
         let wb = w[j0 * d..(j0 + B) * d].as_ptr();
         let mut r = 0;
         while r + R <= idx.len() {
             let xs: [*const u8; R] = std::array::from_fn(|q| row(idx[r + q]));
-            // SAFETY: rows j0..j0 + B of w exist (j0 + B <= h); each xs[q] has d floats.
-            let out = unsafe { forward_block::<L, B, R, FMA>(wb, xs, ac, d) };
+            // SAFETY: rows j0..j0 + B of w exist (j0 + B <= h); each xs[q] has d pixels.
+            let out = unsafe { forward_block::<V, B, R>(wb, xs, ac, d) };
             for (q, o) in out.iter().enumerate() {
                 z[(r + q) * h + j0..(r + q) * h + j0 + B].copy_from_slice(o);
             }
@@ -389,15 +527,16 @@ fn forward<const L: usize, const R: usize, const FMA: bool>(
         }
         for r in r..idx.len() {
             // SAFETY: as above, one input row.
-            let [out] = unsafe { forward_block::<L, B, 1, FMA>(wb, [row(idx[r])], ac, d) };
+            let [out] = unsafe { forward_block::<V, B, 1>(wb, [row(idx[r])], ac, d) };
             z[r * h + j0..r * h + j0 + B].copy_from_slice(&out);
         }
     });
 }
 
-/// Backward product, `L` lanes per register, hidden units in blocks of up to `G`.
+/// Backward product: hidden units in blocks of up to `G` (at most 10), pixels `K` vectors at
+/// a time (then one at a time, then a scalar tail).
 #[inline(always)]
-fn backward<const L: usize, const FMA: bool>(
+fn backward<V: Lanes, const G: usize, const K: usize>(
     dz: &[f32],
     h: usize,
     x: &Pixels<'_>,
@@ -406,18 +545,30 @@ fn backward<const L: usize, const FMA: bool>(
     g: &mut [f32],
 ) {
     // Shapes were checked by `Kernels::backward`: dz is idx.len()·h, g is h·d, rows in x.
-    blocks!(h, |j0, B| {
-        // SAFETY: columns j0..j0 + B of dz and rows j0..j0 + B of g exist; rows of x checked.
-        unsafe {
-            backward_block::<L, B, FMA>(
-                dz[j0..].as_ptr(),
-                h,
-                x.p.as_ptr(),
-                (x.a, x.c),
-                d,
-                idx,
-                g[j0 * d..].as_mut_ptr(),
-            )
+    let (a, c) = (x.a, x.c);
+    let full = d / V::L * V::L;
+    blocks!(h, G, |j0, B| {
+        let (dzb, px, gw) = (dz[j0..].as_ptr(), x.p.as_ptr(), g[j0 * d..].as_mut_ptr());
+        let mut k = 0;
+        // SAFETY (all three calls): columns j0..j0 + B of dz and rows j0..j0 + B of g exist,
+        // rows of x were checked, and k + K·L (or k + L) <= full <= d.
+        while k + K * V::L <= full {
+            unsafe { backward_block::<V, B, K>(dzb, h, px, (a, c), d, idx, gw, k) };
+            k += K * V::L;
+        }
+        while k < full {
+            unsafe { backward_block::<V, B, 1>(dzb, h, px, (a, c), d, idx, gw, k) };
+            k += V::L;
+        }
+        for j in j0..j0 + B {
+            for col in full..d {
+                let s: f32 = idx
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &i)| dz[r * h + j] * V::madd1(x.p[i as usize * d + col] as f32, a, c))
+                    .sum();
+                g[j * d + col] += s;
+            }
         }
     });
 }
