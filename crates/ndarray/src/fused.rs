@@ -17,8 +17,8 @@
 //! the batch, each with its own accumulators, summed afterwards in thread order, so a given
 //! thread count always gives bit-identical results.
 
-use crate::kernels::Kernels;
 pub use crate::kernels::Pixels;
+use crate::kernels::{Kernels, Task};
 use ndarray::{Array1, Array2};
 use twinnet_core::{Head, Params, CLASSES, INPUTS};
 
@@ -111,27 +111,109 @@ impl Acc {
     }
 }
 
-/// One thread's reusable buffers: chunk intermediates (row-major `[CHUNK, ·]`) and gradient
-/// accumulators.
+/// Lanes of the small per-row products: a block of hidden units, or the ten classes, padded
+/// with zeros to a fixed width so that every such product is a few whole vector operations.
+const P: usize = 16;
+/// One padded block.
+type Row = [f32; P];
+
+/// The block of hidden units `j0..j0 + n` of row `r` (stride `h`): `(j0, n)` for each block.
+fn blocks(h: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..h).step_by(P).map(move |j0| (j0, (h - j0).min(P)))
+}
+
+/// `v[..n]` padded with zeros.
+#[inline(always)]
+fn padded(v: &[f32]) -> Row {
+    let mut r = [0.0; P];
+    r[..v.len()].copy_from_slice(v);
+    r
+}
+
+/// One thread's reusable buffers: chunk intermediates (row-major `[CHUNK, h]`), the second
+/// layer's parameters and gradient accumulators in padded blocks of [`P`] hidden units, and
+/// the gradient accumulators the threads' results are summed in.
 #[derive(Debug, Clone)]
 pub struct Worker {
+    /// `Z1 = X·W1ᵀ + b1`, `[CHUNK, h]`.
     z1: Vec<f32>,
+    /// `A1 = ReLU(Z1)`, `[CHUNK, h]`.
     a1: Vec<f32>,
-    z2: Vec<f32>,
+    /// `dZ1`, `[CHUNK, h]`.
     dz1: Vec<f32>,
+    /// `b1` by blocks.
+    b1: Vec<Row>,
+    /// Column `j` of `W2` (the ten classes), for each hidden unit `j`.
+    w2t: Vec<Row>,
+    /// `b2`.
+    b2: Row,
+    /// `W2[o, block]` for each block of hidden units and class `o`.
+    w2: Vec<[Row; CLASSES]>,
+    /// `dW2`, `db1`, `db2` accumulated in the layouts of `w2`, `b1`, `b2`.
+    dw2: Vec<[Row; CLASSES]>,
+    db1: Vec<Row>,
+    db2: Row,
     acc: Acc,
 }
 
 impl Worker {
     /// Buffers for hidden width `h`.
     pub fn new(h: usize) -> Self {
+        let nb = h.div_ceil(P);
         Self {
             z1: vec![0.0; CHUNK * h],
             a1: vec![0.0; CHUNK * h],
-            z2: vec![0.0; CHUNK * CLASSES],
             dz1: vec![0.0; CHUNK * h],
+            b1: vec![[0.0; P]; nb],
+            w2t: vec![[0.0; P]; h],
+            b2: [0.0; P],
+            w2: vec![[[0.0; P]; CLASSES]; nb],
+            dw2: vec![[[0.0; P]; CLASSES]; nb],
+            db1: vec![[0.0; P]; nb],
+            db2: [0.0; P],
             acc: Acc::new(h),
         }
+    }
+
+    /// Copies the parameters into the padded layouts and clears the accumulators.
+    fn prepare(&mut self, net: &Net) {
+        let (b1, w2, b2) = (
+            net.b1.as_slice().expect("b1"),
+            net.w2.as_slice().expect("w2"),
+            net.b2.as_slice().expect("b2"),
+        );
+        let h = b1.len();
+        for (b, (j0, n)) in blocks(h).enumerate() {
+            self.b1[b] = padded(&b1[j0..j0 + n]);
+            for o in 0..CLASSES {
+                self.w2[b][o] = padded(&w2[o * h + j0..o * h + j0 + n]);
+            }
+        }
+        for (j, col) in self.w2t.iter_mut().enumerate() {
+            *col = padded(&[0.0; CLASSES]);
+            for o in 0..CLASSES {
+                col[o] = w2[o * h + j];
+            }
+        }
+        self.b2 = padded(b2);
+        self.dw2.iter_mut().for_each(|g| *g = [[0.0; P]; CLASSES]);
+        self.db1.iter_mut().for_each(|g| *g = [0.0; P]);
+        self.db2 = [0.0; P];
+        self.acc.clear();
+    }
+
+    /// Moves the second layer's accumulators into `acc` (unpadded).
+    fn finish(&mut self) {
+        let h = self.w2t.len();
+        let (dw2, db1) =
+            (self.acc.dw2.as_slice_mut().expect("dw2"), self.acc.db1.as_slice_mut().expect("db1"));
+        for (b, (j0, n)) in blocks(h).enumerate() {
+            db1[j0..j0 + n].copy_from_slice(&self.db1[b][..n]);
+            for o in 0..CLASSES {
+                dw2[o * h + j0..o * h + j0 + n].copy_from_slice(&self.dw2[b][o][..n]);
+            }
+        }
+        self.acc.db2.as_slice_mut().expect("db2").copy_from_slice(&self.db2[..CLASSES]);
     }
 }
 
@@ -142,9 +224,9 @@ impl Worker {
 /// double-softmax:  p = softmax(z)   q = softmax(p)   L = lse(p) − p_y
 ///                  g = q − e_y      dz = p ∘ (g − ⟨p, g⟩)
 /// ```
-#[inline]
+#[inline(always)]
 pub fn head_row(head: Head, z: &mut [f32; CLASSES], y: usize) -> (f64, usize) {
-    let argmax = z.iter().enumerate().fold(0, |b, (k, &v)| if v > z[b] { k } else { b });
+    let argmax = argmax(z);
     let (p, max, sum) = softmax_parts(z);
     match head {
         Head::Softmax => {
@@ -170,14 +252,27 @@ pub fn head_row(head: Head, z: &mut [f32; CLASSES], y: usize) -> (f64, usize) {
     }
 }
 
+/// The first index of the largest value (ties to the lowest index, as NumPy's `argmax`),
+/// without a branch per element: the winner's position is random, a branch mispredicts.
+#[inline(always)]
+fn argmax(z: &[f32; CLASSES]) -> usize {
+    let (mut best, mut top) = (0, z[0]);
+    for (k, &v) in z.iter().enumerate().skip(1) {
+        let more = v > top;
+        best = if more { k } else { best };
+        top = if more { v } else { top };
+    }
+    best
+}
+
 /// `softmax(z)` of one row, with the max subtracted first.
-#[inline]
+#[inline(always)]
 pub fn softmax_row(z: &[f32; CLASSES]) -> [f32; CLASSES] {
     softmax_parts(z).0
 }
 
 /// `(softmax(z), max z, Σ exp(z − max z))`.
-#[inline]
+#[inline(always)]
 fn softmax_parts(z: &[f32; CLASSES]) -> ([f32; CLASSES], f32, f32) {
     let max = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
     let mut e = z.map(|v| (v - max).exp());
@@ -186,31 +281,64 @@ fn softmax_parts(z: &[f32; CLASSES]) -> ([f32; CLASSES], f32, f32) {
     (e, max, sum)
 }
 
-/// Forward pass of one chunk of rows `idx`: `Z1`, `A1`, `Z2` into the worker's buffers.
-fn forward_chunk(net: &Net, x: &Pixels<'_>, idx: &[u32], w: &mut Worker, k: &Kernels) {
-    let (c, h) = (idx.len(), net.hidden());
-    let w1 = net.w1.as_slice().expect("standard layout");
-    let z1 = &mut w.z1[..c * h];
-    k.forward(w1, h, x, INPUTS, idx, z1);
-    let (b1, b2, w2) = (
-        net.b1.as_slice().expect("b1"),
-        net.b2.as_slice().expect("b2"),
-        net.w2.as_slice().expect("w2"),
-    );
-    for (zr, ar) in z1.chunks_exact_mut(h).zip(w.a1.chunks_exact_mut(h)) {
-        for j in 0..h {
-            zr[j] += b1[j];
-            ar[j] = zr[j].max(0.0);
+/// The hidden layer and the logits of one row, from its `Z1 = X·W1ᵀ` row `z1` (stride `h`):
+/// `z1 += b1`, `a1 = ReLU(z1)` in place, and
+/// ```text
+/// z2[o] = b2[o] + Σⱼ W2[o, j]·a1[j]
+/// ```
+/// with each sum formed in `j` order (from −0, as `Iterator::sum` does), all classes at once.
+#[inline(always)]
+fn hidden_and_logits(w: &Worker, z1: &mut [f32], a1: &mut [f32]) -> [f32; CLASSES] {
+    let mut s: Row = [-0.0; P];
+    for (b, (j0, n)) in blocks(z1.len()).enumerate() {
+        let mut z = padded(&z1[j0..j0 + n]);
+        let mut a = [0.0; P];
+        for l in 0..P {
+            z[l] += w.b1[b][l];
+            a[l] = z[l].max(0.0);
+        }
+        z1[j0..j0 + n].copy_from_slice(&z[..n]);
+        a1[j0..j0 + n].copy_from_slice(&a[..n]);
+        for (col, &a) in w.w2t[j0..j0 + n].iter().zip(&a[..n]) {
+            for o in 0..P {
+                s[o] += col[o] * a;
+            }
         }
     }
-    for (ar, zr) in w.a1[..c * h].chunks_exact(h).zip(w.z2.chunks_exact_mut(CLASSES)) {
+    std::array::from_fn(|o| w.b2[o] + s[o])
+}
+
+/// One row's share of the gradients of the second layer and the bias `b1`, and its `dZ1`
+/// row, given its output error `d` (the `dZ2` row):
+/// ```text
+/// dW2 += d ⊗ a1    db2 += d    dz1 = (d·W2) ∘ [z1 > 0]    db1 += dz1
+/// ```
+#[inline(always)]
+fn row_grads(w: &mut Worker, d: &[f32; CLASSES], z1: &[f32], a1: &[f32], dz1: &mut [f32]) {
+    for o in 0..CLASSES {
+        w.db2[o] += d[o];
+    }
+    for (b, (j0, n)) in blocks(z1.len()).enumerate() {
+        let (z, a) = (padded(&z1[j0..j0 + n]), padded(&a1[j0..j0 + n]));
+        let (w2, dw2) = (&w.w2[b], &mut w.dw2[b]);
+        let mut dz: Row = [0.0; P];
         for o in 0..CLASSES {
-            zr[o] = b2[o] + w2[o * h..(o + 1) * h].iter().zip(ar).map(|(a, b)| a * b).sum::<f32>();
+            let d = d[o];
+            for l in 0..P {
+                dw2[o][l] += d * a[l]; // dW2 += dZ2ᵀ·A1
+                dz[l] += d * w2[o][l]; // dZ2·W2
+            }
         }
+        for l in 0..P {
+            dz[l] = if z[l] <= 0.0 { 0.0 } else { dz[l] }; // ∘ [Z1 > 0]
+            w.db1[b][l] += dz[l];
+        }
+        dz1[j0..j0 + n].copy_from_slice(&dz[..n]);
     }
 }
 
-/// Forward and backward pass of one chunk of rows `idx`, accumulating into `w.acc`.
+/// Forward and backward pass of one chunk of rows `idx`, accumulating into the worker.
+#[inline(always)]
 fn chunk(
     net: &Net,
     head: Head,
@@ -222,54 +350,48 @@ fn chunk(
     k: &Kernels,
 ) {
     let (c, h) = (idx.len(), net.hidden());
-    forward_chunk(net, x, idx, w, k);
-    let w2 = net.w2.as_slice().expect("w2");
-    let dw2 = w.acc.dw2.as_slice_mut().expect("dw2");
-    let (db1, db2) =
-        (w.acc.db1.as_slice_mut().expect("db1"), w.acc.db2.as_slice_mut().expect("db2"));
-    for r in 0..c {
-        let zr: &mut [f32; CLASSES] =
-            (&mut w.z2[r * CLASSES..(r + 1) * CLASSES]).try_into().expect("10 logits");
-        let label = y[idx[r] as usize] as usize;
-        let (loss, argmax) = head_row(head, zr, label);
+    let w1 = net.w1.as_slice().expect("standard layout");
+    let (mut z1, mut a1, mut dz1) =
+        (std::mem::take(&mut w.z1), std::mem::take(&mut w.a1), std::mem::take(&mut w.dz1));
+    k.forward(w1, h, x, INPUTS, idx, &mut z1[..c * h]);
+    let rows =
+        (z1.chunks_exact_mut(h).zip(a1.chunks_exact_mut(h))).zip(dz1.chunks_exact_mut(h).zip(idx));
+    for ((z1r, a1r), (dz1r, &i)) in rows {
+        let mut z2 = hidden_and_logits(w, z1r, a1r);
+        let label = y[i as usize] as usize;
+        let (loss, argmax) = head_row(head, &mut z2, label);
         w.acc.loss += loss;
         w.acc.correct += (argmax == label) as usize;
-        zr.iter_mut().for_each(|v| *v *= inv_m); // dZ2 row
-        let (ar, z1r) = (&w.a1[r * h..(r + 1) * h], &w.z1[r * h..(r + 1) * h]);
-        let dz1r = &mut w.dz1[r * h..(r + 1) * h];
-        dz1r.fill(0.0);
-        for o in 0..CLASSES {
-            let d = zr[o];
-            db2[o] += d;
-            for j in 0..h {
-                dw2[o * h + j] += d * ar[j]; // dW2 += dZ2ᵀ·A1
-                dz1r[j] += d * w2[o * h + j]; // dZ2·W2
-            }
-        }
-        for j in 0..h {
-            if z1r[j] <= 0.0 {
-                dz1r[j] = 0.0; // ∘ [Z1 > 0]
-            }
-            db1[j] += dz1r[j];
-        }
+        z2.iter_mut().for_each(|v| *v *= inv_m); // dZ2 row
+        row_grads(w, &z2, z1r, a1r, dz1r);
     }
-    k.backward(&w.dz1[..c * h], h, x, INPUTS, idx, w.acc.dw1.as_slice_mut().expect("dw1"));
+    k.backward(&dz1[..c * h], h, x, INPUTS, idx, w.acc.dw1.as_slice_mut().expect("dw1"));
+    (w.z1, w.a1, w.dz1) = (z1, a1, dz1);
 }
 
-/// Accumulates the gradient of the mean loss over the rows `idx` (one worker, chunk by chunk).
-fn accumulate(
-    net: &Net,
+/// Accumulates the gradient of the mean loss over the rows `idx` into `w.acc` (one worker,
+/// chunk by chunk), compiled for the kernels' instruction set.
+struct Accumulate<'a, 'x> {
+    net: &'a Net,
     head: Head,
-    x: &Pixels<'_>,
-    y: &[u8],
-    idx: &[u32],
+    x: &'a Pixels<'x>,
+    y: &'a [u8],
+    idx: &'a [u32],
     inv_m: f32,
-    w: &mut Worker,
-    k: &Kernels,
-) {
-    w.acc.clear();
-    for part in idx.chunks(CHUNK) {
-        chunk(net, head, x, y, part, inv_m, w, k);
+    w: &'a mut Worker,
+    k: &'a Kernels,
+}
+
+impl Task for Accumulate<'_, '_> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let Accumulate { net, head, x, y, idx, inv_m, w, k } = self;
+        w.prepare(net);
+        for part in idx.chunks(CHUNK) {
+            chunk(net, head, x, y, part, inv_m, w, k);
+        }
+        w.finish();
     }
 }
 
@@ -290,17 +412,18 @@ pub fn step(
     let t = workers.len().min(m / MIN_ROWS_PER_THREAD).max(1);
     let (first, rest) = workers.split_at_mut(1);
     let w0 = &mut first[0];
+    let job = |net, idx, w| Accumulate { net, head, x, y, idx, inv_m, w, k };
     if t == 1 {
-        accumulate(net, head, x, y, idx, inv_m, w0, k);
+        k.run(job(net, idx, w0));
     } else {
         // Contiguous parts, multiples of CHUNK so that every thread sees whole chunks.
         let per = m.div_ceil(t).div_ceil(CHUNK) * CHUNK;
         let net_ref = &*net;
         std::thread::scope(|scope| {
             for (part, w) in idx.chunks(per).skip(1).zip(rest.iter_mut()) {
-                scope.spawn(move || accumulate(net_ref, head, x, y, part, inv_m, w, k));
+                scope.spawn(move || k.run(job(net_ref, part, w)));
             }
-            accumulate(net_ref, head, x, y, &idx[..per.min(m)], inv_m, w0, k);
+            k.run(job(net_ref, &idx[..per.min(m)], w0));
         });
         for w in &rest[..idx.chunks(per).count() - 1] {
             w0.acc.add(&w.acc);
@@ -323,18 +446,42 @@ pub fn evaluate(
     w: &mut Worker,
     k: &Kernels,
 ) -> (Vec<u8>, f64) {
-    let all: Vec<u32> = (0..y.len() as u32).collect();
-    let mut preds = Vec::with_capacity(y.len());
-    let mut loss = 0.0;
-    for part in all.chunks(CHUNK) {
-        forward_chunk(net, x, part, w, k);
-        for (r, &i) in part.iter().enumerate() {
-            let mut z: [f32; CLASSES] =
-                w.z2[r * CLASSES..(r + 1) * CLASSES].try_into().expect("10 logits");
-            let (l, argmax) = head_row(head, &mut z, y[i as usize] as usize);
-            preds.push(argmax as u8);
-            loss += l;
+    k.run(Evaluate { net, head, x, y, w, k })
+}
+
+/// [`evaluate`], compiled for the kernels' instruction set.
+struct Evaluate<'a, 'x> {
+    net: &'a Net,
+    head: Head,
+    x: &'a Pixels<'x>,
+    y: &'a [u8],
+    w: &'a mut Worker,
+    k: &'a Kernels,
+}
+
+impl Task for Evaluate<'_, '_> {
+    type Output = (Vec<u8>, f64);
+    #[inline(always)]
+    fn run(self) -> (Vec<u8>, f64) {
+        let Evaluate { net, head, x, y, w, k } = self;
+        let h = net.hidden();
+        let all: Vec<u32> = (0..y.len() as u32).collect();
+        let mut preds = Vec::with_capacity(y.len());
+        let mut loss = 0.0;
+        w.prepare(net);
+        let (mut z1, mut a1) = (std::mem::take(&mut w.z1), std::mem::take(&mut w.a1));
+        for part in all.chunks(CHUNK) {
+            let w1 = net.w1.as_slice().expect("standard layout");
+            k.forward(w1, h, x, INPUTS, part, &mut z1[..part.len() * h]);
+            let rows = z1.chunks_exact_mut(h).zip(a1.chunks_exact_mut(h)).zip(part);
+            for ((z1r, a1r), &i) in rows {
+                let mut z2 = hidden_and_logits(w, z1r, a1r);
+                let (l, argmax) = head_row(head, &mut z2, y[i as usize] as usize);
+                preds.push(argmax as u8);
+                loss += l;
+            }
         }
+        (w.z1, w.a1) = (z1, a1);
+        (preds, loss)
     }
-    (preds, loss)
 }

@@ -45,6 +45,29 @@ pub struct Kernels {
     pub name: &'static str,
     forward: Kernel,
     backward: Kernel,
+    isa: Isa,
+}
+
+/// The instruction sets there are kernels for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isa {
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    Portable,
+}
+
+/// Work to compile for the kernels' instruction set: [`Kernels::run`] calls `run` from a
+/// function with that set's target features, so the code inlined into it (fixed-width array
+/// loops in particular) is vectorized for it. Plain arithmetic gives the same results under
+/// every set (Rust never fuses a multiply and an add on its own).
+pub trait Task {
+    /// What the work returns.
+    type Output;
+    /// The work. Implementations should be `#[inline(always)]`: a call that is not inlined
+    /// runs with the baseline instruction set.
+    fn run(self) -> Self::Output;
 }
 
 impl Kernels {
@@ -59,6 +82,7 @@ impl Kernels {
                         name: "avx512",
                         forward: x86::forward_avx512,
                         backward: x86::backward_avx512,
+                        isa: Isa::Avx512,
                     };
                 }
                 if std::arch::is_x86_feature_detected!("avx2")
@@ -68,6 +92,7 @@ impl Kernels {
                         name: "avx2",
                         forward: x86::forward_avx2,
                         backward: x86::backward_avx2,
+                        isa: Isa::Avx2,
                     };
                 }
             }
@@ -81,6 +106,19 @@ impl Kernels {
             name: "portable",
             forward: forward::<Portable, 5, 1>,
             backward: backward::<Portable, 5, 1>,
+            isa: Isa::Portable,
+        }
+    }
+
+    /// Runs `task` compiled for this kernel set's instruction set.
+    pub fn run<T: Task>(&self, task: T) -> T::Output {
+        match self.isa {
+            // SAFETY: these kernel sets are only built by `best` after detecting the features.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86::run_avx512(task) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86::run_avx2(task) },
+            Isa::Portable => task.run(),
         }
     }
 
@@ -201,7 +239,7 @@ unsafe impl Lanes for Portable {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{backward, forward, Lanes, Pixels};
+    use super::{backward, forward, Lanes, Pixels, Task};
     use std::arch::x86_64::*;
 
     /// 16 lanes of AVX-512 (32 registers: 2 × 10 forward accumulators do not spill).
@@ -352,6 +390,18 @@ mod x86 {
     // 16, so neither spills.
     variant!(forward_avx512, backward_avx512, "avx512f,avx2,fma", Avx512, 10, 2, 2);
     variant!(forward_avx2, backward_avx2, "avx2,fma", Avx2, 5, 2, 2);
+
+    /// [`Task::run`] with AVX-512 (and AVX2, FMA) enabled.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) fn run_avx512<T: Task>(task: T) -> T::Output {
+        task.run()
+    }
+
+    /// [`Task::run`] with AVX2 and FMA enabled.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn run_avx2<T: Task>(task: T) -> T::Output {
+        task.run()
+    }
 }
 
 /// Hints the CPU to bring `xs` into cache (a no-op off x86-64).
