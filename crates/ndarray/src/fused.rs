@@ -18,7 +18,7 @@
 //! thread count always gives bit-identical results.
 
 pub use crate::kernels::Pixels;
-use crate::kernels::{Kernels, Task};
+use crate::kernels::{Kernels, Shape, Task};
 use ndarray::{Array1, Array2};
 use twinnet_core::{Head, Params, CLASSES, INPUTS};
 
@@ -62,10 +62,6 @@ impl Net {
             w2: v(self.w2.as_slice().expect("standard layout")),
             b2: v(self.b2.as_slice().expect("standard layout")),
         }
-    }
-
-    fn hidden(&self) -> usize {
-        self.b1.len()
     }
 }
 
@@ -135,12 +131,12 @@ fn padded(v: &[f32]) -> Row {
 /// the gradient accumulators the threads' results are summed in.
 #[derive(Debug, Clone)]
 pub struct Worker {
-    /// `Z1 = X·W1ᵀ + b1`, `[CHUNK, h]`.
-    z1: Vec<f32>,
-    /// `A1 = ReLU(Z1)`, `[CHUNK, h]`.
-    a1: Vec<f32>,
-    /// `dZ1`, `[CHUNK, h]`.
-    dz1: Vec<f32>,
+    /// `Z1 = X·W1ᵀ + b1`, `[CHUNK, h]` in blocks of `P` units (rows padded to whole blocks).
+    z1: Vec<Row>,
+    /// `A1 = ReLU(Z1)`, likewise.
+    a1: Vec<Row>,
+    /// `dZ1`, likewise.
+    dz1: Vec<Row>,
     /// `b1` by blocks.
     b1: Vec<Row>,
     /// Column `j` of `W2` (the ten classes), for each hidden unit `j`.
@@ -161,9 +157,9 @@ impl Worker {
     pub fn new(h: usize) -> Self {
         let nb = h.div_ceil(P);
         Self {
-            z1: vec![0.0; CHUNK * h],
-            a1: vec![0.0; CHUNK * h],
-            dz1: vec![0.0; CHUNK * h],
+            z1: vec![[0.0; P]; CHUNK * nb],
+            a1: vec![[0.0; P]; CHUNK * nb],
+            dz1: vec![[0.0; P]; CHUNK * nb],
             b1: vec![[0.0; P]; nb],
             w2t: vec![[0.0; P]; h],
             b2: [0.0; P],
@@ -173,6 +169,12 @@ impl Worker {
             db2: [0.0; P],
             acc: Acc::new(h),
         }
+    }
+
+    /// The shape of the first layer's products, with rows of `z1`/`dz1` padded to blocks.
+    fn shape(&self) -> Shape {
+        let h = self.w2t.len();
+        Shape { h, d: INPUTS, ld: h.div_ceil(P) * P }
     }
 
     /// Copies the parameters into the padded layouts and clears the accumulators.
@@ -281,31 +283,34 @@ fn softmax_parts(z: &[f32; CLASSES]) -> ([f32; CLASSES], f32, f32) {
     (e, max, sum)
 }
 
-/// The hidden layer and the logits of one row, from its `Z1 = X·W1ᵀ` row `z1` (stride `h`):
-/// `z1 += b1`, `a1 = ReLU(z1)` in place, and
+/// The hidden layer and the logits of one row, from its `Z1 = X·W1ᵀ` row `z1` (blocks of
+/// [`P`] units): `z1 += b1`, `a1 = ReLU(z1)` in place, and
 /// ```text
 /// z2[o] = b2[o] + Σⱼ W2[o, j]·a1[j]
 /// ```
 /// with each sum formed in `j` order (from −0, as `Iterator::sum` does), all classes at once.
 #[inline(always)]
-fn hidden_and_logits(w: &Worker, z1: &mut [f32], a1: &mut [f32]) -> [f32; CLASSES] {
+fn hidden_and_logits(w: &Worker, z1: &mut [Row], a1: &mut [Row]) -> [f32; CLASSES] {
+    // Every operand is copied into a local array first: the compiler then knows that no
+    // store aliases a load, and each loop over `P` lanes becomes one or a few vector ops.
     let mut s: Row = [-0.0; P];
-    for (b, (j0, n)) in blocks(z1.len()).enumerate() {
-        let mut z = padded(&z1[j0..j0 + n]);
+    for (b, (j0, n)) in blocks(w.w2t.len()).enumerate() {
+        let (mut z, b1) = (z1[b], w.b1[b]);
         let mut a = [0.0; P];
         for l in 0..P {
-            z[l] += w.b1[b][l];
+            z[l] += b1[l];
             a[l] = z[l].max(0.0);
         }
-        z1[j0..j0 + n].copy_from_slice(&z[..n]);
-        a1[j0..j0 + n].copy_from_slice(&a[..n]);
+        (z1[b], a1[b]) = (z, a);
         for (col, &a) in w.w2t[j0..j0 + n].iter().zip(&a[..n]) {
+            let col = *col;
             for o in 0..P {
                 s[o] += col[o] * a;
             }
         }
     }
-    std::array::from_fn(|o| w.b2[o] + s[o])
+    let b2 = w.b2;
+    std::array::from_fn(|o| b2[o] + s[o])
 }
 
 /// One row's share of the gradients of the second layer and the bias `b1`, and its `dZ1`
@@ -313,14 +318,18 @@ fn hidden_and_logits(w: &Worker, z1: &mut [f32], a1: &mut [f32]) -> [f32; CLASSE
 /// ```text
 /// dW2 += d ⊗ a1    db2 += d    dz1 = (d·W2) ∘ [z1 > 0]    db1 += dz1
 /// ```
+/// The padding lanes compute zeros that no one reads.
 #[inline(always)]
-fn row_grads(w: &mut Worker, d: &[f32; CLASSES], z1: &[f32], a1: &[f32], dz1: &mut [f32]) {
+fn row_grads(w: &mut Worker, d: &[f32; CLASSES], z1: &[Row], a1: &[Row], dz1: &mut [Row]) {
+    // Local copies, as in `hidden_and_logits`.
+    let d = *d;
+    let mut db2 = w.db2;
     for o in 0..CLASSES {
-        w.db2[o] += d[o];
+        db2[o] += d[o];
     }
-    for (b, (j0, n)) in blocks(z1.len()).enumerate() {
-        let (z, a) = (padded(&z1[j0..j0 + n]), padded(&a1[j0..j0 + n]));
-        let (w2, dw2) = (&w.w2[b], &mut w.dw2[b]);
+    w.db2 = db2;
+    for (b, ((z, a), dz1)) in z1.iter().zip(a1).zip(dz1).enumerate() {
+        let (z, a, w2, mut dw2, mut db1) = (*z, *a, w.w2[b], w.dw2[b], w.db1[b]);
         let mut dz: Row = [0.0; P];
         for o in 0..CLASSES {
             let d = d[o];
@@ -331,9 +340,9 @@ fn row_grads(w: &mut Worker, d: &[f32; CLASSES], z1: &[f32], a1: &[f32], dz1: &m
         }
         for l in 0..P {
             dz[l] = if z[l] <= 0.0 { 0.0 } else { dz[l] }; // ∘ [Z1 > 0]
-            w.db1[b][l] += dz[l];
+            db1[l] += dz[l];
         }
-        dz1[j0..j0 + n].copy_from_slice(&dz[..n]);
+        (w.dw2[b], w.db1[b], *dz1) = (dw2, db1, dz);
     }
 }
 
@@ -349,13 +358,14 @@ fn chunk(
     w: &mut Worker,
     k: &Kernels,
 ) {
-    let (c, h) = (idx.len(), net.hidden());
+    let shape = w.shape();
+    let nb = shape.ld / P;
     let w1 = net.w1.as_slice().expect("standard layout");
     let (mut z1, mut a1, mut dz1) =
         (std::mem::take(&mut w.z1), std::mem::take(&mut w.a1), std::mem::take(&mut w.dz1));
-    k.forward(w1, h, x, INPUTS, idx, &mut z1[..c * h]);
-    let rows =
-        (z1.chunks_exact_mut(h).zip(a1.chunks_exact_mut(h))).zip(dz1.chunks_exact_mut(h).zip(idx));
+    k.forward(w1, shape, x, idx, z1.as_flattened_mut());
+    let rows = (z1.chunks_exact_mut(nb).zip(a1.chunks_exact_mut(nb)))
+        .zip(dz1.chunks_exact_mut(nb).zip(idx));
     for ((z1r, a1r), (dz1r, &i)) in rows {
         let mut z2 = hidden_and_logits(w, z1r, a1r);
         let label = y[i as usize] as usize;
@@ -365,7 +375,8 @@ fn chunk(
         z2.iter_mut().for_each(|v| *v *= inv_m); // dZ2 row
         row_grads(w, &z2, z1r, a1r, dz1r);
     }
-    k.backward(&dz1[..c * h], h, x, INPUTS, idx, w.acc.dw1.as_slice_mut().expect("dw1"));
+    let dw1 = w.acc.dw1.as_slice_mut().expect("dw1");
+    k.backward(dz1.as_flattened(), shape, x, idx, dw1);
     (w.z1, w.a1, w.dz1) = (z1, a1, dz1);
 }
 
@@ -464,7 +475,8 @@ impl Task for Evaluate<'_, '_> {
     #[inline(always)]
     fn run(self) -> (Vec<u8>, f64) {
         let Evaluate { net, head, x, y, w, k } = self;
-        let h = net.hidden();
+        let shape = w.shape();
+        let nb = shape.ld / P;
         let all: Vec<u32> = (0..y.len() as u32).collect();
         let mut preds = Vec::with_capacity(y.len());
         let mut loss = 0.0;
@@ -472,8 +484,8 @@ impl Task for Evaluate<'_, '_> {
         let (mut z1, mut a1) = (std::mem::take(&mut w.z1), std::mem::take(&mut w.a1));
         for part in all.chunks(CHUNK) {
             let w1 = net.w1.as_slice().expect("standard layout");
-            k.forward(w1, h, x, INPUTS, part, &mut z1[..part.len() * h]);
-            let rows = z1.chunks_exact_mut(h).zip(a1.chunks_exact_mut(h)).zip(part);
+            k.forward(w1, shape, x, part, z1.as_flattened_mut());
+            let rows = z1.chunks_exact_mut(nb).zip(a1.chunks_exact_mut(nb)).zip(part);
             for ((z1r, a1r), &i) in rows {
                 let mut z2 = hidden_and_logits(w, z1r, a1r);
                 let (l, argmax) = head_row(head, &mut z2, y[i as usize] as usize);

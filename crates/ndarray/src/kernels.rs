@@ -33,10 +33,53 @@ pub struct Pixels<'a> {
     pub a: f32,
     /// Offset `c`.
     pub c: f32,
+    /// Optionally, where each row's nonzero pixels lie ([`Span::of_rows`]). When `c = 0` a
+    /// zero pixel is a zero feature, whose products are zero: the kernels then skip the
+    /// vectors of a row outside its span (MNIST digits leave about a third of each image
+    /// blank). No term that is not exactly zero is skipped, and the others are added in the
+    /// same order, so the sums do not change (up to the sign of a zero).
+    pub spans: Option<&'a [Span]>,
 }
 
-/// A product kernel: `(a, h, x, d, idx, out)`.
-type Kernel = fn(&[f32], usize, &Pixels<'_>, usize, &[u32], &mut [f32]);
+/// The pixels `lo..hi` of a row outside which all its pixels are zero (`lo = hi = 0` for a
+/// blank row).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    /// First nonzero pixel.
+    pub lo: u32,
+    /// One past the last nonzero pixel.
+    pub hi: u32,
+}
+
+impl Span {
+    /// The span of every row of `p` (`[n, d]`).
+    pub fn of_rows(p: &[u8], d: usize) -> Vec<Span> {
+        p.chunks_exact(d)
+            .map(|row| match row.iter().position(|&v| v != 0) {
+                None => Span::default(),
+                Some(lo) => {
+                    let hi = d - row.iter().rev().position(|&v| v != 0).unwrap_or(0);
+                    Span { lo: lo as u32, hi: hi as u32 }
+                }
+            })
+            .collect()
+    }
+}
+
+/// Shapes of a product: `h` hidden units, `d` inputs, and `ld` (≥ `h`), the row stride of
+/// the `[rows, h]` operand (`z` or `dz`), whose padding the kernels neither read nor write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Hidden units.
+    pub h: usize,
+    /// Inputs per row.
+    pub d: usize,
+    /// Row stride of `z` / `dz`.
+    pub ld: usize,
+}
+
+/// A product kernel: `(a, shape, x, idx, out)`.
+type Kernel = fn(&[f32], Shape, &Pixels<'_>, &[u32], &mut [f32]);
 
 /// One kernel set, compiled for one instruction set.
 #[derive(Debug, Clone, Copy)]
@@ -74,30 +117,39 @@ impl Kernels {
     /// The fastest kernels this CPU runs, chosen once.
     pub fn best() -> Kernels {
         static BEST: std::sync::OnceLock<Kernels> = std::sync::OnceLock::new();
-        *BEST.get_or_init(|| {
-            #[cfg(target_arch = "x86_64")]
+        *BEST.get_or_init(|| Kernels::available()[0])
+    }
+
+    /// Every kernel set this CPU runs, fastest first (the portable one last). For tests and
+    /// benchmarks of the slower sets.
+    pub fn available() -> Vec<Kernels> {
+        let mut sets = vec![];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
             {
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    return Kernels {
-                        name: "avx512",
-                        forward: x86::forward_avx512,
-                        backward: x86::backward_avx512,
-                        isa: Isa::Avx512,
-                    };
-                }
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    return Kernels {
-                        name: "avx2",
-                        forward: x86::forward_avx2,
-                        backward: x86::backward_avx2,
-                        isa: Isa::Avx2,
-                    };
-                }
+                sets.push(Kernels {
+                    name: "avx512",
+                    forward: x86::forward_avx512,
+                    backward: x86::backward_avx512,
+                    isa: Isa::Avx512,
+                });
             }
-            Kernels::portable()
-        })
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                sets.push(Kernels {
+                    name: "avx2",
+                    forward: x86::forward_avx2,
+                    backward: x86::backward_avx2,
+                    isa: Isa::Avx2,
+                });
+            }
+        }
+        sets.push(Kernels::portable());
+        sets
     }
 
     /// The baseline kernels, valid on every CPU.
@@ -113,7 +165,8 @@ impl Kernels {
     /// Runs `task` compiled for this kernel set's instruction set.
     pub fn run<T: Task>(&self, task: T) -> T::Output {
         match self.isa {
-            // SAFETY: these kernel sets are only built by `best` after detecting the features.
+            // SAFETY: these kernel sets are only built by `available` after detecting the
+            // features.
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => unsafe { x86::run_avx512(task) },
             #[cfg(target_arch = "x86_64")]
@@ -122,34 +175,40 @@ impl Kernels {
         }
     }
 
-    /// `z[r·h + j] = Σₖ w[j·d + k] · x[idx[r]·d + k]` for every row `r` of `idx`.
-    pub fn forward(
-        &self,
-        w: &[f32],
-        h: usize,
-        x: &Pixels<'_>,
-        d: usize,
-        idx: &[u32],
-        z: &mut [f32],
-    ) {
-        assert!(w.len() == h * d && z.len() == idx.len() * h, "kernel shapes");
-        assert!(idx.iter().all(|&i| (i as usize + 1) * d <= x.p.len()), "row index out of range");
-        (self.forward)(w, h, x, d, idx, z)
+    /// `z[r·ld + j] = Σₖ w[j·d + k] · x[idx[r]·d + k]` for every row `r` of `idx`.
+    pub fn forward(&self, w: &[f32], s: Shape, x: &Pixels<'_>, idx: &[u32], z: &mut [f32]) {
+        assert!(w.len() == s.h * s.d && z.len() >= idx.len() * s.ld, "kernel shapes");
+        check_rows(s, x, idx);
+        (self.forward)(w, s, x, idx, z)
     }
 
-    /// `g[j·d + k] += Σᵣ dz[r·h + j] · x[idx[r]·d + k]`.
-    pub fn backward(
-        &self,
-        dz: &[f32],
-        h: usize,
-        x: &Pixels<'_>,
-        d: usize,
-        idx: &[u32],
-        g: &mut [f32],
-    ) {
-        assert!(g.len() == h * d && dz.len() == idx.len() * h, "kernel shapes");
-        assert!(idx.iter().all(|&i| (i as usize + 1) * d <= x.p.len()), "row index out of range");
-        (self.backward)(dz, h, x, d, idx, g)
+    /// `g[j·d + k] += Σᵣ dz[r·ld + j] · x[idx[r]·d + k]`.
+    pub fn backward(&self, dz: &[f32], s: Shape, x: &Pixels<'_>, idx: &[u32], g: &mut [f32]) {
+        assert!(g.len() == s.h * s.d && dz.len() >= idx.len() * s.ld, "kernel shapes");
+        check_rows(s, x, idx);
+        (self.backward)(dz, s, x, idx, g)
+    }
+}
+
+/// The checks every kernel relies on: `ld ≥ h`, rows inside `x`, one span per row.
+fn check_rows(s: Shape, x: &Pixels<'_>, idx: &[u32]) {
+    assert!(s.ld >= s.h, "kernel shapes");
+    assert!(idx.iter().all(|&i| (i as usize + 1) * s.d <= x.p.len()), "row index out of range");
+    if let Some(spans) = x.spans {
+        assert_eq!(spans.len() * s.d, x.p.len(), "one span per row");
+    }
+}
+
+/// The pixels `lo..hi` that row `i` needs computed: its span where zero pixels may be
+/// skipped (`c = 0`), else all of them.
+#[inline(always)]
+fn span(x: &Pixels<'_>, i: u32, d: usize) -> (usize, usize) {
+    match x.spans {
+        Some(s) if x.c == 0.0 => {
+            let s = s[i as usize];
+            (s.lo as usize, s.hi as usize)
+        }
+        _ => (0, d),
     }
 }
 
@@ -239,7 +298,7 @@ unsafe impl Lanes for Portable {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{backward, forward, Lanes, Pixels, Task};
+    use super::{backward, forward, Lanes, Pixels, Shape, Task};
     use std::arch::x86_64::*;
 
     /// 16 lanes of AVX-512 (32 registers: 2 × 10 forward accumulators do not spill).
@@ -343,43 +402,22 @@ mod x86 {
     }
 
     macro_rules! variant {
-        ($fwd:ident, $bwd:ident, $feat:literal, $v:ty, $g:literal, $r:literal, $k:literal) => {
-            pub fn $fwd(w: &[f32], h: usize, x: &Pixels<'_>, d: usize, idx: &[u32], z: &mut [f32]) {
+        ($fwd:ident, $bwd:ident, $feat:literal, $v:ty, $gf:literal, $r:literal, $gb:literal, $k:literal) => {
+            pub fn $fwd(w: &[f32], s: Shape, x: &Pixels<'_>, idx: &[u32], z: &mut [f32]) {
                 #[target_feature(enable = $feat)]
-                fn inner(
-                    w: &[f32],
-                    h: usize,
-                    x: &Pixels<'_>,
-                    d: usize,
-                    idx: &[u32],
-                    z: &mut [f32],
-                ) {
-                    forward::<$v, $g, $r>(w, h, x, d, idx, z)
+                fn inner(w: &[f32], s: Shape, x: &Pixels<'_>, idx: &[u32], z: &mut [f32]) {
+                    forward::<$v, $gf, $r>(w, s, x, idx, z)
                 }
-                // SAFETY: only installed by `Kernels::best` after detecting these features.
-                unsafe { inner(w, h, x, d, idx, z) }
+                // SAFETY: only installed by `Kernels::available` after detecting these features.
+                unsafe { inner(w, s, x, idx, z) }
             }
-            pub fn $bwd(
-                dz: &[f32],
-                h: usize,
-                x: &Pixels<'_>,
-                d: usize,
-                idx: &[u32],
-                g: &mut [f32],
-            ) {
+            pub fn $bwd(dz: &[f32], s: Shape, x: &Pixels<'_>, idx: &[u32], g: &mut [f32]) {
                 #[target_feature(enable = $feat)]
-                fn inner(
-                    dz: &[f32],
-                    h: usize,
-                    x: &Pixels<'_>,
-                    d: usize,
-                    idx: &[u32],
-                    g: &mut [f32],
-                ) {
-                    backward::<$v, $g, $k>(dz, h, x, d, idx, g)
+                fn inner(dz: &[f32], s: Shape, x: &Pixels<'_>, idx: &[u32], g: &mut [f32]) {
+                    backward::<$v, $gb, $k>(dz, s, x, idx, g)
                 }
-                // SAFETY: only installed by `Kernels::best` after detecting these features.
-                unsafe { inner(dz, h, x, d, idx, g) }
+                // SAFETY: only installed by `Kernels::available` after detecting these features.
+                unsafe { inner(dz, s, x, idx, g) }
             }
         };
     }
@@ -388,8 +426,8 @@ mod x86 {
     // in use: forward R·G accumulators + R pixels + 1 weight + 2 constants, backward G·K
     // accumulators + K pixels + 1 broadcast + 2 constants: 25 of AVX-512's 32, 15 of AVX2's
     // 16, so neither spills.
-    variant!(forward_avx512, backward_avx512, "avx512f,avx2,fma", Avx512, 10, 2, 2);
-    variant!(forward_avx2, backward_avx2, "avx2,fma", Avx2, 5, 2, 2);
+    variant!(forward_avx512, backward_avx512, "avx512f,avx2,fma", Avx512, 10, 2, 10, 2);
+    variant!(forward_avx2, backward_avx2, "avx2,fma", Avx2, 5, 2, 5, 2);
 
     /// [`Task::run`] with AVX-512 (and AVX2, FMA) enabled.
     #[target_feature(enable = "avx512f,avx2,fma")]
@@ -403,6 +441,9 @@ mod x86 {
         task.run()
     }
 }
+
+/// How many rows ahead the forward product asks for the rows it will read.
+const AHEAD: usize = 8;
 
 /// Hints the CPU to bring `xs` into cache (a no-op off x86-64).
 #[inline(always)]
@@ -421,7 +462,8 @@ fn prefetch(xs: &[u8]) {
 }
 
 /// `out[q][g] = Σₖ w[g·d + k] · xs[q][k]` for the `B` weight rows at `w` and `R` input rows:
-/// each loaded weight vector feeds `R` multiply-adds and each input vector `B`.
+/// each loaded weight vector feeds `R` multiply-adds and each input vector `B`. The whole
+/// vectors before `lo` and from `hi` on are skipped (their products are zero).
 ///
 /// # Safety
 /// `w` must point at `B · d` floats and every `xs[q]` at `d` pixels.
@@ -431,12 +473,14 @@ unsafe fn forward_block<V: Lanes, const B: usize, const R: usize>(
     xs: [*const u8; R],
     (a, c): (f32, f32),
     d: usize,
+    (lo, hi): (usize, usize),
 ) -> [[f32; B]; R] {
     let (av, cv) = (V::splat(a), V::splat(c));
     let full = d / V::L * V::L;
+    let end = hi.div_ceil(V::L).saturating_mul(V::L).min(full);
     let mut acc = [[V::splat(0.0); B]; R];
-    let mut k = 0;
-    while k < full {
+    let mut k = lo / V::L * V::L;
+    while k < end {
         let mut xv = [V::splat(0.0); R];
         for q in 0..R {
             // SAFETY: k + L <= full <= d for every input row and every weight row.
@@ -468,25 +512,30 @@ unsafe fn forward_block<V: Lanes, const B: usize, const R: usize>(
 /// `dz`/`gw` and the `K` pixel vectors from column `k`: each broadcast `dz` value feeds `K`
 /// multiply-adds and each pixel vector `B`.
 ///
+/// Rows whose span (`x.spans`) misses these vectors are skipped (their products are zero).
+///
 /// # Safety
-/// `dz` must index `idx.len()` rows of stride `h` with `B` valid columns, `gw` must point at
+/// `dz` must index `idx.len()` rows of stride `ld` with `B` valid columns, `gw` must point at
 /// `B` rows of `d` floats, `k + K·L <= d`, and every `idx[r]·d + d` must be inside `x`.
 #[inline(always)]
 unsafe fn backward_block<V: Lanes, const B: usize, const K: usize>(
     dz: *const f32,
-    h: usize,
-    x: *const u8,
-    (a, c): (f32, f32),
-    d: usize,
+    s: Shape,
+    x: &Pixels<'_>,
     idx: &[u32],
     gw: *mut f32,
     k: usize,
 ) {
-    let (av, cv) = (V::splat(a), V::splat(c));
+    let (ld, d) = (s.ld, s.d);
+    let (av, cv) = (V::splat(x.a), V::splat(x.c));
     let mut acc = [[V::splat(0.0); K]; B];
     for (r, &i) in idx.iter().enumerate() {
+        let (lo, hi) = span(x, i, d);
+        if lo >= k + K * V::L || hi <= k {
+            continue;
+        }
         // SAFETY: row i holds d pixels and k + K·L <= d.
-        let p = unsafe { x.add(i as usize * d + k) };
+        let p = unsafe { x.p.as_ptr().add(i as usize * d + k) };
         let mut xv = [V::splat(0.0); K];
         for t in 0..K {
             // SAFETY: as above.
@@ -494,7 +543,7 @@ unsafe fn backward_block<V: Lanes, const B: usize, const K: usize>(
         }
         for g in 0..B {
             // SAFETY: dz row r holds B columns here.
-            let s = V::splat(unsafe { *dz.add(r * h + g) });
+            let s = V::splat(unsafe { *dz.add(r * ld + g) });
             for t in 0..K {
                 acc[g][t] = V::madd(s, xv[t], acc[g][t]);
             }
@@ -545,13 +594,13 @@ macro_rules! blocks {
 #[inline(always)]
 fn forward<V: Lanes, const G: usize, const R: usize>(
     w: &[f32],
-    h: usize,
+    s: Shape,
     x: &Pixels<'_>,
-    d: usize,
     idx: &[u32],
     z: &mut [f32],
 ) {
-    // Shapes were checked by `Kernels::forward`: w is h·d, z is idx.len()·h, rows in x.
+    // Shapes were checked by `Kernels::forward`: w is h·d, z is idx.len()·ld, rows in x.
+    let Shape { h, d, ld } = s;
     let row = |i: u32| x.p[i as usize * d..][..d].as_ptr();
     let ac = (x.a, x.c);
     // Mini-batch rows are scattered over the training set: ask for them all now, or each
@@ -567,18 +616,26 @@ fn forward<V: Lanes, const G: usize, const R: usize>(
         let wb = w[j0 * d..(j0 + B) * d].as_ptr();
         let mut r = 0;
         while r + R <= idx.len() {
+            for &i in idx.iter().skip(r + AHEAD).take(R) {
+                prefetch(&x.p[i as usize * d..][..d]);
+            }
             let xs: [*const u8; R] = std::array::from_fn(|q| row(idx[r + q]));
+            // The pixels any of the R rows needs.
+            let range = (0..R)
+                .map(|q| span(x, idx[r + q], d))
+                .fold((d, 0), |(lo, hi), (l, h)| (lo.min(l), hi.max(h)));
             // SAFETY: rows j0..j0 + B of w exist (j0 + B <= h); each xs[q] has d pixels.
-            let out = unsafe { forward_block::<V, B, R>(wb, xs, ac, d) };
+            let out = unsafe { forward_block::<V, B, R>(wb, xs, ac, d, range) };
             for (q, o) in out.iter().enumerate() {
-                z[(r + q) * h + j0..(r + q) * h + j0 + B].copy_from_slice(o);
+                z[(r + q) * ld + j0..(r + q) * ld + j0 + B].copy_from_slice(o);
             }
             r += R;
         }
         for r in r..idx.len() {
+            let range = span(x, idx[r], d);
             // SAFETY: as above, one input row.
-            let [out] = unsafe { forward_block::<V, B, 1>(wb, [row(idx[r])], ac, d) };
-            z[r * h + j0..r * h + j0 + B].copy_from_slice(&out);
+            let [out] = unsafe { forward_block::<V, B, 1>(wb, [row(idx[r])], ac, d, range) };
+            z[r * ld + j0..r * ld + j0 + B].copy_from_slice(&out);
         }
     });
 }
@@ -588,26 +645,26 @@ fn forward<V: Lanes, const G: usize, const R: usize>(
 #[inline(always)]
 fn backward<V: Lanes, const G: usize, const K: usize>(
     dz: &[f32],
-    h: usize,
+    s: Shape,
     x: &Pixels<'_>,
-    d: usize,
     idx: &[u32],
     g: &mut [f32],
 ) {
-    // Shapes were checked by `Kernels::backward`: dz is idx.len()·h, g is h·d, rows in x.
+    // Shapes were checked by `Kernels::backward`: dz is idx.len()·ld, g is h·d, rows in x.
+    let Shape { h, d, ld } = s;
     let (a, c) = (x.a, x.c);
     let full = d / V::L * V::L;
     blocks!(h, G, |j0, B| {
-        let (dzb, px, gw) = (dz[j0..].as_ptr(), x.p.as_ptr(), g[j0 * d..].as_mut_ptr());
+        let (dzb, gw) = (dz[j0..].as_ptr(), g[j0 * d..].as_mut_ptr());
         let mut k = 0;
-        // SAFETY (all three calls): columns j0..j0 + B of dz and rows j0..j0 + B of g exist,
-        // rows of x were checked, and k + K·L (or k + L) <= full <= d.
+        // SAFETY (both calls): columns j0..j0 + B of dz and rows j0..j0 + B of g exist, rows
+        // of x were checked, and k + K·L (or k + L) <= full <= d.
         while k + K * V::L <= full {
-            unsafe { backward_block::<V, B, K>(dzb, h, px, (a, c), d, idx, gw, k) };
+            unsafe { backward_block::<V, B, K>(dzb, s, x, idx, gw, k) };
             k += K * V::L;
         }
         while k < full {
-            unsafe { backward_block::<V, B, 1>(dzb, h, px, (a, c), d, idx, gw, k) };
+            unsafe { backward_block::<V, B, 1>(dzb, s, x, idx, gw, k) };
             k += V::L;
         }
         for j in j0..j0 + B {
@@ -615,7 +672,9 @@ fn backward<V: Lanes, const G: usize, const K: usize>(
                 let s: f32 = idx
                     .iter()
                     .enumerate()
-                    .map(|(r, &i)| dz[r * h + j] * V::madd1(x.p[i as usize * d + col] as f32, a, c))
+                    .map(|(r, &i)| {
+                        dz[r * ld + j] * V::madd1(x.p[i as usize * d + col] as f32, a, c)
+                    })
                     .sum();
                 g[j * d + col] += s;
             }
@@ -628,7 +687,8 @@ mod tests {
     use super::*;
 
     /// Every kernel set against the plain triple loop, for widths that exercise the block and
-    /// lane remainders.
+    /// lane remainders, a padded row stride, and rows with blank borders (spans), under both
+    /// normalizations; with `c = 0`, skipping by spans gives exactly the sums without.
     #[test]
     fn kernels_match_plain_loops() {
         let mut s = 1u32;
@@ -636,47 +696,68 @@ mod tests {
             s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             (s >> 8) as f32 / (1 << 24) as f32 - 0.5
         };
-        for (h, d) in [(10, 784), (3, 20), (13, 37), (1, 5)] {
-            let n = 9;
+        for (h, d) in [(10, 784), (3, 20), (13, 37), (1, 5), (21, 100)] {
+            let (n, ld) = (9, h + 3);
             let w: Vec<f32> = (0..h * d).map(|_| rnd()).collect();
-            let x: Vec<u8> = (0..n * d).map(|_| ((rnd() + 0.5) * 255.0) as u8).collect();
-            let dz: Vec<f32> = (0..4 * h).map(|_| rnd()).collect();
-            let idx = [7u32, 0, 3, 7];
-            for k in [Kernels::best(), Kernels::portable()] {
-                let mut z = vec![0.0; idx.len() * h];
-                let (a, c) = (2.0 / 255.0, -1.0);
-                let px = Pixels { p: &x, a, c };
-                let xf = |v: u8| a as f64 * v as f64 + c as f64;
-                k.forward(&w, h, &px, d, &idx, &mut z);
-                let mut g = vec![1.0; h * d];
-                k.backward(&dz, h, &px, d, &idx, &mut g);
-                for (r, &i) in idx.iter().enumerate() {
-                    for j in 0..h {
-                        let terms =
-                            (0..d).map(|col| w[j * d + col] as f64 * xf(x[i as usize * d + col]));
-                        let (want, scale): (f64, f64) =
-                            terms.fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()));
-                        assert!(
-                            (z[r * h + j] as f64 - want).abs() <= 1e-6 * scale,
-                            "{} fwd h={h} d={d}",
-                            k.name
-                        );
+            let mut x: Vec<u8> = (0..n * d).map(|_| ((rnd() + 0.5) * 255.0) as u8).collect();
+            // Blank borders of different widths; row 4 blank, row 5 without zeros.
+            for (i, row) in x.chunks_exact_mut(d).enumerate() {
+                let (lo, hi) = match i {
+                    4 => (d, d),
+                    5 => (0, d),
+                    _ => ((i * 7) % d, d - (i * 5) % (d - (i * 7) % d)),
+                };
+                row[..lo].fill(0);
+                row[hi..].fill(0);
+            }
+            let spans = Span::of_rows(&x, d);
+            assert_eq!(spans[4], Span::default());
+            let dz: Vec<f32> = (0..5 * ld).map(|_| rnd()).collect();
+            let idx = [7u32, 0, 3, 7, 4];
+            let shape = Shape { h, d, ld };
+            for k in Kernels::available() {
+                for (a, c) in [(2.0 / 255.0, -1.0), (1.0 / 255.0, 0.0)] {
+                    let xf = |v: u8| a as f64 * v as f64 + c as f64;
+                    let mut out = vec![];
+                    for spans in [None, Some(&spans[..])] {
+                        let px = Pixels { p: &x, a, c, spans };
+                        let mut z = vec![f32::NAN; idx.len() * ld];
+                        k.forward(&w, shape, &px, &idx, &mut z);
+                        let mut g = vec![1.0; h * d];
+                        k.backward(&dz, shape, &px, &idx, &mut g);
+                        for (r, &i) in idx.iter().enumerate() {
+                            for j in 0..h {
+                                let terms = (0..d)
+                                    .map(|col| w[j * d + col] as f64 * xf(x[i as usize * d + col]));
+                                let (want, scale): (f64, f64) =
+                                    terms.fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()));
+                                assert!(
+                                    (z[r * ld + j] as f64 - want).abs() <= 1e-6 * scale,
+                                    "{} fwd h={h} d={d} c={c}",
+                                    k.name
+                                );
+                            }
+                            assert!(z[r * ld + h..(r + 1) * ld].iter().all(|v| v.is_nan()));
+                        }
+                        for j in 0..h {
+                            for col in 0..d {
+                                let terms = idx.iter().enumerate().map(|(r, &i)| {
+                                    dz[r * ld + j] as f64 * xf(x[i as usize * d + col])
+                                });
+                                let (want, scale): (f64, f64) =
+                                    terms.fold((1.0, 1.0), |(s, a), t| (s + t, a + t.abs()));
+                                assert!(
+                                    (g[j * d + col] as f64 - want).abs() <= 1e-6 * scale,
+                                    "{} bwd h={h} d={d} c={c}",
+                                    k.name
+                                );
+                            }
+                        }
+                        z.retain(|v| !v.is_nan());
+                        out.push((z, g));
                     }
-                }
-                for j in 0..h {
-                    for col in 0..d {
-                        let terms = idx
-                            .iter()
-                            .enumerate()
-                            .map(|(r, &i)| dz[r * h + j] as f64 * xf(x[i as usize * d + col]));
-                        let (want, scale): (f64, f64) =
-                            terms.fold((1.0, 1.0), |(s, a), t| (s + t, a + t.abs()));
-                        assert!(
-                            (g[j * d + col] as f64 - want).abs() <= 1e-6 * scale,
-                            "{} bwd h={h} d={d}",
-                            k.name
-                        );
-                    }
+                    // Spans change no sum (`==`: up to the sign of a zero).
+                    assert!(out[0] == out[1], "{} spans h={h} d={d} c={c}", k.name);
                 }
             }
         }

@@ -42,6 +42,8 @@ pub struct NdarrayBackend {
     model: ModelConfig,
     net: fused::Net,
     pixels: Vec<u8>,
+    /// Where each training image's nonzero pixels lie (see [`kernels::Pixels::spans`]).
+    spans: Vec<kernels::Span>,
     y: Vec<u8>,
     all: Vec<u32>,
     workers: Vec<fused::Worker>,
@@ -63,6 +65,7 @@ impl NdarrayBackend {
             model,
             net: fused::Net::from_params(&params),
             pixels: train.pixels().to_vec(),
+            spans: kernels::Span::of_rows(train.pixels(), twinnet_core::INPUTS),
             y: train.labels().to_vec(),
             all: (0..train.len() as u32).collect(),
             workers: (0..threads).map(|_| fused::Worker::new(model.hidden)).collect(),
@@ -73,6 +76,14 @@ impl NdarrayBackend {
     /// The instruction set of the kernels in use (`avx512`, `avx2`, `portable`).
     pub fn kernels(&self) -> &'static str {
         self.kernels.name
+    }
+
+    /// Trains and evaluates with `kernels` (one of [`Kernels::available`]) instead of the
+    /// fastest: for tests and benchmarks of the other instruction sets. Results differ from
+    /// another set's by summation order only (lane widths differ).
+    pub fn with_kernels(mut self, kernels: Kernels) -> Self {
+        self.kernels = kernels;
+        self
     }
 }
 
@@ -92,7 +103,7 @@ impl Backend for NdarrayBackend {
             }
         };
         let (a, c) = self.model.normalize.affine();
-        let x = fused::Pixels { p: &self.pixels, a, c };
+        let x = fused::Pixels { p: &self.pixels, a, c, spans: Some(&self.spans) };
         let (loss, correct) = fused::step(
             &mut self.net,
             self.model.head,
@@ -108,7 +119,8 @@ impl Backend for NdarrayBackend {
 
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, NdarrayError> {
         let (a, c) = self.model.normalize.affine();
-        let x = fused::Pixels { p: data.pixels(), a, c };
+        // No spans: finding them would cost about what they save on one pass.
+        let x = fused::Pixels { p: data.pixels(), a, c, spans: None };
         let (predictions, loss) = fused::evaluate(
             &self.net,
             self.model.head,

@@ -5,6 +5,7 @@ use ndarray::{Array2, ArrayView2};
 use twinnet_core::rng::{Rng, Stream};
 use twinnet_core::{Backend, Batch, Head, Init, ModelConfig, Normalize, Params, INPUTS};
 use twinnet_data::Dataset;
+use twinnet_ndarray::kernels::Kernels;
 use twinnet_ndarray::reference::{self as r, Net};
 use twinnet_ndarray::NdarrayBackend;
 
@@ -91,13 +92,14 @@ fn max_abs_diff(p: &Params, q: &Params) -> f32 {
 }
 
 /// The fast path (f32, chunked, threaded) follows the reference (f64, step by step) within
-/// 1e-5 after several updates, in both regimes and with both heads. Hidden width 21 takes the
+/// 1e-5 after several updates, in both regimes and with both heads, with every kernel set
+/// this CPU runs. Hidden width 21 takes the
 /// fast path's other branches: two blocks of hidden units (16 + 5) in the per-row products,
 /// and register blocks of 10 + 10 + 1 units in the kernels.
 #[test]
 fn fused_matches_reference() {
     let data = random_data(2500, 6); // > 2 × 1024 rows: the full-batch update uses 2 threads
-    for head in HEADS {
+    for (kernels, head) in Kernels::available().into_iter().flat_map(|k| HEADS.map(|h| (k, h))) {
         for (hidden, norm) in
             [(10, Normalize::Unit), (10, Normalize::Symmetric), (21, Normalize::Symmetric)]
         {
@@ -107,7 +109,8 @@ fn fused_matches_reference() {
             let y = data.labels();
 
             // Full batch: 5 iterations.
-            let mut fast = NdarrayBackend::new(model, params.clone(), &data, 2).unwrap();
+            let mut fast =
+                NdarrayBackend::new(model, params.clone(), &data, 2).unwrap().with_kernels(kernels);
             let mut slow = Net::from_params(&params);
             for _ in 0..5 {
                 let s = fast.step(Batch::All, 0.1).unwrap();
@@ -120,10 +123,15 @@ fn fused_matches_reference() {
                 assert!((s.correct as f64 / 2500.0 - acc).abs() < 1e-12);
             }
             let diff = max_abs_diff(&fast.params().unwrap(), &slow.to_params());
-            assert!(diff <= 1e-5, "{head:?} {norm:?} h={hidden} full-batch: {diff:e}");
+            assert!(
+                diff <= 1e-5,
+                "{} {head:?} {norm:?} h={hidden} full-batch: {diff:e}",
+                kernels.name
+            );
 
             // Minibatch: 40 steps of 64 with a shuffled order, then one short batch of 3.
-            let mut fast = NdarrayBackend::new(model, params.clone(), &data, 2).unwrap();
+            let mut fast =
+                NdarrayBackend::new(model, params.clone(), &data, 2).unwrap().with_kernels(kernels);
             let mut slow = Net::from_params(&params);
             let mut rng = Rng::new(8, Stream::Shuffle);
             let mut perm: Vec<u32> = (0..2500).collect();
@@ -142,7 +150,11 @@ fn fused_matches_reference() {
                 );
             }
             let diff = max_abs_diff(&fast.params().unwrap(), &slow.to_params());
-            assert!(diff <= 1e-5, "{head:?} {norm:?} h={hidden} minibatch: {diff:e}");
+            assert!(
+                diff <= 1e-5,
+                "{} {head:?} {norm:?} h={hidden} minibatch: {diff:e}",
+                kernels.name
+            );
         }
     }
 }
