@@ -17,11 +17,12 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use tch::{Kind, Tensor};
-use twinnet_core::train::BatchOrder;
 use twinnet_core::{
-    Backend, BackendKind, Batch, Device, Head, Init, ModelConfig, Normalize, Params, Regime,
+    train, Backend, BackendKind, Device, Head, Init, ModelConfig, Normalize, Params, Regime,
+    TrainConfig,
 };
 use twinnet_data::{Dataset, Mnist};
 use twinnet_ndarray::NdarrayBackend;
@@ -107,28 +108,23 @@ fn median_min_max(xs: &mut [f64]) -> (f64, f64, f64) {
 }
 
 /// Seconds of one update (full-batch) or one epoch (minibatch), `reps` times after warm-up.
+/// Seconds per full-batch iteration or mini-batch epoch, timed through the training loop the
+/// runner uses (`twinnet_core::train`, one epoch per sample, a fresh batch order each), after
+/// two warm-up epochs.
 fn time_backend<B: Backend>(b: &mut B, regime: Regime, reps: usize) -> Result<Vec<f64>> {
-    let n = b.train_len();
-    let mut order = BatchOrder::new(n, 0);
-    let mut once = |b: &mut B| -> Result<f64> {
+    let stop = AtomicBool::new(false);
+    let once = |b: &mut B, seed: u64| -> Result<f64> {
+        let cfg = TrainConfig { regime, batch_size: 64, lr: 0.1, epochs: 1, seed, log_every: 1 };
         let t = Instant::now();
-        match regime {
-            Regime::FullBatch => {
-                b.step(Batch::All, 0.1).map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
-            Regime::Minibatch => {
-                let perm = order.next_epoch(n).to_vec();
-                for ix in perm.chunks(64) {
-                    b.step(Batch::Indices(ix), 0.1).map_err(|e| anyhow::anyhow!("{e}"))?;
-                }
-            }
-        }
-        Ok(t.elapsed().as_secs_f64())
+        let out = train(b, &cfg, &stop, &mut |_| {}).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let secs = t.elapsed().as_secs_f64();
+        anyhow::ensure!(out.divergence.is_none(), "diverged while benchmarking");
+        Ok(secs)
     };
-    for _ in 0..2 {
-        once(b)?;
+    for seed in 0..2 {
+        once(b, seed)?;
     }
-    (0..reps).map(|_| once(b)).collect()
+    (0..reps).map(|r| once(b, 2 + r as u64)).collect()
 }
 
 struct Floor {

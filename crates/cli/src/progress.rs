@@ -68,7 +68,9 @@ impl RunBar {
                 b.set_position(r.epoch as u64);
                 b.set_message(msg);
             }
-            None if !self.quiet && (r.epoch % self.every == 0 || r.epoch == self.epochs) => {
+            None if !self.quiet
+                && (r.epoch.is_multiple_of(self.every) || r.epoch == self.epochs) =>
+            {
                 eprintln!(
                     "[{}] epoch {}/{} train {msg} ({:.1} s)",
                     self.name, r.epoch, self.epochs, r.elapsed_s

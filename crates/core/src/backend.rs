@@ -101,6 +101,14 @@ pub trait Backend {
     /// forward pass that preceded it.
     fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, Self::Error>;
 
+    /// A hint that `next` is the batch of the step after the coming one ([`crate::train()`]
+    /// gives it before each mini-batch step), so a backend can start fetching its examples
+    /// while it computes. Changes no result; the default ignores it, as it may ignore batch
+    /// indices it would reject.
+    fn will_need(&mut self, next: Batch<'_>) {
+        let _ = next;
+    }
+
     /// Predictions and mean loss on `data`, normalized as the model's inputs are.
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, Self::Error>;
 

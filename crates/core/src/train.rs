@@ -214,7 +214,11 @@ pub fn train<B: Backend + ?Sized>(
             Regime::FullBatch => Box::new(std::iter::once(Batch::All)),
             Regime::Minibatch => Box::new(perm.chunks(cfg.batch_size).map(Batch::Indices)),
         };
-        for batch in batches {
+        let mut batches = batches.peekable();
+        while let Some(batch) = batches.next() {
+            if let Some(&next) = batches.peek() {
+                backend.will_need(next);
+            }
             let s = backend.step(batch, cfg.lr)?;
             out.steps += 1;
             let first = *first.get_or_insert(s.loss);

@@ -4,10 +4,12 @@ use std::sync::atomic::AtomicBool;
 use twinnet_core::{train, Backend, Batch, Evaluation, Params, Regime, StepStats, TrainConfig};
 use twinnet_data::Dataset;
 
-/// Records every batch; its loss is 1, or NaN from step `nan_at` on.
+/// Records every batch and every `will_need` hint; its loss is 1, or NaN from step `nan_at` on.
 struct Recorder {
     n: usize,
     batches: Vec<Vec<u32>>,
+    /// `(steps taken so far, hinted batch)`.
+    hints: Vec<(usize, Vec<u32>)>,
     nan_at: usize,
 }
 
@@ -25,6 +27,12 @@ impl Backend for Recorder {
         let loss = if self.batches.len() >= self.nan_at { f32::NAN } else { 1.0 };
         Ok(StepStats { loss, correct: ix.iter().filter(|&&i| i % 2 == 0).count(), size: ix.len() })
     }
+    fn will_need(&mut self, next: Batch<'_>) {
+        match next {
+            Batch::All => panic!("no hint for full-batch steps"),
+            Batch::Indices(ix) => self.hints.push((self.batches.len(), ix.to_vec())),
+        }
+    }
     fn evaluate(&mut self, _: &Dataset) -> Result<Evaluation, Self::Error> {
         unreachable!()
     }
@@ -34,7 +42,7 @@ impl Backend for Recorder {
 }
 
 fn run(cfg: TrainConfig, n: usize, nan_at: usize) -> (Recorder, twinnet_core::TrainOutcome) {
-    let mut r = Recorder { n, batches: vec![], nan_at };
+    let mut r = Recorder { n, batches: vec![], hints: vec![], nan_at };
     let mut seen = 0;
     let out = train(&mut r, &cfg, &AtomicBool::new(false), &mut |_| seen += 1).unwrap();
     assert_eq!(seen, out.epochs);
@@ -64,6 +72,10 @@ fn minibatch_epochs_are_fresh_permutations_with_short_last_batch() {
     // Same seed, same order; another seed, another order.
     assert_eq!(run(cfg, 1000, usize::MAX).0.batches, r.batches);
     assert_ne!(run(TrainConfig { seed: 10, ..cfg }, 1000, usize::MAX).0.batches, r.batches);
+    // Before each step s of an epoch but its last, the hint names step s + 1.
+    let hinted: Vec<(usize, Vec<u32>)> =
+        (0..48).filter(|s| s % 16 != 15).map(|s| (s, r.batches[s + 1].clone())).collect();
+    assert_eq!(r.hints, hinted);
     // Accuracy counts the even indices: exactly half.
     assert!(out.history.iter().all(|h| (h.train_accuracy - 0.5).abs() < 1e-12));
 }

@@ -4,8 +4,8 @@
 //! ```text
 //! cargo run --release -p twinnet-ndarray --example profile -- [full|mini|both] [threads]
 //! ```
-//! Full-batch: 20 iterations after 3 warm-up ones; mini-batch: 3 epochs of batch 64 after one
-//! warm-up epoch; both heads. The fingerprint is an FNV-1a hash of every parameter's bits.
+//! Full-batch: 20 iterations after 3 warm-up ones; mini-batch: 3 epochs (or `$EPOCHS`) of
+//! batch 64 after one warm-up epoch; both heads. The fingerprint is an FNV-1a hash of every parameter's bits.
 
 use std::time::Instant;
 use twinnet_core::train::BatchOrder;
@@ -61,14 +61,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut order = BatchOrder::new(data.train.len(), 0);
             let mut epoch = |nn: &mut NdarrayBackend| -> Result<(), Box<dyn std::error::Error>> {
                 let perm = order.next_epoch(data.train.len()).to_vec();
-                for b in perm.chunks(64) {
+                let batches: Vec<&[u32]> = perm.chunks(64).collect();
+                for (t, b) in batches.iter().enumerate() {
+                    if let Some(next) = batches.get(t + 1) {
+                        nn.will_need(Batch::Indices(next));
+                    }
                     nn.step(Batch::Indices(b), 0.1)?;
                 }
                 Ok(())
             };
             epoch(&mut nn)?;
             let t = Instant::now();
-            let n = 3;
+            let n: usize = std::env::var("EPOCHS").map_or(Ok(3), |v| v.parse())?;
             for _ in 0..n {
                 epoch(&mut nn)?;
             }

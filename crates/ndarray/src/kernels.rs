@@ -461,6 +461,26 @@ fn prefetch(xs: &[u8]) {
     let _ = xs;
 }
 
+/// Asks the CPU to bring the nonzero pixels (`spans`) of rows `idx` of `p` (`[n, d]`) into
+/// its second-level cache: for the next mini-batch, while this one is computed. A hint only;
+/// panics if a row is out of range.
+pub fn prefetch_rows(p: &[u8], spans: &[Span], d: usize, idx: &[u32]) {
+    for &i in idx {
+        let (s, row) = (spans[i as usize], &p[i as usize * d..][..d]);
+        #[cfg(target_arch = "x86_64")]
+        for line in row[s.lo as usize..s.hi as usize].chunks(64) {
+            // SAFETY: prefetching is a hint; the address is inside `p`.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
+                    line.as_ptr() as *const i8
+                )
+            };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (s, row);
+    }
+}
+
 /// `out[q][g] = Σₖ w[g·d + k] · xs[q][k]` for the `B` weight rows at `w` and `R` input rows:
 /// each loaded weight vector feeds `R` multiply-adds and each input vector `B`. The whole
 /// vectors before `lo` and from `hi` on are skipped (their products are zero).
@@ -603,12 +623,11 @@ fn forward<V: Lanes, const G: usize, const R: usize>(
     let Shape { h, d, ld } = s;
     let row = |i: u32| x.p[i as usize * d..][..d].as_ptr();
     let ac = (x.a, x.c);
-    // Mini-batch rows are scattered over the training set: ask for them all now, or each
-    // row's first use waits for DRAM (consecutive rows need no hint: the hardware does it).
-    for (q, &i) in idx.iter().enumerate().skip(1) {
-        if i != idx[q - 1].wrapping_add(1) {
-            prefetch(&x.p[i as usize * d..][..d]);
-        }
+    // Ask for the rows before they are read, AHEAD rows in advance (here for the first ones,
+    // in the loop below for the others): mini-batch rows are scattered over the training set,
+    // and even consecutive rows arrived from DRAM slower than the products consumed them.
+    for &i in idx.iter().take(AHEAD) {
+        prefetch(&x.p[i as usize * d..][..d]);
     }
     // Hidden-unit blocks outside, rows inside: a block of B weight rows (B · 3 KB) stays in L1
     // while the rows stream past it.

@@ -117,6 +117,14 @@ impl Backend for NdarrayBackend {
         Ok(StepStats { loss: (loss / idx.len() as f64) as f32, correct, size: idx.len() })
     }
 
+    fn will_need(&mut self, next: Batch<'_>) {
+        if let Batch::Indices(ix) = next {
+            if BackendInputError::check_batch(ix, self.y.len()).is_ok() {
+                kernels::prefetch_rows(&self.pixels, &self.spans, twinnet_core::INPUTS, ix);
+            }
+        }
+    }
+
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, NdarrayError> {
         let (a, c) = self.model.normalize.affine();
         // No spans: finding them would cost about what they save on one pass.
