@@ -81,6 +81,8 @@ pub struct TchBackend {
     lr: f64,
     x: Tensor,
     y: Tensor,
+    /// The labels, also in Rust (to count correct predictions without libtorch ops).
+    labels: Vec<u8>,
     n: usize,
 }
 
@@ -115,6 +117,29 @@ fn features(data: &Dataset, norm: Normalize, device: tch::Device) -> Tensor {
         let _ = x.g_div_scalar_(0.5);
     }
     x
+}
+
+/// The values of a contiguous `f32` CPU tensor, read in place (no libtorch op runs).
+fn cpu_f32s(t: &Tensor) -> Option<&[f32]> {
+    let ok = t.device() == tch::Device::Cpu && t.kind() == Kind::Float && t.is_contiguous();
+    // SAFETY: a contiguous CPU float tensor holds `numel` f32 at `data_ptr`, alive as long as
+    // `t` (borrowed for the slice's lifetime; nothing writes to it meanwhile).
+    ok.then(|| unsafe { std::slice::from_raw_parts(t.data_ptr() as *const f32, t.numel()) })
+}
+
+/// How many rows of `logits` (`[rows, 10]`) have their arg-max at the row's label, with
+/// `torch.argmax`'s rule: the first maximum, a NaN counting as the maximum.
+fn count_correct<'a>(logits: &[f32], labels: impl IntoIterator<Item = &'a u8>) -> usize {
+    let argmax = |z: &[f32]| {
+        let mut best = 0;
+        for (k, &v) in z.iter().enumerate().skip(1) {
+            if !z[best].is_nan() && (v > z[best] || v.is_nan()) {
+                best = k;
+            }
+        }
+        best
+    };
+    logits.chunks_exact(CLASSES).zip(labels).filter(|(z, &y)| argmax(z) == y as usize).count()
 }
 
 /// The features [`TchBackend`] trains on, copied back to Rust (for tests and checks).
@@ -173,7 +198,8 @@ impl TchBackend {
         let n = train.len();
         let x = features(train, model.normalize, device);
         let y = Tensor::from_slice(train.labels()).to_kind(Kind::Int64).to_device(device);
-        Ok(Self { model, device, _vs: vs, fc1, fc2, opt, lr, x, y, n })
+        let labels = train.labels().to_vec();
+        Ok(Self { model, device, _vs: vs, fc1, fc2, opt, lr, x, y, labels, n })
     }
 
     /// The model's `forward`: logits `fc2(relu(fc1(x)))`, and what the loss is applied to
@@ -210,7 +236,10 @@ impl Backend for TchBackend {
             Batch::Indices(ix) => {
                 BackendInputError::check_batch(ix, self.n)?;
                 let ix: Vec<i64> = ix.iter().map(|&i| i as i64).collect();
-                let ix = Tensor::from_slice(&ix).to_device(self.device);
+                let mut ix = Tensor::from_slice(&ix);
+                if self.device != tch::Device::Cpu {
+                    ix = ix.to_device(self.device);
+                }
                 (self.x.index_select(0, &ix), self.y.index_select(0, &ix))
             }
         };
@@ -219,12 +248,24 @@ impl Backend for TchBackend {
         let loss = outputs.cross_entropy_for_logits(&ys);
         loss.f_backward()?;
         self.opt.step();
-        let correct = tch::no_grad(|| logits.argmax(-1, false).eq_tensor(&ys).sum(Kind::Int64));
-        Ok(StepStats {
-            loss: f32::try_from(&loss)?,
-            correct: i64::try_from(&correct)? as usize,
-            size: ys.size()[0] as usize,
-        })
+        let size = ys.size()[0] as usize;
+        let correct = match (cpu_f32s(&logits), batch) {
+            // On the CPU: the arg-max of each row of logits already in memory, against the
+            // labels kept in Rust (three libtorch ops and a copy fewer per step).
+            (Some(z), Batch::All) => count_correct(z, &self.labels),
+            (Some(z), Batch::Indices(ix)) => {
+                count_correct(z, ix.iter().map(|&i| &self.labels[i as usize]))
+            }
+            (None, _) => {
+                let c = tch::no_grad(|| logits.argmax(-1, false).eq_tensor(&ys).sum(Kind::Int64));
+                i64::try_from(&c)? as usize
+            }
+        };
+        let loss = match cpu_f32s(&loss) {
+            Some(&[l]) => l,
+            _ => f32::try_from(&loss)?,
+        };
+        Ok(StepStats { loss, correct, size })
     }
 
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, TchBackendError> {
@@ -246,5 +287,43 @@ impl Backend for TchBackend {
             w2: to_vec(&self.fc2.ws)?,
             b2: to_vec(self.fc2.bs.as_ref().expect("bias"))?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Rust-side count agrees with libtorch's `argmax(-1) == y`, ties and NaN included.
+    #[test]
+    fn count_correct_matches_torch_argmax() {
+        let mut s = 7u32;
+        let mut rnd = move || {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            s >> 16
+        };
+        let rows = 500;
+        // Few distinct values, so rows often hold ties; some NaN.
+        let z: Vec<f32> = (0..rows * CLASSES)
+            .map(|_| match rnd() % 9 {
+                0 => f32::NAN,
+                v => v as f32,
+            })
+            .collect();
+        let y: Vec<u8> = (0..rows).map(|_| (rnd() % 10) as u8).collect();
+        let t = Tensor::from_slice(&z).view([rows as i64, CLASSES as i64]);
+        let want = t
+            .argmax(-1, false)
+            .eq_tensor(&Tensor::from_slice(&y).to_kind(Kind::Int64))
+            .sum(Kind::Int64);
+        let want = i64::try_from(&want).unwrap() as usize;
+        assert_eq!(count_correct(cpu_f32s(&t).unwrap(), &y), want);
+        // Each row alone, so a miscount cannot hide behind a compensating one.
+        for r in 0..rows {
+            let row = t.get(r as i64);
+            let torch = i64::try_from(&row.argmax(0, false)).unwrap() as u8;
+            let one = count_correct(&z[r * CLASSES..(r + 1) * CLASSES], &[torch]);
+            assert_eq!(one, 1, "row {r}: {:?}", &z[r * CLASSES..(r + 1) * CLASSES]);
+        }
     }
 }

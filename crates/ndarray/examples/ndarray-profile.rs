@@ -2,7 +2,7 @@
 //! that a change to the fast path can be checked for speed and for bit-identical results:
 //!
 //! ```text
-//! cargo run --release -p twinnet-ndarray --example profile -- [full|mini|both] [threads]
+//! cargo run --release -p twinnet-ndarray --example ndarray-profile -- [full|mini|both] [threads]
 //! ```
 //! Full-batch: 20 iterations after 3 warm-up ones; mini-batch: 3 epochs (or `$EPOCHS`) of
 //! batch 64 after one warm-up epoch; both heads. The fingerprint is an FNV-1a hash of every parameter's bits.

@@ -1,5 +1,5 @@
 //! Times the two kernels alone on MNIST's training images (one thread), with and without
-//! spans: `cargo run --release -p twinnet-ndarray --example kernels`.
+//! spans: `cargo run --release -p twinnet-ndarray --example ndarray-kernels`.
 
 use std::time::Instant;
 use twinnet_core::INPUTS;
