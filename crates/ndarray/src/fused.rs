@@ -16,13 +16,20 @@
 //! lives in a [`Worker`]. Threads take contiguous parts of
 //! the batch, each with its own accumulators, summed afterwards in thread order, so a given
 //! thread count always gives bit-identical results.
+//!
+//! Between the two products, each row's small products (`+ b1`, ReLU, `A1·W2ᵀ`, the head,
+//! `dZ2ᵀ·A1`, `dZ2·W2`) work on hidden units in blocks of 16 lanes padded with zeros, on local
+//! copies (so the compiler sees no aliasing), compiled for the kernels' instruction set through
+//! [`Kernels::run`]: each is a handful of vector operations. They form every sum in the same
+//! order as a plain loop would; only `exp`/`ln` are scalar library calls.
 
 pub use crate::kernels::Pixels;
 use crate::kernels::{Kernels, Shape, Task};
 use ndarray::{Array1, Array2};
 use twinnet_core::{Head, Params, CLASSES, INPUTS};
 
-/// Rows per chunk: `128 × 784 × 4 B ≈ 400 KB`, which with its packed copy fits a 1 MB L2.
+/// Rows per chunk: `128 × 784 B ≈ 100 KB` of pixels, which stay in the L2 cache from the
+/// forward product to the backward one.
 pub const CHUNK: usize = 128;
 /// Fewest rows per thread worth a thread of its own.
 pub const MIN_ROWS_PER_THREAD: usize = 1024;
