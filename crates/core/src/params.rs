@@ -133,6 +133,16 @@ impl Params {
         self.tensors().iter().map(|(_, _, t)| t.len()).sum()
     }
 
+    /// A 64-bit FNV-1a hash of every parameter's bits, in file order: equal fingerprints mean
+    /// (all but certainly) bit-identical parameters. For checking that a change to a backend
+    /// leaves its results unchanged.
+    pub fn fingerprint(&self) -> u64 {
+        let values = self.tensors().into_iter().flat_map(|(_, _, t)| t.iter());
+        values.fold(0xcbf2_9ce4_8422_2325, |h, v| {
+            (h ^ v.to_bits() as u64).wrapping_mul(0x100_0000_01b3)
+        })
+    }
+
     /// Serializes to safetensors bytes (with PyTorch's `{"format": "pt"}` metadata).
     pub fn to_safetensors(&self) -> Vec<u8> {
         let bytes: Vec<Vec<u8>> = self
@@ -248,6 +258,19 @@ mod tests {
         assert!(t.w1.iter().fold(0f32, |m, x| m.max(x.abs())) > 0.99 * b1);
         assert_eq!(p.count(), 7850 + 110);
         assert!(matches!(Params::init(0, Init::Uniform, 0), Err(ParamsError::ZeroHidden)));
+    }
+
+    /// Equal parameters, equal fingerprint; one changed bit (even a zero's sign), another.
+    #[test]
+    fn fingerprint_sees_every_bit() {
+        let p = Params::init(10, Init::Uniform, 0).unwrap();
+        assert_eq!(p.fingerprint(), p.clone().fingerprint());
+        let mut q = p.clone();
+        q.b2[9] = f32::from_bits(q.b2[9].to_bits() ^ 1);
+        assert_ne!(p.fingerprint(), q.fingerprint());
+        let (z, mut nz) = (Params::zeros(3), Params::zeros(3));
+        nz.w1[0] = -0.0;
+        assert_ne!(z.fingerprint(), nz.fingerprint());
     }
 
     #[test]

@@ -1,0 +1,77 @@
+//! Times one backend through the runner's training loop on MNIST and prints a fingerprint of
+//! the trained parameters ([`Params::fingerprint`]), so that a change to a backend can be
+//! checked for speed and for unchanged results in a few seconds (`make bench` takes minutes):
+//!
+//! ```text
+//! cargo run --release -p twinnet-bench --example profile -- ndarray|tch [full|mini|both] [threads]
+//! ```
+//! Full-batch: 20 iterations after 3 warm-up ones; mini-batch: 3 epochs (or `$EPOCHS`) of
+//! batch 64 after one warm-up epoch; both heads; pixels in [0, 1] (or [−1, 1] with
+//! `NORM=symmetric`, as the report's PyTorch model). Threads default to the runner's: 2, but 1
+//! for tch mini-batch.
+
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+use twinnet_core::{
+    train, Backend, BackendKind, Device, Head, Init, ModelConfig, Normalize, Params, Regime,
+    TrainConfig,
+};
+use twinnet_data::{default_data_dir, Mnist};
+use twinnet_ndarray::NdarrayBackend;
+use twinnet_tch::{Start, TchBackend};
+
+type Error = Box<dyn std::error::Error>;
+
+/// Milliseconds per epoch over `n` epochs after `warm` ones, and the parameters' fingerprint.
+fn time<B: Backend>(b: &mut B, regime: Regime, warm: usize, n: usize) -> Result<(f64, u64), Error>
+where
+    B::Error: 'static,
+{
+    let stop = AtomicBool::new(false);
+    let cfg =
+        |epochs, seed| TrainConfig { regime, batch_size: 64, lr: 0.1, epochs, seed, log_every: 1 };
+    train(b, &cfg(warm, 0), &stop, &mut |_| {})?;
+    let t = Instant::now();
+    train(b, &cfg(n, 1), &stop, &mut |_| {})?;
+    Ok((t.elapsed().as_secs_f64() * 1e3 / n as f64, b.params()?.fingerprint()))
+}
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: profile ndarray|tch [full|mini|both] [threads]";
+    let backend: BackendKind = args.first().ok_or(usage)?.parse().map_err(|_| usage)?;
+    let which = args.get(1).map(String::as_str).unwrap_or("both");
+    let threads: Option<usize> = args.get(2).map(|t| t.parse()).transpose()?;
+    let epochs: usize = std::env::var("EPOCHS").map_or(Ok(3), |v| v.parse())?;
+    let normalize = match std::env::var("NORM").as_deref() {
+        Ok("symmetric") => Normalize::Symmetric,
+        _ => Normalize::Unit,
+    };
+    let data = Mnist::load(&default_data_dir())?;
+    for head in [Head::Softmax, Head::DoubleSoftmax] {
+        let model = ModelConfig { hidden: 10, head, normalize };
+        for (regime, name, warm, n) in
+            [(Regime::FullBatch, "full", 3, 20), (Regime::Minibatch, "mini", 1, epochs)]
+        {
+            if which != "both" && which != name {
+                continue;
+            }
+            let params = Params::init(10, Init::Uniform, 0)?;
+            let (ms, fp) = match backend {
+                BackendKind::Ndarray => {
+                    let t = threads.unwrap_or(2);
+                    time(&mut NdarrayBackend::new(model, params, &data.train, t)?, regime, warm, n)?
+                }
+                BackendKind::Tch => {
+                    let t = threads.unwrap_or(if regime == Regime::Minibatch { 1 } else { 2 });
+                    let start = Start::Params(params);
+                    let mut b = TchBackend::new(model, start, &data.train, Device::Cpu, t)?;
+                    time(&mut b, regime, warm, n)?
+                }
+            };
+            let per = if regime == Regime::FullBatch { "iteration" } else { "epoch" };
+            println!("{backend} {head} {regime}: {ms:.2} ms/{per}, parameters {fp:016x}");
+        }
+    }
+    Ok(())
+}
