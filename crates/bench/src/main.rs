@@ -345,7 +345,7 @@ fn markdown(r: &Report) -> String {
             verdict(w.peak_rss_mb, Some(w.target_mb))
         );
     }
-    s.push_str("\n## Scaling (ms per full-batch iteration / per mini-batch-64 epoch)\n\nOne factor at a time from 60000 images, hidden 10, 2 threads. Time grows linearly with images and, past the fixed per-update costs, with hidden width; mini-batch epochs pay a fixed cost per update (938 per epoch), which threads do not shrink. The floor is that of the dense products: the ndarray backend skips each image's blank border (exact zeros, about a quarter of MNIST's pixels), so it can run below it.\n\n| backend | regime | images | hidden | threads | median ms | floor ms |\n|---|---|---:|---:|---:|---:|---:|\n");
+    s.push_str("\n## Scaling (ms per full-batch iteration / per mini-batch-64 epoch)\n\nOne factor at a time from 60000 images, hidden 10, 2 threads. Time grows linearly with images and, past the fixed per-update costs, with hidden width; mini-batch epochs pay a fixed cost per update (938 per epoch), which threads do not shrink. The floor is that of the dense products: the ndarray backend skips each image's blank border (exact zeros, about 30% of MNIST's pixels), so it can run below it.\n\n| backend | regime | images | hidden | threads | median ms | floor ms |\n|---|---|---:|---:|---:|---:|---:|\n");
     for x in &r.scaling {
         let _ = writeln!(
             s,

@@ -25,7 +25,7 @@
 //! Two things keep the FMA units fed rather than waiting: the forward product asks for each
 //! row 8 rows (`AHEAD`) before it reads it (from DRAM the rows arrived slower than the products
 //! used them, even in storage order), and with [`Pixels::spans`] both products skip the vectors
-//! of an image's blank border, whose products are exact zeros (about a quarter of MNIST's).
+//! of an image's blank border, whose products are exact zeros (about 30% of MNIST's).
 
 /// Raw `u8` pixels `[n, d]` and their normalization `x = a·p + c` (see
 /// [`Normalize::affine`](twinnet_data::Normalize::affine)), applied in registers as each pixel
@@ -40,7 +40,7 @@ pub struct Pixels<'a> {
     pub c: f32,
     /// Optionally, where each row's nonzero pixels lie ([`Span::of_rows`]). When `c = 0` a
     /// zero pixel is a zero feature, whose products are zero: the kernels then skip the
-    /// vectors of a row outside its span (MNIST digits leave about a third of each image
+    /// vectors of a row outside its span (MNIST digits leave about 30% of each image
     /// blank). No term that is not exactly zero is skipped, and the others are added in the
     /// same order, so the sums do not change (up to the sign of a zero).
     pub spans: Option<&'a [Span]>,
