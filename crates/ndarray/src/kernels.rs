@@ -46,6 +46,14 @@ pub struct Pixels<'a> {
     pub spans: Option<&'a [Span]>,
 }
 
+impl<'a> Pixels<'a> {
+    /// The pixels `p`, normalized as `norm` asks, with or without their spans.
+    pub fn new(p: &'a [u8], norm: twinnet_data::Normalize, spans: Option<&'a [Span]>) -> Self {
+        let (a, c) = norm.affine();
+        Self { p, a, c, spans }
+    }
+}
+
 /// The pixels `lo..hi` of a row outside which all its pixels are zero (`lo = hi = 0` for a
 /// blank row).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -450,39 +458,34 @@ mod x86 {
 /// How many rows ahead the forward product asks for the rows it will read.
 const AHEAD: usize = 8;
 
-/// Hints the CPU to bring `xs` into cache (a no-op off x86-64).
+/// Hints the CPU to bring `xs` into its first-level cache, or its second-level one when `L2`
+/// (a no-op off x86-64).
 #[inline(always)]
-fn prefetch(xs: &[u8]) {
+fn prefetch<const L2: bool>(xs: &[u8]) {
     #[cfg(target_arch = "x86_64")]
     for line in xs.chunks(64) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0, _MM_HINT_T1};
+        let at = line.as_ptr() as *const i8;
         // SAFETY: prefetching is a hint; the address is inside `xs`.
         unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                line.as_ptr() as *const i8
-            )
+            if L2 {
+                _mm_prefetch::<_MM_HINT_T1>(at)
+            } else {
+                _mm_prefetch::<_MM_HINT_T0>(at)
+            }
         };
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = xs;
 }
 
-/// Asks the CPU to bring the nonzero pixels (`spans`) of rows `idx` of `p` (`[n, d]`) into
-/// its second-level cache: for the next mini-batch, while this one is computed. A hint only;
-/// panics if a row is out of range.
-pub fn prefetch_rows(p: &[u8], spans: &[Span], d: usize, idx: &[u32]) {
+/// Asks the CPU to bring the pixels the kernels will read of rows `idx` of `x` (`[n, d]`;
+/// only their spans where those are skipped) into its second-level cache: for the next
+/// mini-batch, while this one is computed. A hint only; panics if a row is out of range.
+pub fn prefetch_rows(x: &Pixels<'_>, d: usize, idx: &[u32]) {
     for &i in idx {
-        let (s, row) = (spans[i as usize], &p[i as usize * d..][..d]);
-        #[cfg(target_arch = "x86_64")]
-        for line in row[s.lo as usize..s.hi as usize].chunks(64) {
-            // SAFETY: prefetching is a hint; the address is inside `p`.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
-                    line.as_ptr() as *const i8
-                )
-            };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = (s, row);
+        let (lo, hi) = span(x, i, d);
+        prefetch::<true>(&x.p[i as usize * d..][lo..hi]);
     }
 }
 
@@ -632,7 +635,7 @@ fn forward<V: Lanes, const G: usize, const R: usize>(
     // in the loop below for the others): mini-batch rows are scattered over the training set,
     // and even consecutive rows arrived from DRAM slower than the products consumed them.
     for &i in idx.iter().take(AHEAD) {
-        prefetch(&x.p[i as usize * d..][..d]);
+        prefetch::<false>(&x.p[i as usize * d..][..d]);
     }
     // Hidden-unit blocks outside, rows inside: a block of B weight rows (B · 3 KB) stays in L1
     // while the rows stream past it.
@@ -641,7 +644,7 @@ fn forward<V: Lanes, const G: usize, const R: usize>(
         let mut r = 0;
         while r + R <= idx.len() {
             for &i in idx.iter().skip(r + AHEAD).take(R) {
-                prefetch(&x.p[i as usize * d..][..d]);
+                prefetch::<false>(&x.p[i as usize * d..][..d]);
             }
             let xs: [*const u8; R] = std::array::from_fn(|q| row(idx[r + q]));
             // The pixels any of the R rows needs.

@@ -102,8 +102,7 @@ impl Backend for NdarrayBackend {
                 ix
             }
         };
-        let (a, c) = self.model.normalize.affine();
-        let x = fused::Pixels { p: &self.pixels, a, c, spans: Some(&self.spans) };
+        let x = fused::Pixels::new(&self.pixels, self.model.normalize, Some(&self.spans));
         let (loss, correct) = fused::step(
             &mut self.net,
             self.model.head,
@@ -120,15 +119,15 @@ impl Backend for NdarrayBackend {
     fn will_need(&mut self, next: Batch<'_>) {
         if let Batch::Indices(ix) = next {
             if BackendInputError::check_batch(ix, self.y.len()).is_ok() {
-                kernels::prefetch_rows(&self.pixels, &self.spans, twinnet_core::INPUTS, ix);
+                let x = fused::Pixels::new(&self.pixels, self.model.normalize, Some(&self.spans));
+                kernels::prefetch_rows(&x, twinnet_core::INPUTS, ix);
             }
         }
     }
 
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, NdarrayError> {
-        let (a, c) = self.model.normalize.affine();
         // No spans: finding them would cost about what they save on one pass.
-        let x = fused::Pixels { p: data.pixels(), a, c, spans: None };
+        let x = fused::Pixels::new(data.pixels(), self.model.normalize, None);
         let (predictions, loss) = fused::evaluate(
             &self.net,
             self.model.head,
