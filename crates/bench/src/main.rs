@@ -374,7 +374,7 @@ fn main() -> Result<()> {
         date,
         sgemm_gflops: floor.sgemm,
         bandwidth_gbs: floor.bandwidth,
-        ndarray_kernels: twinnet_ndarray::kernels::Kernels::best().name,
+        ndarray_kernels: twinnet_ndarray::kernels::Kernels::best().name(),
     };
     let n = mnist.train.len();
     let targets = [

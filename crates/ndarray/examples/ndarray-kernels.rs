@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let ms = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
             let gf =
                 2.0 * (n * INPUTS * h) as f64 * if pass == "both" { 2.0 } else { 1.0 } / ms / 1e6;
-            println!("{} spans={} {pass}: {ms:.2} ms ({gf:.0} GFLOP/s)", k.name, sp.is_some());
+            println!("{} spans={} {pass}: {ms:.2} ms ({gf:.0} GFLOP/s)", k.name(), sp.is_some());
         }
     }
     Ok(())

@@ -199,10 +199,7 @@ impl Worker {
             }
         }
         for (j, col) in self.w2t.iter_mut().enumerate() {
-            *col = padded(&[0.0; CLASSES]);
-            for o in 0..CLASSES {
-                col[o] = w2[o * h + j];
-            }
+            *col = padded(&std::array::from_fn::<f32, CLASSES, _>(|o| w2[o * h + j]));
         }
         self.b2 = padded(b2);
         self.dw2.iter_mut().for_each(|g| *g = [[0.0; P]; CLASSES]);

@@ -97,8 +97,6 @@ type Kernel = fn(&[f32], Shape, &Pixels<'_>, &[u32], &mut [f32]);
 /// One kernel set, compiled for one instruction set.
 #[derive(Debug, Clone, Copy)]
 pub struct Kernels {
-    /// Name of the instruction set (`avx512`, `avx2`, `portable`).
-    pub name: &'static str,
     forward: Kernel,
     backward: Kernel,
     isa: Isa,
@@ -144,7 +142,6 @@ impl Kernels {
                 && std::arch::is_x86_feature_detected!("fma")
             {
                 sets.push(Kernels {
-                    name: "avx512",
                     forward: x86::forward_avx512,
                     backward: x86::backward_avx512,
                     isa: Isa::Avx512,
@@ -154,7 +151,6 @@ impl Kernels {
                 && std::arch::is_x86_feature_detected!("fma")
             {
                 sets.push(Kernels {
-                    name: "avx2",
                     forward: x86::forward_avx2,
                     backward: x86::backward_avx2,
                     isa: Isa::Avx2,
@@ -168,10 +164,20 @@ impl Kernels {
     /// The baseline kernels, valid on every CPU.
     pub fn portable() -> Kernels {
         Kernels {
-            name: "portable",
             forward: forward::<Portable, 5, 1>,
             backward: backward::<Portable, 5, 1>,
             isa: Isa::Portable,
+        }
+    }
+
+    /// Name of the instruction set (`avx512`, `avx2`, `portable`).
+    pub fn name(&self) -> &'static str {
+        match self.isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => "avx512",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => "avx2",
+            Isa::Portable => "portable",
         }
     }
 
@@ -761,7 +767,7 @@ mod tests {
                                 assert!(
                                     (z[r * ld + j] as f64 - want).abs() <= 1e-6 * scale,
                                     "{} fwd h={h} d={d} c={c}",
-                                    k.name
+                                    k.name()
                                 );
                             }
                             assert!(z[r * ld + h..(r + 1) * ld].iter().all(|v| v.is_nan()));
@@ -776,7 +782,7 @@ mod tests {
                                 assert!(
                                     (g[j * d + col] as f64 - want).abs() <= 1e-6 * scale,
                                     "{} bwd h={h} d={d} c={c}",
-                                    k.name
+                                    k.name()
                                 );
                             }
                         }
@@ -784,7 +790,7 @@ mod tests {
                         out.push((z, g));
                     }
                     // Spans change no sum (`==`: up to the sign of a zero).
-                    assert!(out[0] == out[1], "{} spans h={h} d={d} c={c}", k.name);
+                    assert!(out[0] == out[1], "{} spans h={h} d={d} c={c}", k.name());
                 }
             }
         }

@@ -75,7 +75,7 @@ impl NdarrayBackend {
 
     /// The instruction set of the kernels in use (`avx512`, `avx2`, `portable`).
     pub fn kernels(&self) -> &'static str {
-        self.kernels.name
+        self.kernels.name()
     }
 
     /// Trains and evaluates with `kernels` (one of [`Kernels::available`]) instead of the

@@ -126,7 +126,7 @@ fn fused_matches_reference() {
             assert!(
                 diff <= 1e-5,
                 "{} {head:?} {norm:?} h={hidden} full-batch: {diff:e}",
-                kernels.name
+                kernels.name()
             );
 
             // Minibatch: 40 steps of 64 with a shuffled order, then one short batch of 3.
@@ -153,7 +153,7 @@ fn fused_matches_reference() {
             assert!(
                 diff <= 1e-5,
                 "{} {head:?} {norm:?} h={hidden} minibatch: {diff:e}",
-                kernels.name
+                kernels.name()
             );
         }
     }
