@@ -69,7 +69,8 @@ pub fn resolve_device(device: Device) -> Result<tch::Device, TchBackendError> {
 /// The libtorch version tch 0.26 is built against.
 pub const TORCH_VERSION: &str = "2.13.0";
 
-/// The tch backend: data on the device once, `nn::Linear` layers, autograd, SGD.
+/// The tch backend: `nn::Linear` layers, autograd, SGD, and the training set as its batches
+/// need it (see [`TrainSet`]).
 #[derive(Debug)]
 pub struct TchBackend {
     model: ModelConfig,
@@ -79,11 +80,26 @@ pub struct TchBackend {
     fc2: nn::Linear,
     opt: nn::Optimizer,
     lr: f64,
-    x: Tensor,
-    y: Tensor,
-    /// The labels, also in Rust (to count correct predictions without libtorch ops).
+    train: TrainSet,
+}
+
+/// The training set, kept as `u8` pixels and labels in Rust, and the tensors the steps read.
+///
+/// A mini-batch is what a `DataLoader` hands PyTorch: its rows gathered and normalized on the
+/// host (here in Rust, through a 256-entry table of `Normalize::apply`, so the values are
+/// exactly the full set's) into a tensor allocated once per batch size and reused, then moved
+/// to the device (a no-op on the CPU). No libtorch operator runs to build it, and the rows
+/// read are `u8`, a quarter of the bytes of `f32` features. A full batch is the whole
+/// normalized set on the device, built on first use.
+#[derive(Debug)]
+struct TrainSet {
+    pixels: Vec<u8>,
     labels: Vec<u8>,
-    n: usize,
+    norm: Normalize,
+    /// Reused host tensors of inputs `[rows, 784]` and labels `[rows]`, by row count.
+    buffers: Vec<(usize, Tensor, Tensor)>,
+    /// Every example's features and label on the device (full-batch steps).
+    all: Option<(Tensor, Tensor)>,
 }
 
 /// `U[−1/√fan_in, 1/√fan_in]`, PyTorch's `nn.Linear` default for weights and biases.
@@ -142,6 +158,122 @@ fn count_correct<'a>(logits: &[f32], labels: impl IntoIterator<Item = &'a u8>) -
     logits.chunks_exact(CLASSES).zip(labels).filter(|(z, &y)| argmax(z) == y as usize).count()
 }
 
+impl TrainSet {
+    fn new(data: &Dataset, norm: Normalize) -> Self {
+        Self {
+            pixels: data.pixels().to_vec(),
+            labels: data.labels().to_vec(),
+            norm,
+            buffers: Vec::new(),
+            all: None,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Every example, normalized, and the labels as `i64`, on `device`.
+    fn all(&mut self, norm: Normalize, device: tch::Device) -> (Tensor, Tensor) {
+        let (x, y) = self.all.get_or_insert_with(|| {
+            let data = Dataset::new(self.pixels.clone(), self.labels.clone());
+            let y = Tensor::from_slice(&self.labels).to_kind(Kind::Int64).to_device(device);
+            (features(&data, norm, device), y)
+        });
+        (x.shallow_clone(), y.shallow_clone())
+    }
+
+    /// The examples `ix` (checked to be in range), normalized, and their labels as `i64`, on
+    /// `device`.
+    fn gather(&mut self, ix: &[u32], device: tch::Device) -> (Tensor, Tensor) {
+        let rows = ix.len();
+        let at = match self.buffers.iter().position(|b| b.0 == rows) {
+            Some(at) => at,
+            None => {
+                let cpu = (Kind::Float, tch::Device::Cpu);
+                let x = Tensor::empty([rows as i64, INPUTS as i64], cpu);
+                let y = Tensor::empty([rows as i64], (Kind::Int64, tch::Device::Cpu));
+                self.buffers.push((rows, x, y));
+                self.buffers.len() - 1
+            }
+        };
+        let (_, x, y) = &self.buffers[at];
+        // SAFETY: `x` and `y` are contiguous CPU tensors of `rows × 784` f32 and `rows` i64,
+        // created above and never handed out past a step: the autograd graph of the previous
+        // step, the only other holder of their storage, was freed when that step returned.
+        let (xs, ys) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(x.data_ptr() as *mut f32, rows * INPUTS),
+                std::slice::from_raw_parts_mut(y.data_ptr() as *mut i64, rows),
+            )
+        };
+        for ((dst, label), &i) in xs.chunks_exact_mut(INPUTS).zip(ys).zip(ix) {
+            let i = i as usize;
+            normalize_into(dst, &self.pixels[i * INPUTS..(i + 1) * INPUTS], self.norm);
+            *label = self.labels[i] as i64;
+        }
+        if device == tch::Device::Cpu {
+            (x.shallow_clone(), y.shallow_clone())
+        } else {
+            (x.to_device(device), y.to_device(device))
+        }
+    }
+
+    /// Asks the CPU to bring the pixel rows of `ix` into its L2 cache.
+    fn prefetch(&self, ix: &[u32]) {
+        #[cfg(target_arch = "x86_64")]
+        for &i in ix {
+            let row = self.pixels.get(i as usize * INPUTS..(i as usize + 1) * INPUTS);
+            for line in row.into_iter().flat_map(|r| r.chunks(64)) {
+                // SAFETY: a prefetch is a hint; the address is inside `self.pixels`.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
+                        line.as_ptr() as *const i8,
+                    )
+                };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = ix;
+    }
+}
+
+/// `dst[k] = norm.apply(src[k])`, with the widest vectors the CPU has: the division is IEEE's
+/// in every lane, so the values are exactly `Normalize::apply`'s.
+fn normalize_into(dst: &mut [f32], src: &[u8], norm: Normalize) {
+    #[inline(always)]
+    fn each(dst: &mut [f32], src: &[u8], norm: Normalize) {
+        match norm {
+            Normalize::Unit => {
+                dst.iter_mut().zip(src).for_each(|(d, &p)| *d = Normalize::Unit.apply(p))
+            }
+            Normalize::Symmetric => {
+                dst.iter_mut().zip(src).for_each(|(d, &p)| *d = Normalize::Symmetric.apply(p))
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        fn avx512(dst: &mut [f32], src: &[u8], norm: Normalize) {
+            each(dst, src, norm)
+        }
+        #[target_feature(enable = "avx2")]
+        fn avx2(dst: &mut [f32], src: &[u8], norm: Normalize) {
+            each(dst, src, norm)
+        }
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has the instructions.
+            return unsafe { avx512(dst, src, norm) };
+        }
+        if is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has the instructions.
+            return unsafe { avx2(dst, src, norm) };
+        }
+    }
+    each(dst, src, norm)
+}
+
 /// The features [`TchBackend`] trains on, copied back to Rust (for tests and checks).
 pub fn probe_features(data: &Dataset, norm: Normalize) -> Vec<f32> {
     to_vec(&features(data, norm, tch::Device::Cpu)).expect("CPU tensor")
@@ -195,11 +327,8 @@ impl TchBackend {
         }
         let lr = 0.1;
         let opt = nn::Sgd::default().build(&vs, lr)?;
-        let n = train.len();
-        let x = features(train, model.normalize, device);
-        let y = Tensor::from_slice(train.labels()).to_kind(Kind::Int64).to_device(device);
-        let labels = train.labels().to_vec();
-        Ok(Self { model, device, _vs: vs, fc1, fc2, opt, lr, x, y, labels, n })
+        let train = TrainSet::new(train, model.normalize);
+        Ok(Self { model, device, _vs: vs, fc1, fc2, opt, lr, train })
     }
 
     /// The model's `forward`: logits `fc2(relu(fc1(x)))`, and what the loss is applied to
@@ -223,7 +352,7 @@ impl Backend for TchBackend {
     type Error = TchBackendError;
 
     fn train_len(&self) -> usize {
-        self.n
+        self.train.len()
     }
 
     fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, TchBackendError> {
@@ -232,15 +361,10 @@ impl Backend for TchBackend {
             self.opt.set_lr(self.lr);
         }
         let (xs, ys) = match batch {
-            Batch::All => (self.x.shallow_clone(), self.y.shallow_clone()),
+            Batch::All => self.train.all(self.model.normalize, self.device),
             Batch::Indices(ix) => {
-                BackendInputError::check_batch(ix, self.n)?;
-                let ix: Vec<i64> = ix.iter().map(|&i| i as i64).collect();
-                let mut ix = Tensor::from_slice(&ix);
-                if self.device != tch::Device::Cpu {
-                    ix = ix.to_device(self.device);
-                }
-                (self.x.index_select(0, &ix), self.y.index_select(0, &ix))
+                BackendInputError::check_batch(ix, self.train.len())?;
+                self.train.gather(ix, self.device)
             }
         };
         self.opt.zero_grad();
@@ -255,7 +379,7 @@ impl Backend for TchBackend {
             // which is what a mini-batch step is made of). A full batch is 60,000 rows: there
             // libtorch's vectorized, threaded ops win.
             (Some(z), Batch::Indices(ix)) => {
-                count_correct(z, ix.iter().map(|&i| &self.labels[i as usize]))
+                count_correct(z, ix.iter().map(|&i| &self.train.labels[i as usize]))
             }
             _ => {
                 let c = tch::no_grad(|| logits.argmax(-1, false).eq_tensor(&ys).sum(Kind::Int64));
@@ -267,6 +391,12 @@ impl Backend for TchBackend {
             _ => f32::try_from(&loss)?,
         };
         Ok(StepStats { loss, correct, size })
+    }
+
+    fn will_need(&mut self, next: Batch<'_>) {
+        if let Batch::Indices(ix) = next {
+            self.train.prefetch(ix);
+        }
     }
 
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, TchBackendError> {
@@ -294,6 +424,33 @@ impl Backend for TchBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A gathered mini-batch is exactly those rows of the full normalized set, whatever sizes
+    /// came before it (the buffers are reused per size).
+    #[test]
+    fn gather_equals_index_select_of_the_full_set() {
+        let n = 300;
+        let px: Vec<u8> = (0..n * INPUTS).map(|k| (k * 7919 % 256) as u8).collect();
+        let ls: Vec<u8> = (0..n).map(|k| (k * 31 % 10) as u8).collect();
+        let data = Dataset::new(px, ls);
+        for norm in Normalize::ALL {
+            let mut set = TrainSet::new(&data, norm);
+            let (x_all, y_all) = set.all(norm, tch::Device::Cpu);
+            let batches: [Vec<u32>; 4] = [
+                (0..64).map(|k| (k * 97 % 300) as u32).collect(),
+                vec![299, 0, 5, 5, 17, 123, 298],
+                (0..64).rev().map(|k| (k * 13 % 300) as u32).collect(),
+                (0..300).collect(),
+            ];
+            for ix in &batches {
+                let (x, y) = set.gather(ix, tch::Device::Cpu);
+                let t = Tensor::from_slice(&ix.iter().map(|&i| i as i64).collect::<Vec<_>>());
+                assert!(x.equal(&x_all.index_select(0, &t)), "{norm:?} {} rows", ix.len());
+                assert!(y.equal(&y_all.index_select(0, &t)), "{norm:?} {} labels", ix.len());
+            }
+            assert_eq!(set.buffers.len(), 3, "one buffer per batch size");
+        }
+    }
 
     /// The Rust-side count agrees with libtorch's `argmax(-1) == y`, ties and NaN included.
     #[test]
