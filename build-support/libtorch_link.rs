@@ -7,10 +7,15 @@
 //    907 and 964). Loading it costs ~400 MB of resident memory, so it is linked only when the
 //    build machine has an NVIDIA driver (/proc/driver/nvidia) or TWINNET_CUDA=1 asks for it;
 //    TWINNET_CUDA=0 forces a CPU-only link.
+// 3. Exports twinnet-tch's `mkl_serv_intel_cpu_true` from the executable, so that libtorch's MKL
+//    calls it and picks its kernels by the CPU's feature flags on AMD CPUs too (see
+//    crates/tch/src/mkl.rs); `-u` keeps it even where nothing else references it.
 fn link_libtorch() {
     println!("cargo:rerun-if-env-changed=TWINNET_CUDA");
     let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else { return };
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
+    let answer = "mkl_serv_intel_cpu_true";
+    println!("cargo:rustc-link-arg=-Wl,-u,{answer},--export-dynamic-symbol={answer}");
     let wanted = match std::env::var("TWINNET_CUDA").as_deref() {
         Ok("1") => true,
         Ok("0") => false,

@@ -53,6 +53,7 @@ struct Machine {
     sgemm_gflops: f64,
     bandwidth_gbs: f64,
     ndarray_kernels: &'static str,
+    mkl_kernels: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -272,8 +273,8 @@ fn markdown(r: &Report) -> String {
     let _ = writeln!(s, "# twinnet benchmarks\n");
     let _ = writeln!(
         s,
-        "{} ({} cores), {}. Floor measured here: sgemm {:.0} GFLOP/s (2048² libtorch matmul), memory {:.1} GB/s (one sum over 188 MB); ndarray kernels: {}.\n",
-        m.cpu, m.cores, m.date, m.sgemm_gflops, m.bandwidth_gbs, m.ndarray_kernels
+        "{} ({} cores), {}. Floor measured here: sgemm {:.0} GFLOP/s (2048² libtorch matmul), memory {:.1} GB/s (one sum over 188 MB); ndarray kernels: {}; libtorch's MKL: {}.\n",
+        m.cpu, m.cores, m.date, m.sgemm_gflops, m.bandwidth_gbs, m.ndarray_kernels, m.mkl_kernels
     );
     s.push_str("| backend | regime | per | median ms | min–max ms | threads | floor ms | of floor | target ms |\n|---|---|---|---:|---:|---:|---:|---:|---|\n");
     for x in &r.main {
@@ -375,6 +376,7 @@ fn main() -> Result<()> {
         sgemm_gflops: floor.sgemm,
         bandwidth_gbs: floor.bandwidth,
         ndarray_kernels: twinnet_ndarray::kernels::Kernels::best().name(),
+        mkl_kernels: twinnet_tch::mkl::dispatch().describe(),
     };
     let n = mnist.train.len();
     let targets = [

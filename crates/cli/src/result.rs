@@ -44,7 +44,8 @@ pub enum Status {
 pub struct Environment {
     /// twinnet's version.
     pub twinnet: String,
-    /// The backend's library and version, e.g. `ndarray 0.17` or `tch 0.26 / libtorch 2.13.0`.
+    /// The backend's library and version, e.g. `ndarray 0.17` or `tch 0.26 / libtorch 2.13.0`
+    /// followed by which MKL kernels libtorch runs (see `twinnet_tch::mkl`).
     pub backend_library: String,
     /// The device computed on (`cpu`, `cuda:0`).
     pub device: String,

@@ -87,7 +87,10 @@ fn tch_run(
         cfg,
         train_set,
         test,
-        format!("tch 0.26 / libtorch {TORCH_VERSION}"),
+        format!(
+            "tch 0.26 / libtorch {TORCH_VERSION} (MKL: {})",
+            twinnet_tch::mkl::dispatch().describe()
+        ),
         device,
         bar,
         stop,

@@ -22,6 +22,8 @@
 //! # Ok::<(), twinnet_tch::TchBackendError>(())
 //! ```
 
+pub mod mkl;
+
 use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 use twinnet_core::{
@@ -331,15 +333,29 @@ impl TchBackend {
         Ok(Self { model, device, _vs: vs, fc1, fc2, opt, lr, train })
     }
 
-    /// The model's `forward`: logits `fc2(relu(fc1(x)))`, and what the loss is applied to
-    /// (the logits, or their softmax for the report's double-softmax model).
-    fn forward(&self, xs: &Tensor) -> (Tensor, Tensor) {
+    /// The model's `forward` and `CrossEntropyLoss`: the logits `z = fc2(relu(fc1(x)))`
+    /// (`[rows, 10]`) and the mean loss
+    /// ```text
+    /// L = −(1/rows) Σᵢ log softmax(oᵢ)[yᵢ],   o = z (softmax head) or softmax(z) (double-softmax)
+    /// ```
+    /// (`CrossEntropyLoss` is `log_softmax` then `nll_loss`, as in PyTorch).
+    ///
+    /// The softmaxes run over the class axis of `zᵀ`, a class-major copy `[10, rows]`, and
+    /// `nll_loss` reads the result through a transposed view. Same functions, same autograd;
+    /// the reason is speed: libtorch's row-wise softmax kernels pay about 175 ns per row when
+    /// a row (10 classes) is shorter than one vector (16 floats), six times a 16-wide row,
+    /// while along a column they vectorize across the batch. Measured on the 2-core machine:
+    /// a 64-row `log_softmax` + `nll_loss` 11.0 µs row-wise, 3.9 µs class-major; 60,000 rows
+    /// 9.2 ms and 1.1 ms.
+    fn forward(&self, xs: &Tensor, ys: &Tensor) -> (Tensor, Tensor) {
         let logits = xs.apply(&self.fc1).relu().apply(&self.fc2);
+        let z = logits.tr().contiguous();
         let outputs = match self.model.head {
-            Head::Softmax => logits.shallow_clone(),
-            Head::DoubleSoftmax => logits.softmax(-1, Kind::Float),
+            Head::Softmax => z,
+            Head::DoubleSoftmax => z.softmax(0, Kind::Float),
         };
-        (logits, outputs)
+        let loss = outputs.log_softmax(0, Kind::Float).tr().nll_loss(ys);
+        (logits, loss)
     }
 
     /// The torch device in use.
@@ -368,8 +384,7 @@ impl Backend for TchBackend {
             }
         };
         self.opt.zero_grad();
-        let (logits, outputs) = self.forward(&xs);
-        let loss = outputs.cross_entropy_for_logits(&ys);
+        let (logits, loss) = self.forward(&xs, &ys);
         loss.f_backward()?;
         self.opt.step();
         let size = ys.size()[0] as usize;
@@ -403,8 +418,8 @@ impl Backend for TchBackend {
         let xs = features(data, self.model.normalize, self.device);
         let ys = Tensor::from_slice(data.labels()).to_kind(Kind::Int64).to_device(self.device);
         tch::no_grad(|| {
-            let (logits, outputs) = self.forward(&xs);
-            let loss = f64::try_from(&outputs.cross_entropy_for_logits(&ys))?;
+            let (logits, loss) = self.forward(&xs, &ys);
+            let loss = f64::try_from(&loss)?;
             let preds = Vec::<i64>::try_from(logits.argmax(-1, false).to_device(tch::Device::Cpu))?;
             Ok(Evaluation { predictions: preds.into_iter().map(|p| p as u8).collect(), loss })
         })
