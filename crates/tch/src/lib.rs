@@ -88,11 +88,10 @@ pub struct TchBackend {
 /// The training set, kept as `u8` pixels and labels in Rust, and the tensors the steps read.
 ///
 /// A mini-batch is what a `DataLoader` hands PyTorch: its rows gathered and normalized on the
-/// host (here in Rust, through a 256-entry table of `Normalize::apply`, so the values are
-/// exactly the full set's) into a tensor allocated once per batch size and reused, then moved
-/// to the device (a no-op on the CPU). No libtorch operator runs to build it, and the rows
-/// read are `u8`, a quarter of the bytes of `f32` features. A full batch is the whole
-/// normalized set on the device, built on first use.
+/// host (here in Rust, by [`normalize_into`], exactly the values of the full set) into a tensor
+/// allocated once per batch size and reused, then moved to the device (a no-op on the CPU). No
+/// libtorch operator runs to build it, and the rows read are `u8`, a quarter of the bytes of
+/// `f32` features. A full batch is the whole normalized set on the device, built on first use.
 #[derive(Debug)]
 struct TrainSet {
     pixels: Vec<u8>,
@@ -122,10 +121,8 @@ fn layer_config(init: Init, fan_in: usize) -> nn::LinearConfig {
 /// ops in torchvision's order (`ToTensor`: `p.float() / 255`; `Normalize(0.5, 0.5)`:
 /// `(x − 0.5) / 0.5`), so the values equal `Normalize::apply` bit for bit without ever
 /// holding a second `f32` copy of the training set in Rust.
-fn features(data: &Dataset, norm: Normalize, device: tch::Device) -> Tensor {
-    let px = Tensor::from_slice(data.pixels())
-        .view([data.len() as i64, INPUTS as i64])
-        .to_device(device);
+fn features(pixels: &[u8], norm: Normalize, device: tch::Device) -> Tensor {
+    let px = Tensor::from_slice(pixels).view([-1, INPUTS as i64]).to_device(device);
     // In place after the conversion: one f32 copy of the set at a time, never two.
     let mut x = px.to_kind(Kind::Float);
     drop(px);
@@ -176,11 +173,10 @@ impl TrainSet {
     }
 
     /// Every example, normalized, and the labels as `i64`, on `device`.
-    fn all(&mut self, norm: Normalize, device: tch::Device) -> (Tensor, Tensor) {
+    fn all(&mut self, device: tch::Device) -> (Tensor, Tensor) {
         let (x, y) = self.all.get_or_insert_with(|| {
-            let data = Dataset::new(self.pixels.clone(), self.labels.clone());
             let y = Tensor::from_slice(&self.labels).to_kind(Kind::Int64).to_device(device);
-            (features(&data, norm, device), y)
+            (features(&self.pixels, self.norm, device), y)
         });
         (x.shallow_clone(), y.shallow_clone())
     }
@@ -278,7 +274,7 @@ fn normalize_into(dst: &mut [f32], src: &[u8], norm: Normalize) {
 
 /// The features [`TchBackend`] trains on, copied back to Rust (for tests and checks).
 pub fn probe_features(data: &Dataset, norm: Normalize) -> Vec<f32> {
-    to_vec(&features(data, norm, tch::Device::Cpu)).expect("CPU tensor")
+    to_vec(&features(data.pixels(), norm, tch::Device::Cpu)).expect("CPU tensor")
 }
 
 fn to_vec(t: &Tensor) -> Result<Vec<f32>, TchBackendError> {
@@ -377,7 +373,7 @@ impl Backend for TchBackend {
             self.opt.set_lr(self.lr);
         }
         let (xs, ys) = match batch {
-            Batch::All => self.train.all(self.model.normalize, self.device),
+            Batch::All => self.train.all(self.device),
             Batch::Indices(ix) => {
                 BackendInputError::check_batch(ix, self.train.len())?;
                 self.train.gather(ix, self.device)
@@ -415,7 +411,7 @@ impl Backend for TchBackend {
     }
 
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, TchBackendError> {
-        let xs = features(data, self.model.normalize, self.device);
+        let xs = features(data.pixels(), self.model.normalize, self.device);
         let ys = Tensor::from_slice(data.labels()).to_kind(Kind::Int64).to_device(self.device);
         tch::no_grad(|| {
             let (logits, loss) = self.forward(&xs, &ys);
@@ -450,7 +446,7 @@ mod tests {
         let data = Dataset::new(px, ls);
         for norm in Normalize::ALL {
             let mut set = TrainSet::new(&data, norm);
-            let (x_all, y_all) = set.all(norm, tch::Device::Cpu);
+            let (x_all, y_all) = set.all(tch::Device::Cpu);
             let batches: [Vec<u32>; 4] = [
                 (0..64).map(|k| (k * 97 % 300) as u32).collect(),
                 vec![299, 0, 5, 5, 17, 123, 298],
