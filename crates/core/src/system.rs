@@ -1,4 +1,4 @@
-//! Facts about the machine that results record.
+//! The machine: facts that results record, and cache hints for the backends.
 
 /// The CPU model from `/proc/cpuinfo` (or the architecture where there is none).
 pub fn cpu_model() -> String {
@@ -11,4 +11,25 @@ pub fn cpu_model() -> String {
                 .map(|m| m.trim().to_string())
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// Hints the CPU to bring `xs` into its first-level cache, or its second-level one when `L2`
+/// (a no-op off x86-64).
+#[inline(always)]
+pub fn prefetch<const L2: bool>(xs: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in xs.chunks(64) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0, _MM_HINT_T1};
+        let at = line.as_ptr() as *const i8;
+        // SAFETY: prefetching is a hint; the address is inside `xs`.
+        unsafe {
+            if L2 {
+                _mm_prefetch::<_MM_HINT_T1>(at)
+            } else {
+                _mm_prefetch::<_MM_HINT_T0>(at)
+            }
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = xs;
 }

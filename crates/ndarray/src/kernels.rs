@@ -27,6 +27,8 @@
 //! used them, even in storage order), and with [`Pixels::spans`] both products skip the vectors
 //! of an image's blank border, whose products are exact zeros (about 30% of MNIST's).
 
+use twinnet_core::system::prefetch;
+
 /// Raw `u8` pixels `[n, d]` and their normalization `x = a·p + c` (see
 /// [`Normalize::affine`](twinnet_data::Normalize::affine)), applied in registers as each pixel
 /// is loaded: one fused multiply-add per loaded vector, which then feeds ten or twenty more.
@@ -463,27 +465,6 @@ mod x86 {
 
 /// How many rows ahead the forward product asks for the rows it will read.
 const AHEAD: usize = 8;
-
-/// Hints the CPU to bring `xs` into its first-level cache, or its second-level one when `L2`
-/// (a no-op off x86-64).
-#[inline(always)]
-fn prefetch<const L2: bool>(xs: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in xs.chunks(64) {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0, _MM_HINT_T1};
-        let at = line.as_ptr() as *const i8;
-        // SAFETY: prefetching is a hint; the address is inside `xs`.
-        unsafe {
-            if L2 {
-                _mm_prefetch::<_MM_HINT_T1>(at)
-            } else {
-                _mm_prefetch::<_MM_HINT_T0>(at)
-            }
-        };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = xs;
-}
 
 /// Asks the CPU to bring the pixels the kernels will read of rows `idx` of `x` (`[n, d]`;
 /// only their spans where those are skipped) into its second-level cache: for the next

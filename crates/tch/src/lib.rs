@@ -219,20 +219,12 @@ impl TrainSet {
 
     /// Asks the CPU to bring the pixel rows of `ix` into its L2 cache.
     fn prefetch(&self, ix: &[u32]) {
-        #[cfg(target_arch = "x86_64")]
         for &i in ix {
-            let row = self.pixels.get(i as usize * INPUTS..(i as usize + 1) * INPUTS);
-            for line in row.into_iter().flat_map(|r| r.chunks(64)) {
-                // SAFETY: a prefetch is a hint; the address is inside `self.pixels`.
-                unsafe {
-                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(
-                        line.as_ptr() as *const i8,
-                    )
-                };
+            let i = i as usize;
+            if let Some(row) = self.pixels.get(i * INPUTS..(i + 1) * INPUTS) {
+                twinnet_core::system::prefetch::<true>(row);
             }
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = ix;
     }
 }
 
