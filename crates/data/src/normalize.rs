@@ -55,8 +55,46 @@ impl Normalize {
 
     /// Normalizes a slice of pixels into a new vector.
     pub fn apply_all(self, ps: &[u8]) -> Vec<f32> {
-        let table: Vec<f32> = (0..=255u8).map(|p| self.apply(p)).collect();
-        ps.iter().map(|&p| table[p as usize]).collect()
+        let mut xs = vec![0.0; ps.len()];
+        self.apply_into(&mut xs, ps);
+        xs
+    }
+
+    /// `dst[k] = self.apply(src[k])` (over the shorter of the two), with the widest vectors
+    /// the CPU has: the division is IEEE's in every lane, so the values are exactly
+    /// [`apply`](Self::apply)'s.
+    pub fn apply_into(self, dst: &mut [f32], src: &[u8]) {
+        #[inline(always)]
+        fn each(dst: &mut [f32], src: &[u8], norm: Normalize) {
+            match norm {
+                Normalize::Unit => {
+                    dst.iter_mut().zip(src).for_each(|(d, &p)| *d = Normalize::Unit.apply(p))
+                }
+                Normalize::Symmetric => {
+                    dst.iter_mut().zip(src).for_each(|(d, &p)| *d = Normalize::Symmetric.apply(p))
+                }
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512(dst: &mut [f32], src: &[u8], norm: Normalize) {
+                each(dst, src, norm)
+            }
+            #[target_feature(enable = "avx2")]
+            fn avx2(dst: &mut [f32], src: &[u8], norm: Normalize) {
+                each(dst, src, norm)
+            }
+            if is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has the instructions.
+                return unsafe { avx512(dst, src, self) };
+            }
+            if is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has the instructions.
+                return unsafe { avx2(dst, src, self) };
+            }
+        }
+        each(dst, src, self)
     }
 }
 
@@ -106,7 +144,8 @@ mod tests {
 
     #[test]
     fn apply_all_matches_apply() {
-        let ps: Vec<u8> = (0..=255).collect();
+        // Every value, at every offset of a vector, and a tail.
+        let ps: Vec<u8> = (0..=255).chain(0..=255).skip(3).collect();
         for n in Normalize::ALL {
             let xs = n.apply_all(&ps);
             for (&p, &x) in ps.iter().zip(&xs) {

@@ -88,10 +88,10 @@ pub struct TchBackend {
 /// The training set, kept as `u8` pixels and labels in Rust, and the tensors the steps read.
 ///
 /// A mini-batch is what a `DataLoader` hands PyTorch: its rows gathered and normalized on the
-/// host (here in Rust, by [`normalize_into`], exactly the values of the full set) into a tensor
-/// allocated once per batch size and reused, then moved to the device (a no-op on the CPU). No
-/// libtorch operator runs to build it, and the rows read are `u8`, a quarter of the bytes of
-/// `f32` features. A full batch is the whole normalized set on the device, built on first use.
+/// host (here in Rust, by `Normalize::apply_into`, exactly the values of the full set) into a
+/// tensor allocated once per batch size and reused, then moved to the device (a no-op on the
+/// CPU). No libtorch operator runs to build it, and the rows read are `u8`, a quarter of the
+/// bytes of `f32` features. A full batch is the whole normalized set on the device, built on first use.
 #[derive(Debug)]
 struct TrainSet {
     pixels: Vec<u8>,
@@ -207,7 +207,7 @@ impl TrainSet {
         };
         for ((dst, label), &i) in xs.chunks_exact_mut(INPUTS).zip(ys).zip(ix) {
             let i = i as usize;
-            normalize_into(dst, &self.pixels[i * INPUTS..(i + 1) * INPUTS], self.norm);
+            self.norm.apply_into(dst, &self.pixels[i * INPUTS..(i + 1) * INPUTS]);
             *label = self.labels[i] as i64;
         }
         if device == tch::Device::Cpu {
@@ -226,42 +226,6 @@ impl TrainSet {
             }
         }
     }
-}
-
-/// `dst[k] = norm.apply(src[k])`, with the widest vectors the CPU has: the division is IEEE's
-/// in every lane, so the values are exactly `Normalize::apply`'s.
-fn normalize_into(dst: &mut [f32], src: &[u8], norm: Normalize) {
-    #[inline(always)]
-    fn each(dst: &mut [f32], src: &[u8], norm: Normalize) {
-        match norm {
-            Normalize::Unit => {
-                dst.iter_mut().zip(src).for_each(|(d, &p)| *d = Normalize::Unit.apply(p))
-            }
-            Normalize::Symmetric => {
-                dst.iter_mut().zip(src).for_each(|(d, &p)| *d = Normalize::Symmetric.apply(p))
-            }
-        }
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        fn avx512(dst: &mut [f32], src: &[u8], norm: Normalize) {
-            each(dst, src, norm)
-        }
-        #[target_feature(enable = "avx2")]
-        fn avx2(dst: &mut [f32], src: &[u8], norm: Normalize) {
-            each(dst, src, norm)
-        }
-        if is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has the instructions.
-            return unsafe { avx512(dst, src, norm) };
-        }
-        if is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has the instructions.
-            return unsafe { avx2(dst, src, norm) };
-        }
-    }
-    each(dst, src, norm)
 }
 
 /// The features [`TchBackend`] trains on, copied back to Rust (for tests and checks).
