@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn apply_all_matches_apply() {
-        // Every value, at every offset of a vector, and a tail.
+        // Every value, off the vector boundary, and a tail.
         let ps: Vec<u8> = (0..=255).chain(0..=255).skip(3).collect();
         for n in Normalize::ALL {
             let xs = n.apply_all(&ps);
