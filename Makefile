@@ -61,9 +61,14 @@ lint: setup ## rustfmt check and clippy with warnings as errors
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
 
+# Tests that need MNIST are #[ignore = "needs MNIST"]: `make test` installs it and runs them too
+# (--include-ignored); only the long fuzz run is left to `make fuzz`.
+TEST_ALL := -- --include-ignored --skip fuzz_long
+
 test: setup data lint ## lint, then every test (release profile: they train real networks)
 	$(CARGO) test --locked --release -p twinnet --no-default-features --test errors
-	TWINNET_REQUIRE_DATA=1 $(CARGO) test --locked --release --workspace --all-features
+	TWINNET_CUDA=1 $(CARGO) test --locked --release -p twinnet-tch -p twinnet --all-features $(TEST_ALL)
+	$(CARGO) test --locked --release --workspace --all-features $(TEST_ALL)
 
 clean: ## remove build outputs (the caches stay)
 	$(CARGO) clean

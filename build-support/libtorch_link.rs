@@ -9,13 +9,21 @@
 //    TWINNET_CUDA=0 forces a CPU-only link.
 // 3. Exports twinnet-tch's `mkl_serv_intel_cpu_true` from the executable, so that libtorch's MKL
 //    calls it and picks its kernels by the CPU's feature flags on AMD CPUs too (see
-//    crates/tch/src/mkl.rs); `-u` keeps it even where nothing else references it.
+//    crates/tch/src/mkl.rs); `-u` keeps it even where nothing else references it. Only when
+//    twinnet-tch's `mkl-vendor-override` feature is on (its own build: CARGO_FEATURE_...; a
+//    dependent's: the DEP_TWINNET_TCH_... metadata twinnet-tch's build script passes on).
 fn link_libtorch() {
     println!("cargo:rerun-if-env-changed=TWINNET_CUDA");
-    let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else { return };
+    let lib = std::env::var("DEP_TCH_LIBTORCH_LIB")
+        .or_else(|_| std::env::var("DEP_TWINNET_TCH_LIBTORCH_LIB"));
+    let Ok(lib) = lib else { return };
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
-    let answer = "mkl_serv_intel_cpu_true";
-    println!("cargo:rustc-link-arg=-Wl,-u,{answer},--export-dynamic-symbol={answer}");
+    let mkl_override = std::env::var_os("CARGO_FEATURE_MKL_VENDOR_OVERRIDE").is_some()
+        || std::env::var_os("DEP_TWINNET_TCH_MKL_VENDOR_OVERRIDE").is_some();
+    if mkl_override {
+        let answer = "mkl_serv_intel_cpu_true";
+        println!("cargo:rustc-link-arg=-Wl,-u,{answer},--export-dynamic-symbol={answer}");
+    }
     let wanted = match std::env::var("TWINNET_CUDA").as_deref() {
         Ok("1") => true,
         Ok("0") => false,

@@ -13,12 +13,12 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use twinnet_core::{
-    train, Backend, BackendKind, Device, Head, Init, ModelConfig, Normalize, Params, Regime,
-    TrainConfig,
+    train, Backend, BackendKind, Head, Init, Model, ModelConfig, Normalize, Params, Regime,
+    Threads, TrainConfig,
 };
 use twinnet_data::{default_data_dir, Mnist};
 use twinnet_ndarray::NdarrayBackend;
-use twinnet_tch::{Start, TchBackend};
+use twinnet_tch::{Libtorch, TchBackend, TchDevice};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -28,11 +28,13 @@ where
     B::Error: 'static,
 {
     let stop = AtomicBool::new(false);
-    let cfg =
-        |epochs, seed| TrainConfig { regime, batch_size: 64, lr: 0.1, epochs, seed, log_every: 1 };
-    train(b, &cfg(warm, 0), &stop, &mut |_| {})?;
+    let len = b.train_len();
+    let plan = |epochs, seed| {
+        TrainConfig { regime, batch_size: 64, lr: 0.1, epochs, seed, log_every: 1 }.validate(len)
+    };
+    train(b, &plan(warm, 0)?, &stop, &mut |_| {})?;
     let t = Instant::now();
-    train(b, &cfg(n, 1), &stop, &mut |_| {})?;
+    train(b, &plan(n, 1)?, &stop, &mut |_| {})?;
     Ok((t.elapsed().as_secs_f64() * 1e3 / n as f64, b.params()?.fingerprint()))
 }
 
@@ -49,23 +51,23 @@ fn main() -> Result<(), Error> {
     };
     let data = Mnist::load(&default_data_dir())?;
     for head in [Head::Softmax, Head::DoubleSoftmax] {
-        let model = ModelConfig { hidden: 10, head, normalize };
+        let config = ModelConfig { hidden: 10, head, normalize };
         for (regime, name, warm, n) in
             [(Regime::FullBatch, "full", 3, 20), (Regime::Minibatch, "mini", 1, epochs)]
         {
             if which != "both" && which != name {
                 continue;
             }
-            let params = Params::init(10, Init::Uniform, 0)?;
+            let model = Model::new(config, Params::init(10, Init::Uniform, 0)?)?;
             let (ms, fp) = match backend {
                 BackendKind::Ndarray => {
-                    let t = threads.unwrap_or(2);
-                    time(&mut NdarrayBackend::new(model, params, &data.train, t)?, regime, warm, n)?
+                    let t = Threads::new(threads.unwrap_or(2))?;
+                    time(&mut NdarrayBackend::new(&model, &data.train, t), regime, warm, n)?
                 }
                 BackendKind::Tch => {
                     let t = threads.unwrap_or(if regime == Regime::Minibatch { 1 } else { 2 });
-                    let start = Start::Params(params);
-                    let mut b = TchBackend::new(model, start, &data.train, Device::Cpu, t)?;
+                    let torch = Libtorch::configure(Threads::new(t)?);
+                    let mut b = TchBackend::new(&torch, &model, &data.train, TchDevice::Cpu)?;
                     time(&mut b, regime, warm, n)?
                 }
             };

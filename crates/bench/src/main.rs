@@ -19,14 +19,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
-use tch::{Kind, Tensor};
 use twinnet_core::{
-    train, Backend, BackendKind, Device, Head, Init, ModelConfig, Normalize, Params, Regime,
-    TrainConfig,
+    train, Backend, BackendKind, Head, Init, Model, ModelConfig, Normalize, Params, Regime,
+    Threads, TrainConfig,
 };
 use twinnet_data::{Dataset, Mnist};
 use twinnet_ndarray::NdarrayBackend;
-use twinnet_tch::{Start, TchBackend};
+use twinnet_tch::{Libtorch, TchBackend, TchDevice};
 
 #[derive(Debug, Clone, Serialize)]
 struct Measure {
@@ -114,10 +113,12 @@ fn median_min_max(xs: &mut [f64]) -> (f64, f64, f64) {
 /// two warm-up epochs.
 fn time_backend<B: Backend>(b: &mut B, regime: Regime, reps: usize) -> Result<Vec<f64>> {
     let stop = AtomicBool::new(false);
+    let n = b.train_len();
     let once = |b: &mut B, seed: u64| -> Result<f64> {
         let cfg = TrainConfig { regime, batch_size: 64, lr: 0.1, epochs: 1, seed, log_every: 1 };
+        let plan = cfg.validate(n)?;
         let t = Instant::now();
-        let out = train(b, &cfg, &stop, &mut |_| {}).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let out = train(b, &plan, &stop, &mut |_| {}).map_err(|e| anyhow::anyhow!("{e}"))?;
         let secs = t.elapsed().as_secs_f64();
         anyhow::ensure!(out.divergence.is_none(), "diverged while benchmarking");
         Ok(secs)
@@ -153,21 +154,26 @@ fn measure(
     target_ms: Option<f64>,
 ) -> Result<Measure> {
     let train: Dataset = mnist.train.take(n)?;
-    let model = ModelConfig { hidden, head: Head::Softmax, normalize: Normalize::Unit };
-    let params = Params::init(hidden, Init::TorchDefault, 0)?;
+    let config = ModelConfig { hidden, head: Head::Softmax, normalize: Normalize::Unit };
+    let model = Model::new(config, Params::init(hidden, Init::TorchDefault, 0)?)?;
+    let threads = Threads::new(threads)?;
     let reps = match regime {
         Regime::FullBatch => 15,
         Regime::Minibatch => 5,
     };
+    let threads_n = threads.get();
     let mut secs = match backend {
         BackendKind::Ndarray => {
-            time_backend(&mut NdarrayBackend::new(model, params, &train, threads)?, regime, reps)?
+            time_backend(&mut NdarrayBackend::new(&model, &train, threads), regime, reps)?
         }
-        BackendKind::Tch => time_backend(
-            &mut TchBackend::new(model, Start::Params(params), &train, Device::Cpu, threads)?,
-            regime,
-            reps,
-        )?,
+        BackendKind::Tch => {
+            let torch = Libtorch::configure(threads);
+            time_backend(
+                &mut TchBackend::new(&torch, &model, &train, TchDevice::Cpu)?,
+                regime,
+                reps,
+            )?
+        }
     };
     let (med, min, max) = median_min_max(&mut secs);
     let m = Measure {
@@ -175,7 +181,7 @@ fn measure(
         regime,
         n_train: n,
         hidden,
-        threads,
+        threads: threads_n,
         per: if regime == Regime::FullBatch { "iteration" } else { "epoch" },
         median_ms: med * 1e3,
         min_ms: min * 1e3,
@@ -190,7 +196,7 @@ fn measure(
         m.regime.to_string(),
         n,
         hidden,
-        threads,
+        threads_n,
         m.median_ms,
         m.per,
         m.floor_ms
@@ -199,34 +205,16 @@ fn measure(
 }
 
 /// GFLOP/s of a 2048² f32 matmul in libtorch on `threads` threads.
-fn sgemm_gflops(threads: usize) -> f64 {
-    tch::set_num_threads(threads as i32);
-    let n = 2048i64;
-    let a = Tensor::rand([n, n], (Kind::Float, tch::Device::Cpu));
-    let b = Tensor::rand([n, n], (Kind::Float, tch::Device::Cpu));
-    let _ = a.matmul(&b);
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let t = Instant::now();
-        let c = a.matmul(&b);
-        let _ = c.double_value(&[0, 0]);
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    2.0 * (n as f64).powi(3) / best / 1e9
+fn sgemm_gflops(threads: usize) -> Result<f64> {
+    Ok(twinnet_tch::floor::sgemm_gflops(&Libtorch::configure(Threads::new(threads)?), 2048))
 }
 
 /// GB/s of one sum over 188 MB (the f32 training set) on `threads` threads.
-fn bandwidth_gbs(threads: usize) -> f64 {
-    tch::set_num_threads(threads as i32);
-    let x = Tensor::ones([60_000 * 784], (Kind::Float, tch::Device::Cpu));
-    let _ = x.sum(Kind::Float).double_value(&[]);
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let t = Instant::now();
-        let _ = x.sum(Kind::Float).double_value(&[]);
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    (60_000.0 * 784.0 * 4.0) / best / 1e9
+fn bandwidth_gbs(threads: usize) -> Result<f64> {
+    Ok(twinnet_tch::floor::sum_bandwidth_gbs(
+        &Libtorch::configure(Threads::new(threads)?),
+        60_000 * 784,
+    ))
 }
 
 /// The peak resident memory (`VmHWM`) of a running process, in kB.
@@ -378,7 +366,7 @@ fn main() -> Result<()> {
     let mnist = Mnist::load(&twinnet_data::default_data_dir())?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cores.min(2);
-    let floor = Floor { sgemm: sgemm_gflops(threads), bandwidth: bandwidth_gbs(threads) };
+    let floor = Floor { sgemm: sgemm_gflops(threads)?, bandwidth: bandwidth_gbs(threads)? };
     eprintln!("floor: sgemm {:.0} GFLOP/s, bandwidth {:.1} GB/s", floor.sgemm, floor.bandwidth);
     let date = Command::new("date")
         .arg("+%Y-%m-%d")
@@ -392,7 +380,7 @@ fn main() -> Result<()> {
         sgemm_gflops: floor.sgemm,
         bandwidth_gbs: floor.bandwidth,
         ndarray_kernels: twinnet_ndarray::kernels::Kernels::best().name(),
-        mkl_kernels: twinnet_tch::mkl::dispatch().describe(),
+        mkl_kernels: twinnet_tch::mkl_kernels(),
     };
     let n = mnist.train.len();
     let targets = [
@@ -430,9 +418,9 @@ fn main() -> Result<()> {
     let dir = root.join("results/bench");
     std::fs::create_dir_all(&dir)?;
     let md = markdown(&report);
-    twinnet_core::fsx::write_atomic(&dir.join("bench.md"), md.as_bytes())?;
+    twinnet_core::file::write_atomic(&dir.join("bench.md"), md.as_bytes())?;
     let json = serde_json::to_string_pretty(&report)? + "\n";
-    twinnet_core::fsx::write_atomic(&dir.join("bench.json"), json.as_bytes())?;
+    twinnet_core::file::write_atomic(&dir.join("bench.json"), json.as_bytes())?;
     println!("{md}");
     Ok(())
 }

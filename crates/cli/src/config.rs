@@ -1,12 +1,15 @@
-//! Run settings: the partial form that flags and experiment files give ([`Settings`]), and the
-//! complete, validated form recorded in every result ([`RunConfig`]).
+//! Run settings in three stages, as ripgrep turns low-level into high-level arguments: the
+//! partial form that flags and experiment files give ([`Settings`]), the complete form recorded
+//! in every result ([`RunConfig`], the report's [`defaults`] filling what is unset), and the
+//! validated form every run is executed from ([`ValidRun`], made only by
+//! [`RunConfig::validate`]).
 
-use anyhow::{bail, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use twinnet_core::{
-    BackendKind, Choice, Device, Head, Init, ModelConfig, Normalize, Regime, TrainConfig,
+    defaults, BackendKind, Choice, ConfigError, Device, Head, Init, ModelConfig, Normalize, Regime,
+    Threads, TrainConfig, TrainPlan,
 };
 
 /// A clap parser that accepts exactly the names of a [`Choice`] and lists them in `--help`.
@@ -67,43 +70,43 @@ settings! {
     name: String = String::new(),
     /// Which implementation trains [default: ndarray]
     #[arg(long, value_parser = choice::<BackendKind>())]
-    backend: BackendKind = BackendKind::Ndarray,
+    backend: BackendKind = defaults::BACKEND,
     /// full-batch gradient descent, or mini-batch SGD [default: full-batch]
     #[arg(long, value_parser = choice::<Regime>())]
-    regime: Regime = Regime::FullBatch,
+    regime: Regime = defaults::REGIME,
     /// Mini-batch size (minibatch regime) [default: 64]
     #[arg(long)]
-    batch_size: usize = 64,
+    batch_size: usize = defaults::BATCH_SIZE,
     /// Learning rate α > 0 [default: 0.1]
     #[arg(long, allow_negative_numbers = true)]
-    lr: f32 = 0.1,
+    lr: f32 = defaults::LR,
     /// Passes over the training set (full-batch: one update each) [default: 500]
     #[arg(long)]
-    epochs: usize = 500,
+    epochs: usize = defaults::EPOCHS,
     /// uniform = U[−0.5, 0.5] (report's NumPy model); torch-default = nn.Linear's U[±1/√fan_in] [default: uniform]
     #[arg(long, value_parser = choice::<Init>())]
-    init: Init = Init::Uniform,
+    init: Init = defaults::INIT,
     /// unit = x/255 (NumPy model); symmetric = (x/255 − 0.5)/0.5 (torchvision, PyTorch model) [default: unit]
     #[arg(long, value_parser = choice::<Normalize>())]
-    normalize: Normalize = Normalize::Unit,
+    normalize: Normalize = defaults::NORMALIZE,
     /// softmax = logits to cross-entropy; double-softmax = the report's PyTorch model [default: softmax]
     #[arg(long, value_parser = choice::<Head>())]
-    head: Head = Head::Softmax,
+    head: Head = defaults::HEAD,
     /// Hidden width [default: 10]
     #[arg(long)]
-    hidden: usize = 10,
+    hidden: usize = defaults::HIDDEN,
     /// Seed of the initial parameters and the batch order [default: 0]
     #[arg(long)]
-    seed: u64 = 0,
+    seed: u64 = defaults::SEED,
     /// Device of the tch backend (cpu, cuda, auto) [default: cpu]
     #[arg(long, value_parser = choice::<Device>())]
-    device: Device = Device::Cpu,
+    device: Device = defaults::DEVICE,
     /// Compute threads [default: all cores, at most 2; 1 for tch minibatch, whose tiny steps a second thread slows]
     #[arg(long)]
     threads: usize = default_threads(),
     /// Record the training curve every K epochs (and at the last) [default: 1]
     #[arg(long, value_name = "K")]
-    log_every: usize = 1,
+    log_every: usize = defaults::LOG_EVERY,
     }
     optional {
     /// Start from this safetensors file (fc1.weight, fc1.bias, fc2.weight, fc2.bias) instead of --init
@@ -136,48 +139,99 @@ impl Settings {
     }
 }
 
+/// Which backend computes a run, resolved: the tch backend (when this build has it) with the
+/// device it will use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The from-scratch backend, on the CPU.
+    Ndarray,
+    /// libtorch, on this device.
+    #[cfg(feature = "tch")]
+    Tch(twinnet_tch::TchDevice),
+}
+
+/// A run whose every setting was checked: made only by [`RunConfig::validate`], taken by
+/// [`crate::run::execute`], never checked again.
+#[derive(Debug, Clone)]
+pub struct ValidRun {
+    config: RunConfig,
+    engine: Engine,
+    model: ModelConfig,
+    plan: TrainPlan,
+    threads: Threads,
+}
+
+impl ValidRun {
+    /// The settings as recorded in the result.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+    /// The backend and device.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+    /// The network (its width is at least 1).
+    pub fn model(&self) -> ModelConfig {
+        self.model
+    }
+    /// The training loop's checked settings, for the (possibly limited) training set.
+    pub fn plan(&self) -> &TrainPlan {
+        &self.plan
+    }
+    /// Compute threads.
+    pub fn threads(&self) -> Threads {
+        self.threads
+    }
+}
+
 impl RunConfig {
     /// Checks every value that cannot work, naming the option; `n_train` is the size of the
     /// training set before `train_limit`.
-    pub fn validate(&self, n_train: usize) -> Result<()> {
-        let bad = |field: &str, msg: String| -> Result<()> { bail!("{field}: {msg}") };
+    pub fn validate(&self, n_train: usize) -> Result<ValidRun, ConfigError> {
         if self.hidden == 0 {
-            return bad("hidden", "must be at least 1".into());
+            return Err(ConfigError::new("hidden", "must be at least 1"));
         }
-        if self.threads == 0 {
-            return bad("threads", "must be at least 1".into());
-        }
+        let threads = Threads::new(self.threads)?;
         if let Some(n) = self.train_limit {
             if n == 0 || n > n_train {
-                return bad(
+                return Err(ConfigError::new(
                     "train-limit",
                     format!("must be between 1 and {n_train} (the training images), got {n}"),
-                );
+                ));
             }
         }
-        let n = self.train_limit.unwrap_or(n_train);
-        self.train_config()
-            .validate(n)
-            .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
-        if self.backend == BackendKind::Ndarray && self.device == Device::Cuda {
-            return bad(
-                "device",
-                "cuda needs --backend tch (the ndarray backend runs on the CPU)".into(),
-            );
-        }
-        if self.backend == BackendKind::Tch && !cfg!(feature = "tch") {
-            return bad("backend", "tch is not in this build (built without the `tch` feature; rebuild with default features)".into());
-        }
-        Ok(())
+        let plan = self.train_config().validate(self.train_limit.unwrap_or(n_train))?;
+        let engine = match self.backend {
+            BackendKind::Ndarray if self.device == Device::Cuda => {
+                return Err(ConfigError::new(
+                    "device",
+                    "cuda needs --backend tch (the ndarray backend runs on the CPU)",
+                ))
+            }
+            BackendKind::Ndarray => Engine::Ndarray,
+            #[cfg(feature = "tch")]
+            BackendKind::Tch => Engine::Tch(
+                twinnet_tch::TchDevice::resolve(self.device)
+                    .map_err(|e| ConfigError::new("device", e.to_string()))?,
+            ),
+            #[cfg(not(feature = "tch"))]
+            BackendKind::Tch => {
+                return Err(ConfigError::new(
+                    "backend",
+                    "tch is not in this build (built without the `tch` feature; rebuild with default features)",
+                ))
+            }
+        };
+        Ok(ValidRun { config: self.clone(), engine, model: self.model(), plan, threads })
     }
 
     /// The network's settings.
-    pub fn model(&self) -> ModelConfig {
+    fn model(&self) -> ModelConfig {
         ModelConfig { hidden: self.hidden, head: self.head, normalize: self.normalize }
     }
 
     /// The training loop's settings.
-    pub fn train_config(&self) -> TrainConfig {
+    fn train_config(&self) -> TrainConfig {
         TrainConfig {
             regime: self.regime,
             batch_size: self.batch_size,
@@ -205,10 +259,14 @@ mod tests {
     #[test]
     fn defaults_are_the_reports() {
         let c = Settings::default().resolve();
+        // The report's settings (defaults::* is the one table; these are its values).
         assert_eq!(
             (c.backend, c.regime, c.batch_size, c.epochs),
             (BackendKind::Ndarray, Regime::FullBatch, 64, 500)
         );
+        assert_eq!(ModelConfig::default(), c.model());
+        let t = c.train_config();
+        assert_eq!(t, TrainConfig { seed: c.seed, ..TrainConfig::default() });
         assert_eq!(
             (c.init, c.normalize, c.head, c.hidden),
             (Init::Uniform, Normalize::Unit, Head::Softmax, 10)
@@ -229,6 +287,8 @@ mod tests {
     fn validation_names_the_option() {
         let ok = Settings::default().resolve();
         assert!(ok.validate(60_000).is_ok());
+        let cuda = Settings { device: Some(Device::Cuda), ..Default::default() };
+        assert_eq!(cuda.resolve().validate(60_000).unwrap_err().field, "device");
         let cases: [(Settings, &str); 9] = [
             (Settings { lr: Some(-1.0), ..Default::default() }, "lr"),
             (Settings { lr: Some(f32::NAN), ..Default::default() }, "lr"),
@@ -255,8 +315,8 @@ mod tests {
             ),
         ];
         for (s, field) in cases {
-            let err = s.resolve().validate(60_000).unwrap_err().to_string();
-            assert!(err.starts_with(field), "{field}: {err}");
+            let err = s.resolve().validate(60_000).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
         }
     }
 }

@@ -140,6 +140,6 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value).expect("results serialize");
     text.push('\n');
-    twinnet_core::fsx::write_atomic(path, text.as_bytes())
+    twinnet_core::file::write_atomic(path, text.as_bytes())
         .with_context(|| format!("{}: cannot write", path.display()))
 }

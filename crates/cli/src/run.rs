@@ -1,13 +1,14 @@
-//! One training run, on either backend: build it, train it with the shared loop, evaluate it,
-//! and describe it as a [`RunResult`]. The only place that names the concrete backends.
+//! One training run, on either backend: build it from a [`ValidRun`], train it with the shared
+//! loop, evaluate it, and describe it as a [`RunResult`]. The only place that names the
+//! concrete backends.
 
-use crate::config::RunConfig;
+use crate::config::{Engine, ValidRun};
 use crate::progress::RunBar;
 use crate::result::{Environment, RunResult, Status, TestResult, Timing};
 use anyhow::{bail, Context, Result};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
-use twinnet_core::{train, Backend, BackendKind, Confusion, Params};
+use twinnet_core::{train, Backend, Confusion, Model, Params};
 use twinnet_data::{Dataset, Mnist};
 use twinnet_ndarray::NdarrayBackend;
 
@@ -33,93 +34,56 @@ impl std::fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 /// The parameters a run starts from when they come from a file or from twinnet's generator.
-fn start_params(cfg: &RunConfig) -> Result<Params> {
+fn start_params(run: &ValidRun) -> Result<Params> {
+    let cfg = run.config();
     Ok(match &cfg.init_from {
         Some(path) => Params::load(path, Some(cfg.hidden))?,
         None => Params::init(cfg.hidden, cfg.init, cfg.seed)?,
     })
 }
 
-/// Trains and evaluates one run on `mnist`.
-pub fn execute(
-    cfg: &RunConfig,
-    mnist: &Mnist,
-    bar: &RunBar,
-    stop: &AtomicBool,
-) -> Result<Finished> {
-    cfg.validate(mnist.train.len())?;
+/// Trains and evaluates one run on `mnist` (the run was validated against its training set).
+pub fn execute(run: &ValidRun, mnist: &Mnist, bar: &RunBar, stop: &AtomicBool) -> Result<Finished> {
     let limited;
-    let train_set = match cfg.train_limit {
+    let train_set = match run.config().train_limit {
         Some(n) => {
             limited = mnist.train.take(n)?;
             &limited
         }
         None => &mnist.train,
     };
-    match cfg.backend {
-        BackendKind::Ndarray => {
-            let b = NdarrayBackend::new(cfg.model(), start_params(cfg)?, train_set, cfg.threads)?;
-            let lib = "ndarray 0.17 (from scratch)".to_string();
-            finish(b, cfg, train_set, &mnist.test, lib, "cpu".into(), bar, stop)
+    match run.engine() {
+        Engine::Ndarray => {
+            let model = Model::new(run.model(), start_params(run)?)?;
+            let b = NdarrayBackend::new(&model, train_set, run.threads());
+            train_and_evaluate(b, run, &mnist.test, bar, stop)
         }
-        BackendKind::Tch => tch_run(cfg, train_set, &mnist.test, bar, stop),
+        #[cfg(feature = "tch")]
+        Engine::Tch(device) => {
+            // libtorch's process-wide thread count, set here before each tch run.
+            let torch = twinnet_tch::Libtorch::configure(run.threads());
+            let cfg = run.config();
+            let params = match &cfg.init_from {
+                Some(_) => start_params(run)?,
+                None => torch.draw_params(cfg.init, cfg.hidden, cfg.seed)?,
+            };
+            let model = Model::new(run.model(), params)?;
+            let b = twinnet_tch::TchBackend::new(&torch, &model, train_set, device)?;
+            train_and_evaluate(b, run, &mnist.test, bar, stop)
+        }
     }
 }
 
-#[cfg(feature = "tch")]
-fn tch_run(
-    cfg: &RunConfig,
-    train_set: &Dataset,
-    test: &Dataset,
-    bar: &RunBar,
-    stop: &AtomicBool,
-) -> Result<Finished> {
-    use twinnet_tch::{Start, TchBackend, TORCH_VERSION};
-    let start = match &cfg.init_from {
-        Some(_) => Start::Params(start_params(cfg)?),
-        None => Start::Init(cfg.init, cfg.seed),
-    };
-    let b = TchBackend::new(cfg.model(), start, train_set, cfg.device, cfg.threads)?;
-    let device =
-        format!("{:?}", b.device()).to_lowercase().replace("cuda(", "cuda:").replace(')', "");
-    finish(
-        b,
-        cfg,
-        train_set,
-        test,
-        format!(
-            "tch 0.26 / libtorch {TORCH_VERSION} (MKL: {})",
-            twinnet_tch::mkl::dispatch().describe()
-        ),
-        device,
-        bar,
-        stop,
-    )
-}
-
-#[cfg(not(feature = "tch"))]
-fn tch_run(
-    _: &RunConfig,
-    _: &Dataset,
-    _: &Dataset,
-    _: &RunBar,
-    _: &AtomicBool,
-) -> Result<Finished> {
-    bail!("backend: tch is not in this build (built without the `tch` feature; rebuild with default features)")
-}
-
-fn finish<B: Backend>(
+/// Trains `b` with the shared loop, then evaluates it on `test` unless it diverged.
+fn train_and_evaluate<B: Backend>(
     mut b: B,
-    cfg: &RunConfig,
-    train_set: &Dataset,
+    run: &ValidRun,
     test: &Dataset,
-    backend_library: String,
-    device: String,
     bar: &RunBar,
     stop: &AtomicBool,
 ) -> Result<Finished> {
-    let tc = cfg.train_config();
-    let out = train(&mut b, &tc, stop, &mut |r| bar.epoch(r)).context("training failed")?;
+    let plan = run.plan();
+    let out = train(&mut b, plan, stop, &mut |r| bar.epoch(r)).context("training failed")?;
     if out.interrupted {
         bar.finish("interrupted");
         bail!(Interrupted);
@@ -139,19 +103,20 @@ fn finish<B: Backend>(
     };
     let eval_s = t.elapsed().as_secs_f64();
     let params = b.params()?;
+    let info = b.describe();
     let result = RunResult {
-        config: cfg.clone(),
+        config: run.config().clone(),
         environment: Environment {
             twinnet: env!("CARGO_PKG_VERSION").into(),
-            backend_library,
-            device,
+            backend_library: info.library,
+            device: info.device,
             cpu: twinnet_core::system::cpu_model(),
-            threads: cfg.threads,
+            threads: run.threads().get(),
             os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
         },
         status,
         divergence: out.divergence.clone(),
-        updates_per_epoch: tc.updates_per_epoch(train_set.len()),
+        updates_per_epoch: plan.updates_per_epoch(),
         history: out.history,
         test: test_result,
         timing: Timing {

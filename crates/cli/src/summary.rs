@@ -63,7 +63,7 @@ pub fn render(dir: &Path, exp: &ExperimentRecord, runs: &[RunResult]) -> Result<
     draw_curves(&views, &exp.name, &dir.join(CURVES))?;
     draw_confusions(&views, &exp.name, &dir.join(CONFUSION))?;
     let md = summary(exp, runs);
-    twinnet_core::fsx::write_atomic(&dir.join(SUMMARY), md.as_bytes())
+    twinnet_core::file::write_atomic(&dir.join(SUMMARY), md.as_bytes())
         .with_context(|| format!("{}: cannot write", dir.join(SUMMARY).display()))
 }
 
@@ -209,7 +209,7 @@ fn render_seeds(dir: &Path, exp: &ExperimentRecord, runs: &[RunResult]) -> Resul
         &dir.join(CONFUSION),
     )?;
     let md = summary_seeds(exp, &gs);
-    twinnet_core::fsx::write_atomic(&dir.join(SUMMARY), md.as_bytes())
+    twinnet_core::file::write_atomic(&dir.join(SUMMARY), md.as_bytes())
         .with_context(|| format!("{}: cannot write", dir.join(SUMMARY).display()))
 }
 

@@ -3,16 +3,9 @@
 
 mod common;
 use common::*;
-use flate2::{write::GzEncoder, Compression};
-use std::io::Write;
 use std::path::Path;
 use twinnet_data::idx::{encode_images, encode_labels};
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::default());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
+use twinnet_testkit::gz;
 
 type Breaker = fn(&Path);
 

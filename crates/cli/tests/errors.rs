@@ -43,18 +43,40 @@ fn invalid_flags_are_rejected_by_name() {
     }
 }
 
+/// `--device cuda` runs on the GPU or fails with the clear error: a run that succeeds must
+/// record `cuda:0` as its device (a silent fall-back to the CPU fails this test).
 #[cfg(feature = "tch")]
 #[test]
-fn tch_on_cuda_without_gpu_is_an_error() {
+fn tch_on_cuda_runs_on_the_gpu_or_fails_clearly() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     synthetic_mnist(&data, 100, 20);
+    let out = tmp.path().join("r.json");
     let o = twinnet(
         &data,
-        &["train", "--backend", "tch", "--device", "cuda", "--epochs", "1", "--quiet"],
+        &[
+            "train",
+            "--backend",
+            "tch",
+            "--device",
+            "cuda",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ],
     );
-    if !o.status.success() {
-        assert!(stderr(&o).contains("cuda"), "{}", stderr(&o));
+    if o.status.success() {
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(r["environment"]["device"], "cuda:0", "--device cuda ran elsewhere");
+    } else {
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "not one line: {err}");
+        assert!(err.contains("device: cuda was requested but libtorch finds no CUDA GPU"), "{err}");
+        assert!(!out.exists(), "output written despite: {err}");
     }
 }
 

@@ -4,50 +4,36 @@
 //! shared [training loop](crate::train) decides which examples form each update and hands them
 //! over as a [`Batch`], so two backends given the same seed see exactly the same batches.
 
-use crate::options::ModelConfig;
 use crate::params::Params;
 use twinnet_data::Dataset;
 
-/// Arguments that every backend rejects the same way.
+/// A batch index outside the training set: every backend rejects it the same way.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BackendInputError {
-    /// A thread count of zero.
-    #[error("threads: must be at least 1")]
-    Threads,
-    /// Parameters whose hidden width differs from the model's.
-    #[error("hidden: the parameters have hidden width {found}, the model {expected}")]
-    Hidden { expected: usize, found: usize },
-    /// A batch index outside the training set.
-    #[error("batch index {index} is outside the training set of {len} examples")]
-    Index { index: u32, len: usize },
+#[error("batch index {index} is outside the training set of {len} examples")]
+pub struct BatchError {
+    /// The first offending index.
+    pub index: u32,
+    /// The training set's size.
+    pub len: usize,
 }
 
-impl BackendInputError {
-    /// Checks a backend's construction: at least one thread, and starting parameters (when
-    /// given) of the model's hidden width.
-    pub fn check_setup(
-        model: &ModelConfig,
-        params: Option<&Params>,
-        threads: usize,
-    ) -> Result<(), Self> {
-        if threads == 0 {
-            return Err(Self::Threads);
-        }
-        match params {
-            Some(p) if p.hidden != model.hidden => {
-                Err(Self::Hidden { expected: model.hidden, found: p.hidden })
-            }
-            _ => Ok(()),
-        }
-    }
-
+impl BatchError {
     /// Checks that every index of a batch is inside a training set of `len` examples.
-    pub fn check_batch(ix: &[u32], len: usize) -> Result<(), Self> {
+    pub fn check(ix: &[u32], len: usize) -> Result<(), Self> {
         match ix.iter().find(|&&i| i as usize >= len) {
-            Some(&index) => Err(Self::Index { index, len }),
+            Some(&index) => Err(Self { index, len }),
             None => Ok(()),
         }
     }
+}
+
+/// What computes a backend's numbers, as each result records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendInfo {
+    /// The library and its settings that matter, e.g. `ndarray 0.17 (from scratch)`.
+    pub library: String,
+    /// Where it computes: `cpu`, `cuda:0`.
+    pub device: String,
 }
 
 /// The examples of one update.
@@ -57,16 +43,6 @@ pub enum Batch<'a> {
     All,
     /// These training examples, in this order (a mini-batch).
     Indices(&'a [u32]),
-}
-
-impl Batch<'_> {
-    /// Number of examples in the batch, given the training-set size.
-    pub fn len(&self, n_train: usize) -> usize {
-        match self {
-            Batch::All => n_train,
-            Batch::Indices(ix) => ix.len(),
-        }
-    }
 }
 
 /// What the forward pass of one update saw, before the parameters changed.
@@ -114,4 +90,7 @@ pub trait Backend {
 
     /// A copy of the current parameters.
     fn params(&self) -> Result<Params, Self::Error>;
+
+    /// The library and device that compute this backend's numbers.
+    fn describe(&self) -> BackendInfo;
 }

@@ -1,6 +1,7 @@
-//! The shared heart of twinnet: the options both backends accept, the parameters in PyTorch's
-//! layout, the [`Backend`] trait, the one training loop that decides batch order, and the
-//! metrics of a prediction.
+//! The shared heart of twinnet: the options both backends accept and their validated forms
+//! ([`TrainPlan`], [`Model`], [`Threads`], the one table of [`defaults`]), the parameters in
+//! PyTorch's layout, the [`Backend`] trait, the one training loop that decides batch order,
+//! and the metrics of a prediction.
 //!
 //! ```
 //! use twinnet_core::{Confusion, Init, Params};
@@ -13,7 +14,8 @@
 //! ```
 
 mod backend;
-pub mod fsx;
+mod config;
+pub mod file;
 mod metrics;
 mod options;
 mod params;
@@ -21,8 +23,9 @@ pub mod rng;
 pub mod system;
 pub mod train;
 
-pub use backend::{Backend, BackendInputError, Batch, Evaluation, StepStats};
+pub use backend::{Backend, BackendInfo, Batch, BatchError, Evaluation, StepStats};
+pub use config::{defaults, ConfigError, Model, ModelConfig, Threads, TrainConfig, TrainPlan};
 pub use metrics::{ClassMetrics, Confusion};
-pub use options::{BackendKind, Choice, Device, Head, Init, ModelConfig, Normalize, Regime};
+pub use options::{BackendKind, Choice, Device, Head, Init, Normalize, Regime};
 pub use params::{Params, ParamsError, CLASSES, INPUTS, NAMES};
-pub use train::{train, ConfigError, Divergence, EpochRecord, TrainConfig, TrainOutcome};
+pub use train::{train, Divergence, EpochRecord, TrainError, TrainOutcome};

@@ -108,23 +108,6 @@ choice! {
     }
 }
 
-/// The network and its loss, identical for every backend.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ModelConfig {
-    /// Hidden width (the report: 10).
-    pub hidden: usize,
-    /// Output head.
-    pub head: Head,
-    /// Pixel normalization of the inputs.
-    pub normalize: Normalize,
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        Self { hidden: 10, head: Head::Softmax, normalize: Normalize::Unit }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

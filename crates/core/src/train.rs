@@ -9,88 +9,12 @@
 //! over the epoch's batches, as the report's curves (and its PyTorch loop) measure it.
 
 use crate::backend::{Backend, Batch};
+use crate::config::TrainPlan;
 use crate::options::Regime;
 use crate::rng::{Rng, Stream};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-
-/// How to train: the regime and its schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// Full-batch gradient descent or mini-batch SGD.
-    pub regime: Regime,
-    /// Mini-batch size (ignored by full-batch).
-    pub batch_size: usize,
-    /// Learning rate α.
-    pub lr: f32,
-    /// Passes over the training set (full-batch: updates).
-    pub epochs: usize,
-    /// Seed of the batch order (and, elsewhere, of the initial parameters).
-    pub seed: u64,
-    /// Record the history every this many epochs (and at the last).
-    pub log_every: usize,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        Self {
-            regime: Regime::FullBatch,
-            batch_size: 64,
-            lr: 0.1,
-            epochs: 500,
-            seed: 0,
-            log_every: 1,
-        }
-    }
-}
-
-/// A training option that cannot work, named as on the command line.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct ConfigError {
-    /// The option's name, e.g. `lr`.
-    pub field: &'static str,
-    /// What is wrong with its value.
-    pub message: String,
-}
-
-impl TrainConfig {
-    /// Checks every option against a training set of `n_train` examples.
-    pub fn validate(&self, n_train: usize) -> Result<(), ConfigError> {
-        let bad = |field, message: String| Err(ConfigError { field, message });
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad("lr", format!("must be a finite number > 0, got {}", self.lr));
-        }
-        if self.epochs == 0 {
-            return bad("epochs", "must be at least 1".into());
-        }
-        if self.log_every == 0 {
-            return bad("log-every", "must be at least 1".into());
-        }
-        if n_train == 0 {
-            return bad("train-limit", "the training set is empty".into());
-        }
-        if self.regime == Regime::Minibatch && !(1..=n_train).contains(&self.batch_size) {
-            return bad(
-                "batch-size",
-                format!(
-                    "must be between 1 and the training-set size {n_train}, got {}",
-                    self.batch_size
-                ),
-            );
-        }
-        Ok(())
-    }
-
-    /// Parameter updates per epoch: 1 for full-batch, `⌈n / B⌉` for minibatch.
-    pub fn updates_per_epoch(&self, n_train: usize) -> usize {
-        match self.regime {
-            Regime::FullBatch => 1,
-            Regime::Minibatch => n_train.div_ceil(self.batch_size),
-        }
-    }
-}
 
 /// The training curve at one epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -180,7 +104,25 @@ impl BatchOrder {
     }
 }
 
-/// Trains `backend` for `cfg.epochs` epochs.
+/// Why [`train()`] could not train.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError<E: std::error::Error + 'static> {
+    /// The plan was checked for a training set of another size than the backend holds.
+    #[error(
+        "the training plan was checked for {planned} training examples, the backend holds {held}"
+    )]
+    SizeMismatch {
+        /// [`TrainPlan::n_train`].
+        planned: usize,
+        /// [`Backend::train_len`].
+        held: usize,
+    },
+    /// The backend failed.
+    #[error(transparent)]
+    Backend(#[from] E),
+}
+
+/// Trains `backend` by `plan` (checked for the backend's training set).
 ///
 /// `on_epoch` sees every epoch's record (for progress display); the returned history keeps
 /// every `log_every`-th and the last. A non-finite loss stops training at once and is reported
@@ -188,11 +130,15 @@ impl BatchOrder {
 /// first; raising `stop` ends training too (in [`TrainOutcome::interrupted`]).
 pub fn train<B: Backend + ?Sized>(
     backend: &mut B,
-    cfg: &TrainConfig,
+    plan: &TrainPlan,
     stop: &AtomicBool,
     on_epoch: &mut dyn FnMut(&EpochRecord),
-) -> Result<TrainOutcome, B::Error> {
+) -> Result<TrainOutcome, TrainError<B::Error>> {
     let n = backend.train_len();
+    if n != plan.n_train() {
+        return Err(TrainError::SizeMismatch { planned: plan.n_train(), held: n });
+    }
+    let cfg = plan.config();
     let start = Instant::now();
     let mut order = BatchOrder::new(n, cfg.seed);
     let mut first = None;

@@ -1,7 +1,10 @@
 //! The shared training loop against a recording backend: batch order, history, divergence.
 
 use std::sync::atomic::AtomicBool;
-use twinnet_core::{train, Backend, Batch, Evaluation, Params, Regime, StepStats, TrainConfig};
+use twinnet_core::{
+    train, Backend, BackendInfo, Batch, Evaluation, Params, Regime, StepStats, TrainConfig,
+    TrainError,
+};
 use twinnet_data::Dataset;
 
 /// Records every batch and every `will_need` hint; its loss is 1, or NaN from step `nan_at` on.
@@ -39,12 +42,16 @@ impl Backend for Recorder {
     fn params(&self) -> Result<Params, Self::Error> {
         Ok(Params::zeros(1))
     }
+    fn describe(&self) -> BackendInfo {
+        BackendInfo { library: "recorder".into(), device: "cpu".into() }
+    }
 }
 
 fn run(cfg: TrainConfig, n: usize, nan_at: usize) -> (Recorder, twinnet_core::TrainOutcome) {
     let mut r = Recorder { n, batches: vec![], hints: vec![], nan_at };
     let mut seen = 0;
-    let out = train(&mut r, &cfg, &AtomicBool::new(false), &mut |_| seen += 1).unwrap();
+    let plan = cfg.validate(n).unwrap();
+    let out = train(&mut r, &plan, &AtomicBool::new(false), &mut |_| seen += 1).unwrap();
     assert_eq!(seen, out.epochs);
     (r, out)
 }
@@ -59,7 +66,7 @@ fn minibatch_epochs_are_fresh_permutations_with_short_last_batch() {
         ..Default::default()
     };
     let (r, out) = run(cfg, 1000, usize::MAX);
-    assert_eq!(cfg.updates_per_epoch(1000), 16);
+    assert_eq!(cfg.validate(1000).unwrap().updates_per_epoch(), 16);
     assert_eq!(out.steps, 48);
     assert_eq!(r.batches[15].len(), 1000 - 15 * 64);
     let epoch = |e: usize| -> Vec<u32> { r.batches[e * 16..(e + 1) * 16].concat() };
@@ -122,9 +129,12 @@ fn blow_up_is_divergence() {
         fn params(&self) -> Result<Params, Self::Error> {
             Ok(Params::zeros(1))
         }
+        fn describe(&self) -> BackendInfo {
+            BackendInfo { library: "growing".into(), device: "cpu".into() }
+        }
     }
-    let cfg = TrainConfig { epochs: 100, ..Default::default() };
-    let out = train(&mut Growing(0), &cfg, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let plan = TrainConfig { epochs: 100, ..Default::default() }.validate(8).unwrap();
+    let out = train(&mut Growing(0), &plan, &AtomicBool::new(false), &mut |_| {}).unwrap();
     // Losses 3, 6, 12, 24, 48: 48 is the first above 10 × 3.
     let d = out.divergence.unwrap();
     assert_eq!((d.step, d.loss.as_str()), (5, "48"));
@@ -147,4 +157,16 @@ fn validation_names_the_field() {
     for (cfg, field) in cases {
         assert_eq!(cfg.validate(100).unwrap_err().field, field, "{cfg:?}");
     }
+    assert_eq!(ok.validate(0).unwrap_err().field, "train-limit");
+}
+
+/// A plan checked for one training-set size is refused by a backend holding another.
+#[test]
+fn plan_for_another_set_is_refused() {
+    let plan =
+        TrainConfig { regime: Regime::Minibatch, ..Default::default() }.validate(100).unwrap();
+    let mut r = Recorder { n: 50, batches: vec![], hints: vec![], nan_at: usize::MAX };
+    let err = train(&mut r, &plan, &AtomicBool::new(false), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, TrainError::SizeMismatch { planned: 100, held: 50 }), "{err}");
+    assert!(r.batches.is_empty(), "no step was taken");
 }

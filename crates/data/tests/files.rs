@@ -1,17 +1,10 @@
 //! The reader on real files: generated IDX files raw and gzipped, every error case on disk,
 //! and the real MNIST files when they are present.
 
-use flate2::{write::GzEncoder, Compression};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use twinnet_data::idx::{encode_images, encode_labels};
 use twinnet_data::{DataError, Dataset, Mnist, FILES, PIXELS};
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::default());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
+use twinnet_testkit::gz;
 
 /// A small valid data folder: `n_train`/`n_test` images, pixel `i` of image `k` = `(k + i) % 256`.
 fn write_folder(dir: &Path, n_train: usize, n_test: usize, gzip: bool) {
@@ -122,15 +115,11 @@ fn file_level_errors_name_the_file() {
     }
 }
 
-/// The real files, as `make data` installs them (skipped, loudly, when absent and not required).
+/// The real files, as `make data` installs them.
 #[test]
+#[ignore = "needs MNIST"]
 fn real_mnist_label_counts() {
-    let dir = twinnet_data::default_data_dir();
-    if !dir.join(FILES[0]).exists() && std::env::var_os("TWINNET_REQUIRE_DATA").is_none() {
-        eprintln!("skipping: no MNIST in {} (run `make data`)", dir.display());
-        return;
-    }
-    let m = Mnist::load(&dir).unwrap();
+    let m = twinnet_testkit::mnist();
     assert_eq!(
         m.train.label_counts(),
         [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

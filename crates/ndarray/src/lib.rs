@@ -7,14 +7,14 @@
 //! - [`fused`]: the fast `f32` path the backend trains with, tested against the reference.
 //!
 //! ```
-//! use twinnet_core::{Backend, Batch, Head, Init, ModelConfig, Normalize, Params};
+//! use twinnet_core::{Backend, Batch, Head, Init, Model, ModelConfig, Normalize, Params, Threads};
 //! use twinnet_data::Dataset;
 //! use twinnet_ndarray::NdarrayBackend;
 //!
 //! let data = Dataset::new(vec![0; 4 * 784], vec![0, 1, 2, 3]);
-//! let model = ModelConfig { hidden: 10, head: Head::Softmax, normalize: Normalize::Unit };
-//! let params = Params::init(10, Init::Uniform, 0)?;
-//! let mut nn = NdarrayBackend::new(model, params, &data, 1)?;
+//! let config = ModelConfig { hidden: 10, head: Head::Softmax, normalize: Normalize::Unit };
+//! let model = Model::new(config, Params::init(10, Init::Uniform, 0)?)?;
+//! let mut nn = NdarrayBackend::new(&model, &data, Threads::ONE);
 //! let stats = nn.step(Batch::All, 0.1)?; // one full-batch gradient-descent iteration
 //! assert_eq!(stats.size, 4);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -25,15 +25,21 @@ pub mod kernels;
 pub mod reference;
 
 use kernels::Kernels;
-use twinnet_core::{Backend, BackendInputError, Batch, Evaluation, ModelConfig, Params, StepStats};
+use twinnet_core::{
+    Backend, BackendInfo, Batch, BatchError, Evaluation, Model, ModelConfig, Params, StepStats,
+    Threads,
+};
 use twinnet_data::Dataset;
+
+/// The `ndarray` release this backend is written against (recorded in every result).
+pub const NDARRAY_VERSION: &str = "0.17";
 
 /// Errors of the ndarray backend: only misuse, which every backend rejects the same way.
 #[derive(Debug, thiserror::Error)]
 pub enum NdarrayError {
-    /// A bad thread count, parameter width or batch index.
+    /// A batch index outside the training set.
     #[error(transparent)]
-    Input(#[from] BackendInputError),
+    Batch(#[from] BatchError),
 }
 
 /// The from-scratch backend: normalized training set in memory, hand-written passes.
@@ -52,30 +58,20 @@ pub struct NdarrayBackend {
 
 impl NdarrayBackend {
     /// Keeps the raw pixels of `train` (`[n, 784]` `u8`: a quarter of the memory and memory
-    /// traffic of `f32` features; `model.normalize` is folded into the products) and starts
-    /// from `params`. `threads` bounds the threads of a full-batch update.
-    pub fn new(
-        model: ModelConfig,
-        params: Params,
-        train: &Dataset,
-        threads: usize,
-    ) -> Result<Self, NdarrayError> {
-        BackendInputError::check_setup(&model, Some(&params), threads)?;
-        Ok(Self {
-            model,
-            net: fused::Net::from_params(&params),
+    /// traffic of `f32` features; the model's normalization is folded into the products) and
+    /// starts from the model's parameters. `threads` bounds the threads of a full-batch update.
+    pub fn new(model: &Model, train: &Dataset, threads: Threads) -> Self {
+        let config = model.config();
+        Self {
+            model: config,
+            net: fused::Net::from_params(model.params()),
             pixels: train.pixels().to_vec(),
             spans: kernels::Span::of_rows(train.pixels(), twinnet_core::INPUTS),
             y: train.labels().to_vec(),
             all: (0..train.len() as u32).collect(),
-            workers: (0..threads).map(|_| fused::Worker::new(model.hidden)).collect(),
+            workers: (0..threads.get()).map(|_| fused::Worker::new(config.hidden)).collect(),
             kernels: Kernels::best(),
-        })
-    }
-
-    /// The instruction set of the kernels in use (`avx512`, `avx2`, `portable`).
-    pub fn kernels(&self) -> &'static str {
-        self.kernels.name()
+        }
     }
 
     /// Trains and evaluates with `kernels` (one of [`Kernels::available`]) instead of the
@@ -98,7 +94,7 @@ impl Backend for NdarrayBackend {
         let idx = match batch {
             Batch::All => &self.all[..],
             Batch::Indices(ix) => {
-                BackendInputError::check_batch(ix, self.y.len())?;
+                BatchError::check(ix, self.y.len())?;
                 ix
             }
         };
@@ -118,7 +114,7 @@ impl Backend for NdarrayBackend {
 
     fn will_need(&mut self, next: Batch<'_>) {
         if let Batch::Indices(ix) = next {
-            if BackendInputError::check_batch(ix, self.y.len()).is_ok() {
+            if BatchError::check(ix, self.y.len()).is_ok() {
                 let x = fused::Pixels::new(&self.pixels, self.model.normalize, Some(&self.spans));
                 kernels::prefetch_rows(&x, twinnet_core::INPUTS, ix);
             }
@@ -141,5 +137,12 @@ impl Backend for NdarrayBackend {
 
     fn params(&self) -> Result<Params, NdarrayError> {
         Ok(self.net.to_params())
+    }
+
+    fn describe(&self) -> BackendInfo {
+        BackendInfo {
+            library: format!("ndarray {NDARRAY_VERSION} (from scratch)"),
+            device: "cpu".into(),
+        }
     }
 }

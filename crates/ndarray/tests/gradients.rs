@@ -3,7 +3,9 @@
 
 use ndarray::{Array2, ArrayView2};
 use twinnet_core::rng::{Rng, Stream};
-use twinnet_core::{Backend, Batch, Head, Init, ModelConfig, Normalize, Params, INPUTS};
+use twinnet_core::{
+    Backend, Batch, Head, Init, Model, ModelConfig, Normalize, Params, Threads, INPUTS,
+};
 use twinnet_data::Dataset;
 use twinnet_ndarray::kernels::Kernels;
 use twinnet_ndarray::reference::{self as r, Net};
@@ -11,12 +13,12 @@ use twinnet_ndarray::NdarrayBackend;
 
 const HEADS: [Head; 2] = [Head::Softmax, Head::DoubleSoftmax];
 
-/// `n` random images (pixels uniform in 0..=255) with random labels, seeded.
-fn random_data(n: usize, seed: u64) -> Dataset {
-    let mut rng = Rng::new(seed, Stream::Shuffle);
-    let px = (0..n * INPUTS).map(|_| rng.below(256) as u8).collect();
-    let ls = (0..n).map(|_| rng.below(10) as u8).collect();
-    Dataset::new(px, ls)
+use twinnet_testkit::random_dataset as random_data;
+
+/// The backend on `data` from `params`, with `threads` threads.
+fn backend(config: ModelConfig, params: &Params, data: &Dataset, threads: usize) -> NdarrayBackend {
+    let model = Model::new(config, params.clone()).unwrap();
+    NdarrayBackend::new(&model, data, Threads::new(threads).unwrap())
 }
 
 /// Features as the reference wants them: `f64`, examples as columns.
@@ -109,8 +111,7 @@ fn fused_matches_reference() {
             let y = data.labels();
 
             // Full batch: 5 iterations.
-            let mut fast =
-                NdarrayBackend::new(model, params.clone(), &data, 2).unwrap().with_kernels(kernels);
+            let mut fast = backend(model, &params, &data, 2).with_kernels(kernels);
             let mut slow = Net::from_params(&params);
             for _ in 0..5 {
                 let s = fast.step(Batch::All, 0.1).unwrap();
@@ -130,8 +131,7 @@ fn fused_matches_reference() {
             );
 
             // Minibatch: 40 steps of 64 with a shuffled order, then one short batch of 3.
-            let mut fast =
-                NdarrayBackend::new(model, params.clone(), &data, 2).unwrap().with_kernels(kernels);
+            let mut fast = backend(model, &params, &data, 2).with_kernels(kernels);
             let mut slow = Net::from_params(&params);
             let mut rng = Rng::new(8, Stream::Shuffle);
             let mut perm: Vec<u32> = (0..2500).collect();
@@ -165,9 +165,7 @@ fn same_threads_same_bits() {
     let data = random_data(3000, 9);
     let model = ModelConfig { hidden: 8, head: Head::Softmax, normalize: Normalize::Unit };
     let run = |threads| {
-        let mut b =
-            NdarrayBackend::new(model, Params::init(8, Init::Uniform, 1).unwrap(), &data, threads)
-                .unwrap();
+        let mut b = backend(model, &Params::init(8, Init::Uniform, 1).unwrap(), &data, threads);
         for _ in 0..3 {
             b.step(Batch::All, 0.1).unwrap();
         }
@@ -186,11 +184,9 @@ fn same_threads_same_bits() {
 fn bad_batch_index_is_an_error() {
     let data = random_data(10, 1);
     let model = ModelConfig { hidden: 3, head: Head::Softmax, normalize: Normalize::Unit };
-    let mut b =
-        NdarrayBackend::new(model, Params::init(3, Init::Uniform, 1).unwrap(), &data, 1).unwrap();
+    let mut b = backend(model, &Params::init(3, Init::Uniform, 1).unwrap(), &data, 1);
     let err = b.step(Batch::Indices(&[1, 10]), 0.1).unwrap_err();
     assert!(err.to_string().contains("index 10"), "{err}");
-    assert!(
-        NdarrayBackend::new(model, Params::init(4, Init::Uniform, 1).unwrap(), &data, 1).is_err()
-    );
+    // A width that differs from the model's cannot even reach a backend.
+    assert!(Model::new(model, Params::init(4, Init::Uniform, 1).unwrap()).is_err());
 }

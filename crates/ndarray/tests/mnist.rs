@@ -3,29 +3,27 @@
 
 use std::sync::atomic::AtomicBool;
 use twinnet_core::{
-    train, Backend, Confusion, Head, Init, ModelConfig, Normalize, Params, Regime, TrainConfig,
+    train, Backend, Confusion, Head, Init, Model, ModelConfig, Normalize, Params, Regime, Threads,
+    TrainConfig,
 };
-use twinnet_data::{default_data_dir, Mnist, FILES};
 use twinnet_ndarray::NdarrayBackend;
 
 #[test]
+#[ignore = "needs MNIST"]
 fn report_numpy_model_reaches_report_accuracy() {
-    let dir = default_data_dir();
-    if !dir.join(FILES[0]).exists() && std::env::var_os("TWINNET_REQUIRE_DATA").is_none() {
-        eprintln!("skipping: no MNIST in {} (run `make data`)", dir.display());
-        return;
-    }
-    let mnist = Mnist::load(&dir).unwrap();
-    let model = ModelConfig { hidden: 10, head: Head::Softmax, normalize: Normalize::Unit };
-    let params = Params::init(10, Init::Uniform, 0).unwrap();
-    let mut nn = NdarrayBackend::new(model, params, &mnist.train, 2).unwrap();
+    let mnist = twinnet_testkit::mnist();
+    let config = ModelConfig { hidden: 10, head: Head::Softmax, normalize: Normalize::Unit };
+    let model = Model::new(config, Params::init(10, Init::Uniform, 0).unwrap()).unwrap();
+    let mut nn = NdarrayBackend::new(&model, &mnist.train, Threads::new(2).unwrap());
     let cfg = TrainConfig {
         regime: Regime::FullBatch,
         epochs: 500,
         log_every: 100,
         ..Default::default()
     };
-    let out = train(&mut nn, &cfg, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let plan = cfg.validate(mnist.train.len()).unwrap();
+    let out = train(&mut nn, &plan, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    assert_eq!(out.history.len(), 5, "a record every 100 epochs");
     assert!(out.divergence.is_none());
     let eval = nn.evaluate(&mnist.test).unwrap();
     let acc = Confusion::new(mnist.test.labels(), &eval.predictions).accuracy();

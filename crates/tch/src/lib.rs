@@ -9,25 +9,38 @@
 //! `CrossEntropyLoss` applies log-softmax to that again); `softmax` feeds the logits to
 //! `CrossEntropyLoss`, the fix.
 //!
+//! No `tch` type is part of this crate's API: devices are [`TchDevice`], libtorch's errors
+//! arrive as text in [`TchBackendError::Torch`], and libtorch's process-wide settings are set
+//! in one place, [`Libtorch`] (see [`runtime`]).
+//!
 //! ```no_run
-//! use twinnet_core::{Backend, Batch, Device, Head, Init, ModelConfig, Normalize};
+//! use twinnet_core::{Backend, Batch, Head, Init, Model, ModelConfig, Normalize, Threads};
 //! use twinnet_data::Dataset;
-//! use twinnet_tch::{Start, TchBackend};
+//! use twinnet_tch::{Libtorch, TchBackend, TchDevice};
 //!
 //! let data = Dataset::new(vec![0; 4 * 784], vec![0, 1, 2, 3]);
-//! let model = ModelConfig { hidden: 10, head: Head::DoubleSoftmax, normalize: Normalize::Symmetric };
-//! let mut net = TchBackend::new(model, Start::Init(Init::TorchDefault, 0), &data, Device::Cpu, 1)?;
+//! let config = ModelConfig { hidden: 10, head: Head::DoubleSoftmax, normalize: Normalize::Symmetric };
+//! let torch = Libtorch::configure(Threads::ONE);
+//! let model = Model::new(config, torch.draw_params(Init::TorchDefault, 10, 0)?)?;
+//! let mut net = TchBackend::new(&torch, &model, &data, TchDevice::Cpu)?;
 //! let stats = net.step(Batch::Indices(&[2, 0]), 0.1)?;
 //! assert_eq!(stats.size, 2);
-//! # Ok::<(), twinnet_tch::TchBackendError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod device;
+pub mod floor;
+#[cfg(feature = "mkl-vendor-override")]
 pub mod mkl;
+pub mod runtime;
+
+pub use device::TchDevice;
+pub use runtime::Libtorch;
 
 use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 use twinnet_core::{
-    Backend, BackendInputError, Batch, Device, Evaluation, Head, Init, ModelConfig, Normalize,
+    Backend, BackendInfo, Batch, BatchError, Evaluation, Head, Init, Model, ModelConfig, Normalize,
     Params, StepStats, CLASSES, INPUTS,
 };
 use twinnet_data::Dataset;
@@ -35,41 +48,35 @@ use twinnet_data::Dataset;
 /// Errors of the tch backend.
 #[derive(Debug, thiserror::Error)]
 pub enum TchBackendError {
-    /// libtorch reported an error.
+    /// libtorch reported an error (its message).
     #[error("libtorch: {0}")]
-    Torch(#[from] tch::TchError),
+    Torch(String),
     /// `--device cuda` on a machine where libtorch finds no GPU.
     #[error(
         "device: cuda was requested but libtorch finds no CUDA GPU (use --device cpu or auto; \
          on a GPU machine, build with TWINNET_CUDA=1 so that CUDA is linked)"
     )]
     NoCuda,
-    /// A bad thread count, parameter width or batch index.
+    /// A batch index outside the training set.
     #[error(transparent)]
-    Input(#[from] BackendInputError),
+    Batch(#[from] BatchError),
 }
 
-/// Where the parameters come from.
-#[derive(Debug, Clone)]
-pub enum Start {
-    /// These exact values (e.g. a safetensors file shared with the ndarray backend).
-    Params(Params),
-    /// Drawn by libtorch's generator after `tch::manual_seed(seed)`.
-    Init(Init, u64),
+/// libtorch's errors, as text (no `tch` type crosses this crate's API).
+trait OrTorch<T> {
+    fn torch(self) -> Result<T, TchBackendError>;
 }
 
-/// The libtorch device a [`Device`] option resolves to.
-pub fn resolve_device(device: Device) -> Result<tch::Device, TchBackendError> {
-    match device {
-        Device::Cpu => Ok(tch::Device::Cpu),
-        Device::Cuda if tch::Cuda::is_available() => Ok(tch::Device::Cuda(0)),
-        Device::Cuda => Err(TchBackendError::NoCuda),
-        Device::Auto => Ok(tch::Device::cuda_if_available()),
+impl<T> OrTorch<T> for Result<T, tch::TchError> {
+    fn torch(self) -> Result<T, TchBackendError> {
+        self.map_err(|e| TchBackendError::Torch(e.to_string()))
     }
 }
 
 /// The libtorch version tch 0.26 is built against.
 pub const TORCH_VERSION: &str = "2.13.0";
+/// The `tch` release this backend is written against.
+pub const TCH_VERSION: &str = "0.26";
 
 /// The tch backend: `nn::Linear` layers, autograd, SGD, and the training set as its batches
 /// need it (see [`TrainSet`]).
@@ -108,7 +115,7 @@ struct TrainSet {
 /// tch's own `LinearConfig::default()` draws weights from Kaiming-uniform with the ReLU gain,
 /// `U[−√(6/fan_in), √(6/fan_in)]`, which is √6 ≈ 2.4 times wider than PyTorch's: it is *not*
 /// what the report's model started from, so it is not used.
-fn layer_config(init: Init, fan_in: usize) -> nn::LinearConfig {
+pub(crate) fn layer_config(init: Init, fan_in: usize) -> nn::LinearConfig {
     let b = match init {
         Init::Uniform => 0.5,
         Init::TorchDefault => 1.0 / (fan_in as f64).sqrt(),
@@ -233,56 +240,50 @@ pub fn probe_features(data: &Dataset, norm: Normalize) -> Vec<f32> {
     to_vec(&features(data.pixels(), norm, tch::Device::Cpu)).expect("CPU tensor")
 }
 
-fn to_vec(t: &Tensor) -> Result<Vec<f32>, TchBackendError> {
-    Ok(Vec::<f32>::try_from(t.to_device(tch::Device::Cpu).to_kind(Kind::Float).flatten(0, -1))?)
+pub(crate) fn to_vec(t: &Tensor) -> Result<Vec<f32>, TchBackendError> {
+    Vec::<f32>::try_from(t.to_device(tch::Device::Cpu).to_kind(Kind::Float).flatten(0, -1)).torch()
 }
 
 impl TchBackend {
-    /// Places `train` (normalized as `model.normalize` asks) on `device` once and builds the
-    /// layers from `start`. `threads` sets libtorch's intra-op threads (process-wide).
+    /// Builds the layers on `device` with the model's parameters and keeps `train`
+    /// (normalized as the model asks, on the device when a full-batch step first needs it).
+    /// Computes with the thread count `torch` was configured with; touches no process-wide
+    /// setting.
     pub fn new(
-        model: ModelConfig,
-        start: Start,
+        torch: &Libtorch,
+        model: &Model,
         train: &Dataset,
-        device: Device,
-        threads: usize,
+        device: TchDevice,
     ) -> Result<Self, TchBackendError> {
-        let params = match &start {
-            Start::Params(p) => Some(p),
-            Start::Init(..) => None,
-        };
-        BackendInputError::check_setup(&model, params, threads)?;
-        let device = resolve_device(device)?;
-        tch::set_num_threads(threads as i32);
-        let h = model.hidden;
-        let (init, seed) = match &start {
-            Start::Params(_) => (Init::TorchDefault, 0),
-            Start::Init(init, seed) => (*init, *seed),
-        };
-        tch::manual_seed(seed as i64);
+        let _ = torch;
+        let config = model.config();
+        let p = model.params();
+        let device = tch::Device::from(device);
+        let h = config.hidden as i64;
         let vs = nn::VarStore::new(device);
-        let fc1 =
-            nn::linear(vs.root() / "fc1", INPUTS as i64, h as i64, layer_config(init, INPUTS));
-        let fc2 = nn::linear(vs.root() / "fc2", h as i64, CLASSES as i64, layer_config(init, h));
-        if let Start::Params(p) = &start {
-            tch::no_grad(|| -> Result<(), TchBackendError> {
-                let set = |dst: &Tensor, src: &[f32]| -> Result<(), TchBackendError> {
-                    let mut dst = dst.shallow_clone();
-                    dst.f_copy_(
-                        &Tensor::from_slice(src).view(dst.size().as_slice()).to_device(device),
-                    )?;
-                    Ok(())
-                };
-                set(&fc1.ws, &p.w1)?;
-                set(fc1.bs.as_ref().expect("bias"), &p.b1)?;
-                set(&fc2.ws, &p.w2)?;
-                set(fc2.bs.as_ref().expect("bias"), &p.b2)
-            })?;
-        }
+        // Built with zeros, then overwritten: libtorch's global generator is not touched.
+        let zeros = nn::LinearConfig {
+            ws_init: nn::Init::Const(0.0),
+            bs_init: Some(nn::Init::Const(0.0)),
+            bias: true,
+        };
+        let fc1 = nn::linear(vs.root() / "fc1", INPUTS as i64, h, zeros);
+        let fc2 = nn::linear(vs.root() / "fc2", h, CLASSES as i64, zeros);
+        tch::no_grad(|| -> Result<(), TchBackendError> {
+            let set = |dst: &Tensor, src: &[f32]| -> Result<(), TchBackendError> {
+                let mut dst = dst.shallow_clone();
+                let src = Tensor::from_slice(src).view(dst.size().as_slice()).to_device(device);
+                dst.f_copy_(&src).torch()
+            };
+            set(&fc1.ws, &p.w1)?;
+            set(fc1.bs.as_ref().expect("bias"), &p.b1)?;
+            set(&fc2.ws, &p.w2)?;
+            set(fc2.bs.as_ref().expect("bias"), &p.b2)
+        })?;
         let lr = 0.1;
-        let opt = nn::Sgd::default().build(&vs, lr)?;
-        let train = TrainSet::new(train, model.normalize);
-        Ok(Self { model, device, _vs: vs, fc1, fc2, opt, lr, train })
+        let opt = nn::Sgd::default().build(&vs, lr).torch()?;
+        let train = TrainSet::new(train, config.normalize);
+        Ok(Self { model: config, device, _vs: vs, fc1, fc2, opt, lr, train })
     }
 
     /// The model's `forward` and `CrossEntropyLoss`: the logits `z = fc2(relu(fc1(x)))`
@@ -310,9 +311,9 @@ impl TchBackend {
         (logits, loss)
     }
 
-    /// The torch device in use.
-    pub fn device(&self) -> tch::Device {
-        self.device
+    /// The device in use.
+    pub fn device(&self) -> TchDevice {
+        self.device.into()
     }
 }
 
@@ -331,13 +332,13 @@ impl Backend for TchBackend {
         let (xs, ys) = match batch {
             Batch::All => self.train.all(self.device),
             Batch::Indices(ix) => {
-                BackendInputError::check_batch(ix, self.train.len())?;
+                BatchError::check(ix, self.train.len())?;
                 self.train.gather(ix, self.device)
             }
         };
         self.opt.zero_grad();
         let (logits, loss) = self.forward(&xs, &ys);
-        loss.f_backward()?;
+        loss.f_backward().torch()?;
         self.opt.step();
         let size = ys.size()[0] as usize;
         let correct = match (cpu_f32s(&logits), batch) {
@@ -350,12 +351,12 @@ impl Backend for TchBackend {
             }
             _ => {
                 let c = tch::no_grad(|| logits.argmax(-1, false).eq_tensor(&ys).sum(Kind::Int64));
-                i64::try_from(&c)? as usize
+                i64::try_from(&c).torch()? as usize
             }
         };
         let loss = match cpu_f32s(&loss) {
             Some(&[l]) => l,
-            _ => f32::try_from(&loss)?,
+            _ => f32::try_from(&loss).torch()?,
         };
         Ok(StepStats { loss, correct, size })
     }
@@ -371,8 +372,9 @@ impl Backend for TchBackend {
         let ys = Tensor::from_slice(data.labels()).to_kind(Kind::Int64).to_device(self.device);
         tch::no_grad(|| {
             let (logits, loss) = self.forward(&xs, &ys);
-            let loss = f64::try_from(&loss)?;
-            let preds = Vec::<i64>::try_from(logits.argmax(-1, false).to_device(tch::Device::Cpu))?;
+            let loss = f64::try_from(&loss).torch()?;
+            let preds = logits.argmax(-1, false).to_device(tch::Device::Cpu);
+            let preds = Vec::<i64>::try_from(preds).torch()?;
             Ok(Evaluation { predictions: preds.into_iter().map(|p| p as u8).collect(), loss })
         })
     }
@@ -385,6 +387,29 @@ impl Backend for TchBackend {
             w2: to_vec(&self.fc2.ws)?,
             b2: to_vec(self.fc2.bs.as_ref().expect("bias"))?,
         })
+    }
+
+    fn describe(&self) -> BackendInfo {
+        BackendInfo {
+            library: format!(
+                "tch {TCH_VERSION} / libtorch {TORCH_VERSION} (MKL: {})",
+                mkl_kernels()
+            ),
+            // Where the parameters are, not where they were asked to be.
+            device: TchDevice::from(self.fc1.ws.device()).to_string(),
+        }
+    }
+}
+
+/// Which kernels libtorch's MKL runs in this process, for [`Backend::describe`].
+pub fn mkl_kernels() -> &'static str {
+    #[cfg(feature = "mkl-vendor-override")]
+    {
+        mkl::dispatch().describe()
+    }
+    #[cfg(not(feature = "mkl-vendor-override"))]
+    {
+        "MKL's own dispatch (built without twinnet's vendor-check override)"
     }
 }
 

@@ -10,22 +10,13 @@
 //! sides; the trajectories then part chaotically, which says nothing about the gradients.
 
 use std::sync::atomic::AtomicBool;
-use twinnet_core::rng::{Rng, Stream};
 use twinnet_core::{
-    train, Backend, Device, EpochRecord, Head, Init, ModelConfig, Normalize, Params, Regime,
-    TrainConfig, INPUTS,
+    train, Backend, Device, EpochRecord, Head, Init, Model, ModelConfig, Normalize, Params, Regime,
+    Threads, TrainConfig, TrainPlan,
 };
-use twinnet_data::Dataset;
 use twinnet_ndarray::NdarrayBackend;
-use twinnet_tch::{Start, TchBackend, TchBackendError};
-
-/// Random images and labels, seeded.
-fn data(n: usize, seed: u64) -> Dataset {
-    let mut rng = Rng::new(seed, Stream::Shuffle);
-    let px = (0..n * INPUTS).map(|_| rng.below(256) as u8).collect();
-    let ls = (0..n).map(|_| rng.below(10) as u8).collect();
-    Dataset::new(px, ls)
-}
+use twinnet_tch::{Libtorch, TchBackend, TchBackendError, TchDevice};
+use twinnet_testkit::random_dataset as data;
 
 fn rel_diff(a: &[f32], b: &[f32]) -> f64 {
     let num: f64 = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>().sqrt();
@@ -33,40 +24,39 @@ fn rel_diff(a: &[f32], b: &[f32]) -> f64 {
     num / den.max(1e-12)
 }
 
-fn run<B: Backend>(b: &mut B, cfg: &TrainConfig) -> Vec<EpochRecord> {
-    train(b, cfg, &AtomicBool::new(false), &mut |_| {}).unwrap().history
+fn run<B: Backend>(b: &mut B, plan: &TrainPlan) -> Vec<EpochRecord> {
+    let history = train(b, plan, &AtomicBool::new(false), &mut |_| {}).unwrap().history;
+    assert_eq!(history.len(), plan.config().epochs, "one record per epoch");
+    history
 }
 
 #[test]
+#[ignore = "needs MNIST"]
 fn ndarray_and_tch_agree() {
     const TOL: f64 = 1e-4;
-    let dir = twinnet_data::default_data_dir();
-    if !dir.join(twinnet_data::FILES[0]).exists()
-        && std::env::var_os("TWINNET_REQUIRE_DATA").is_none()
-    {
-        eprintln!("skipping: no MNIST in {} (run `make data`)", dir.display());
-        return;
-    }
-    let d = twinnet_data::Mnist::load(&dir).unwrap().train.take(6400).unwrap(); // 100 batches of 64
+    let d = twinnet_testkit::mnist().train.take(6400).unwrap(); // 100 batches of 64
+    let two = Threads::new(2).unwrap();
+    let torch = Libtorch::configure(two);
     let combos = [Head::Softmax, Head::DoubleSoftmax]
         .into_iter()
         .flat_map(|h| Normalize::ALL.map(|n| (h, n)));
     for (head, normalize) in combos {
         for (regime, epochs) in [(Regime::Minibatch, 1), (Regime::FullBatch, 20)] {
-            let model = ModelConfig { hidden: 10, head, normalize };
+            let config = ModelConfig { hidden: 10, head, normalize };
             let params = Params::init(10, Init::TorchDefault, 3).unwrap();
+            let model = Model::new(config, params.clone()).unwrap();
             let cfg =
                 TrainConfig { regime, epochs, batch_size: 64, lr: 0.1, seed: 5, log_every: 1 };
+            let plan = cfg.validate(d.len()).unwrap();
             assert_eq!(
-                cfg.updates_per_epoch(d.len()) * epochs,
+                plan.updates_per_epoch() * epochs,
                 if regime == Regime::Minibatch { 100 } else { 20 }
             );
 
-            let mut nd = NdarrayBackend::new(model, params.clone(), &d, 2).unwrap();
-            let mut tc =
-                TchBackend::new(model, Start::Params(params.clone()), &d, Device::Cpu, 2).unwrap();
+            let mut nd = NdarrayBackend::new(&model, &d, two);
+            let mut tc = TchBackend::new(&torch, &model, &d, TchDevice::Cpu).unwrap();
             assert_eq!(tc.params().unwrap(), params, "tch must start from the file's exact values");
-            let (hn, ht) = (run(&mut nd, &cfg), run(&mut tc, &cfg));
+            let (hn, ht) = (run(&mut nd, &plan), run(&mut tc, &plan));
 
             for (a, b) in hn.iter().zip(&ht) {
                 let rel = (a.train_loss - b.train_loss).abs() / b.train_loss.abs();
@@ -95,46 +85,49 @@ fn ndarray_and_tch_agree() {
 
 #[test]
 fn torch_default_init_matches_pytorch_bounds() {
-    let d = data(10, 2);
-    let model = ModelConfig { hidden: 16, head: Head::Softmax, normalize: Normalize::Unit };
-    let p = TchBackend::new(model, Start::Init(Init::TorchDefault, 0), &d, Device::Cpu, 1)
-        .unwrap()
-        .params()
-        .unwrap();
+    let torch = Libtorch::configure(Threads::ONE);
+    let p = torch.draw_params(Init::TorchDefault, 16, 0).unwrap();
     let max = |t: &[f32]| t.iter().fold(0f32, |m, x| m.max(x.abs()));
     let (b1, b2) = (1.0 / 28.0, 0.25);
     assert!(max(&p.w1) <= b1 && max(&p.w1) > 0.99 * b1 && max(&p.b1) <= b1);
     assert!(max(&p.w2) <= b2 && max(&p.w2) > 0.9 * b2 && max(&p.b2) <= b2);
-    // Seeded through tch::manual_seed: the same seed gives the same draw.
-    let q = TchBackend::new(model, Start::Init(Init::TorchDefault, 0), &d, Device::Cpu, 1)
-        .unwrap()
-        .params()
-        .unwrap();
-    assert_eq!(p, q);
-    let u = TchBackend::new(model, Start::Init(Init::Uniform, 1), &d, Device::Cpu, 1)
-        .unwrap()
-        .params()
-        .unwrap();
+    // Seeded through libtorch's manual_seed: the same seed gives the same draw (draws hold a
+    // lock, so another test drawing meanwhile cannot interleave with this one).
+    assert_eq!(p, torch.draw_params(Init::TorchDefault, 16, 0).unwrap());
+    let u = torch.draw_params(Init::Uniform, 16, 1).unwrap();
     assert!(max(&u.w1) <= 0.5 && max(&u.w1) > 0.49);
 }
 
+/// `cuda` is the GPU or a clear error, never the CPU in disguise; `auto` is the GPU when
+/// there is one. A backend reports the device its parameters actually live on.
 #[test]
-fn cuda_without_gpu_is_an_error() {
+fn cuda_is_the_gpu_or_an_error() {
     let d = data(10, 3);
-    let model = ModelConfig::default();
-    let r = TchBackend::new(model, Start::Init(Init::Uniform, 0), &d, Device::Cuda, 1);
-    if tch::Cuda::is_available() {
-        assert!(r.is_ok());
-    } else {
-        let err = r.unwrap_err();
-        assert!(
-            matches!(err, TchBackendError::NoCuda) && err.to_string().contains("cuda"),
-            "{err}"
-        );
-        // auto falls back to the CPU.
-        let b = TchBackend::new(model, Start::Init(Init::Uniform, 0), &d, Device::Auto, 1).unwrap();
-        assert_eq!(b.device(), tch::Device::Cpu);
+    let torch = Libtorch::configure(Threads::ONE);
+    let model =
+        Model::new(ModelConfig::default(), Params::init(10, Init::Uniform, 0).unwrap()).unwrap();
+    let describe = |device| {
+        let mut b = TchBackend::new(&torch, &model, &d, device).unwrap();
+        b.step(twinnet_core::Batch::Indices(&[0, 1]), 0.1).unwrap();
+        (b.device(), b.describe().device)
+    };
+    match TchDevice::resolve(Device::Cuda) {
+        Ok(device) => {
+            assert!(TchDevice::cuda_available());
+            assert_eq!(device, TchDevice::Cuda(0));
+            assert_eq!(describe(device), (TchDevice::Cuda(0), "cuda:0".to_string()));
+        }
+        Err(err) => {
+            assert!(!TchDevice::cuda_available(), "a GPU is there but cuda was refused: {err}");
+            assert!(matches!(err, TchBackendError::NoCuda), "{err}");
+            assert!(err.to_string().contains("no CUDA GPU"), "{err}");
+        }
     }
+    let auto = TchDevice::resolve(Device::Auto).unwrap();
+    let want = if TchDevice::cuda_available() { TchDevice::Cuda(0) } else { TchDevice::Cpu };
+    assert_eq!(auto, want);
+    assert_eq!(describe(auto).0, want);
+    assert_eq!(describe(TchDevice::Cpu), (TchDevice::Cpu, "cpu".to_string()));
 }
 
 /// The features libtorch computes from the pixels equal the data crate's, bit for bit.

@@ -4,28 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use twinnet_core::rng::{Rng, Stream};
-use twinnet_data::idx::{encode_images, encode_labels};
-use twinnet_data::{FILES, PIXELS};
-
-/// Writes a learnable synthetic MNIST (digit `k` lights pixel band `k`) into `dir`.
-pub fn synthetic_mnist(dir: &Path, n_train: usize, n_test: usize) {
-    let mut rng = Rng::new(1, Stream::Shuffle);
-    std::fs::create_dir_all(dir).unwrap();
-    for (names, n) in [(&FILES[..2], n_train), (&FILES[2..], n_test)] {
-        let labels: Vec<u8> = (0..n).map(|_| rng.below(10) as u8).collect();
-        let mut px = vec![0u8; n * PIXELS];
-        for (i, &l) in labels.iter().enumerate() {
-            for j in 0..PIXELS {
-                let on = j / 78 == l as usize;
-                px[i * PIXELS + j] =
-                    if on { 100 + rng.below(156) as u8 } else { rng.below(80) as u8 };
-            }
-        }
-        std::fs::write(dir.join(names[0]), encode_images(&px, 28, 28)).unwrap();
-        std::fs::write(dir.join(names[1]), encode_labels(&labels)).unwrap();
-    }
-}
+pub use twinnet_testkit::synthetic_mnist;
 
 /// The repository root (for `experiments/`).
 pub fn repo() -> PathBuf {

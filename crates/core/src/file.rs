@@ -1,4 +1,4 @@
-//! File writes that never leave a half-written file behind.
+//! File writes that never leave a half-written file behind ([`write_atomic`]).
 
 use std::io::Write;
 use std::path::Path;

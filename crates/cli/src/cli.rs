@@ -1,0 +1,99 @@
+//! The command line: clap's types for every subcommand and its flags (parsing only; what each
+//! command does is in `main.rs`).
+
+use crate::config::{choice, Settings};
+use crate::experiment;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use twinnet_core::{defaults, Init};
+
+#[derive(Debug, Parser)]
+#[command(name = "twinnet", version, about, propagate_version = true)]
+/// Reproduce the report's NumPy-vs-PyTorch MNIST comparison on two backends.
+///
+/// The ndarray backend is the report's NumPy model written from scratch (hand-derived
+/// gradients); the tch backend is its PyTorch model on libtorch (autograd, SGD). Defaults are
+/// the report's: 784 → 10 (ReLU) → 10, lr 0.1, 500 epochs.
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Train one network, evaluate it on the test set, optionally write its JSON result
+    Train(TrainArgs),
+    /// Run every run of an experiment file, then draw its figures and summary.md
+    Run(RunArgs),
+    /// Redraw the figures and summary.md of a results folder from its JSON alone
+    Plot {
+        /// A folder written by `twinnet run`
+        dir: PathBuf,
+    },
+    /// Write initial parameters to a safetensors file (for --init-from)
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Folder holding the four MNIST files, raw or .gz [default: <cache>/mnist, where `make data` puts them]
+    #[arg(long, env = "TWINNET_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// No progress output
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(flatten)]
+    pub common: Common,
+    /// Re-run the `config` of a result JSON (flags given here still win)
+    #[arg(long, value_name = "RESULT.json")]
+    pub config_from: Option<PathBuf>,
+    /// Write the run's JSON result here
+    #[arg(long, value_name = "FILE.json")]
+    pub out: Option<PathBuf>,
+    /// Write the trained parameters here (safetensors, PyTorch's names and layout)
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub save_params: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The experiment file (TOML), e.g. experiments/report.toml
+    pub experiment: PathBuf,
+    /// Output folder, replaced as a whole [default: results/<experiment>]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Repeat every run over these seeds: A..B (B excluded) or A,B,C; overrides the file's `seeds`
+    #[arg(long, value_name = "SEEDS", value_parser = |s: &str| experiment::parse_seeds(s).map(SeedList))]
+    pub seeds: Option<SeedList>,
+    /// Settings that override every run of the file (e.g. --epochs 5 for a quick look)
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// A list of seeds (one clap value, not many).
+#[derive(Debug, Clone)]
+pub struct SeedList(pub Vec<u64>);
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Hidden width
+    #[arg(long, default_value_t = defaults::HIDDEN)]
+    pub hidden: usize,
+    /// uniform = U[−0.5, 0.5]; torch-default = U[±1/√fan_in]
+    #[arg(long, value_parser = choice::<Init>(), default_value_t = defaults::INIT)]
+    pub init: Init,
+    /// Seed
+    #[arg(long, default_value_t = defaults::SEED)]
+    pub seed: u64,
+    /// Where to write the safetensors file
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub out: PathBuf,
+}
