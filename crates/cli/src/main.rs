@@ -6,6 +6,10 @@
 //! (experiment files), `run` (one run on either backend), `result` (the JSON), `summary`
 //! (figures and summary.md), `staging` (output folders written whole), `progress` (bars).
 
+// The doc comments of the clap types are `--help` text, rendered by clap: `<cache>` and
+// `[default: …]` there are for the terminal, not rustdoc's HTML and links.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
+
 mod cli;
 mod config;
 mod experiment;

@@ -12,6 +12,28 @@ use crate::params::CLASSES;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
+/// The index of the largest of `z` (not empty), by `torch.argmax`'s rule, the one both
+/// backends use: the first maximum, and a NaN counts as larger than any number (the first NaN
+/// wins). Branch-free in the loop (the winner's position is random: a branch would
+/// mispredict), as the backends call it once per row.
+///
+/// ```
+/// use twinnet_core::argmax;
+/// assert_eq!(argmax(&[1.0, 3.0, 3.0]), 1);
+/// assert_eq!(argmax(&[1.0, f32::NAN, 5.0, f32::NAN]), 1);
+/// assert_eq!(argmax(&[f32::NAN, 5.0]), 0);
+/// ```
+#[inline(always)]
+pub fn argmax(z: &[f32]) -> usize {
+    let (mut best, mut top) = (0, z[0]);
+    for (k, &v) in z.iter().enumerate().skip(1) {
+        let more = !top.is_nan() && (v > top || v.is_nan());
+        best = if more { k } else { best };
+        top = if more { v } else { top };
+    }
+    best
+}
+
 /// Precision, recall, F1 and support of one class (or an average).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ClassMetrics {

@@ -13,7 +13,7 @@
 //! training set is streamed from memory once per pass instead of twice; rows are read by index
 //! (a mini-batch is never gathered into a copy); the two large products run on the
 //! [`crate::kernels`] chosen for the CPU; and nothing is allocated per update: every buffer
-//! lives in a [`Worker`]. Threads take contiguous parts of
+//! lives in a [`Scratch`]. Threads take contiguous parts of
 //! the batch, each with its own accumulators, summed afterwards in thread order, so a given
 //! thread count always gives bit-identical results.
 //!
@@ -26,7 +26,7 @@
 pub use crate::kernels::Pixels;
 use crate::kernels::{Kernels, Shape, Task};
 use ndarray::{Array1, Array2};
-use twinnet_core::{Head, Params, CLASSES, INPUTS};
+use twinnet_core::{argmax, Head, Params, CLASSES, INPUTS};
 
 /// Rows per chunk: `128 × 784 B ≈ 100 KB` of pixels, which stay in the L2 cache from the
 /// forward product to the backward one.
@@ -36,7 +36,7 @@ pub const MIN_ROWS_PER_THREAD: usize = 1024;
 
 /// The parameters as `f32` matrices in PyTorch's shapes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Net {
+pub struct Weights {
     /// `[h, 784]`.
     pub w1: Array2<f32>,
     /// `[h]`.
@@ -47,7 +47,7 @@ pub struct Net {
     pub b2: Array1<f32>,
 }
 
-impl Net {
+impl Weights {
     /// From parameters in PyTorch's layout (no copy of the layout, only of the values).
     pub fn from_params(p: &Params) -> Self {
         let h = p.hidden;
@@ -72,9 +72,9 @@ impl Net {
     }
 }
 
-/// Gradient accumulators and forward-pass statistics of one worker.
+/// Gradient accumulators and forward-pass statistics of one thread (held in its [`Scratch`]).
 #[derive(Debug, Clone)]
-pub struct Acc {
+pub struct Gradients {
     dw1: Array2<f32>,
     db1: Array1<f32>,
     dw2: Array2<f32>,
@@ -83,7 +83,7 @@ pub struct Acc {
     correct: usize,
 }
 
-impl Acc {
+impl Gradients {
     fn new(h: usize) -> Self {
         Self {
             dw1: Array2::zeros((h, INPUTS)),
@@ -104,7 +104,7 @@ impl Acc {
         self.correct = 0;
     }
 
-    fn add(&mut self, o: &Acc) {
+    fn add(&mut self, o: &Gradients) {
         self.dw1 += &o.dw1;
         self.db1 += &o.db1;
         self.dw2 += &o.dw2;
@@ -118,7 +118,7 @@ impl Acc {
 /// with zeros to a fixed width so that every such product is a few whole vector operations.
 const P: usize = 16;
 /// One padded block.
-type Row = [f32; P];
+type Block = [f32; P];
 
 /// The block of hidden units `j0..j0 + n` of row `r` (stride `h`): `(j0, n)` for each block.
 fn blocks(h: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -127,39 +127,39 @@ fn blocks(h: usize) -> impl Iterator<Item = (usize, usize)> {
 
 /// `v[..n]` padded with zeros.
 #[inline(always)]
-fn padded(v: &[f32]) -> Row {
+fn padded(v: &[f32]) -> Block {
     let mut r = [0.0; P];
     r[..v.len()].copy_from_slice(v);
     r
 }
 
 /// One thread's reusable buffers: chunk intermediates (row-major `[CHUNK, h]`), the second
-/// layer's parameters and gradient accumulators in padded blocks of [`P`] hidden units, and
+/// layer's parameters and gradient accumulators in padded blocks of 16 hidden units, and
 /// the gradient accumulators the threads' results are summed in.
 #[derive(Debug, Clone)]
-pub struct Worker {
+pub struct Scratch {
     /// `Z1 = X·W1ᵀ + b1`, `[CHUNK, h]` in blocks of `P` units (rows padded to whole blocks).
-    z1: Vec<Row>,
+    z1: Vec<Block>,
     /// `A1 = ReLU(Z1)`, likewise.
-    a1: Vec<Row>,
+    a1: Vec<Block>,
     /// `dZ1`, likewise.
-    dz1: Vec<Row>,
+    dz1: Vec<Block>,
     /// `b1` by blocks.
-    b1: Vec<Row>,
+    b1: Vec<Block>,
     /// Column `j` of `W2` (the ten classes), for each hidden unit `j`.
-    w2t: Vec<Row>,
+    w2t: Vec<Block>,
     /// `b2`.
-    b2: Row,
+    b2: Block,
     /// `W2[o, block]` for each block of hidden units and class `o`.
-    w2: Vec<[Row; CLASSES]>,
+    w2: Vec<[Block; CLASSES]>,
     /// `dW2`, `db1`, `db2` accumulated in the layouts of `w2`, `b1`, `b2`.
-    dw2: Vec<[Row; CLASSES]>,
-    db1: Vec<Row>,
-    db2: Row,
-    acc: Acc,
+    dw2: Vec<[Block; CLASSES]>,
+    db1: Vec<Block>,
+    db2: Block,
+    grads: Gradients,
 }
 
-impl Worker {
+impl Scratch {
     /// Buffers for hidden width `h`.
     pub fn new(h: usize) -> Self {
         let nb = h.div_ceil(P);
@@ -174,7 +174,7 @@ impl Worker {
             dw2: vec![[[0.0; P]; CLASSES]; nb],
             db1: vec![[0.0; P]; nb],
             db2: [0.0; P],
-            acc: Acc::new(h),
+            grads: Gradients::new(h),
         }
     }
 
@@ -185,7 +185,7 @@ impl Worker {
     }
 
     /// Copies the parameters into the padded layouts and clears the accumulators.
-    fn prepare(&mut self, net: &Net) {
+    fn prepare(&mut self, net: &Weights) {
         let (b1, w2, b2) = (
             net.b1.as_slice().expect("b1"),
             net.w2.as_slice().expect("w2"),
@@ -205,21 +205,23 @@ impl Worker {
         self.dw2.iter_mut().for_each(|g| *g = [[0.0; P]; CLASSES]);
         self.db1.iter_mut().for_each(|g| *g = [0.0; P]);
         self.db2 = [0.0; P];
-        self.acc.clear();
+        self.grads.clear();
     }
 
     /// Moves the second layer's accumulators into `acc` (unpadded).
     fn finish(&mut self) {
         let h = self.w2t.len();
-        let (dw2, db1) =
-            (self.acc.dw2.as_slice_mut().expect("dw2"), self.acc.db1.as_slice_mut().expect("db1"));
+        let (dw2, db1) = (
+            self.grads.dw2.as_slice_mut().expect("dw2"),
+            self.grads.db1.as_slice_mut().expect("db1"),
+        );
         for (b, (j0, n)) in blocks(h).enumerate() {
             db1[j0..j0 + n].copy_from_slice(&self.db1[b][..n]);
             for o in 0..CLASSES {
                 dw2[o * h + j0..o * h + j0 + n].copy_from_slice(&self.dw2[b][o][..n]);
             }
         }
-        self.acc.db2.as_slice_mut().expect("db2").copy_from_slice(&self.db2[..CLASSES]);
+        self.grads.db2.as_slice_mut().expect("db2").copy_from_slice(&self.db2[..CLASSES]);
     }
 }
 
@@ -258,19 +260,6 @@ pub fn head_row(head: Head, z: &mut [f32; CLASSES], y: usize) -> (f64, usize) {
     }
 }
 
-/// The first index of the largest value (ties to the lowest index, as NumPy's `argmax`),
-/// without a branch per element: the winner's position is random, a branch mispredicts.
-#[inline(always)]
-fn argmax(z: &[f32; CLASSES]) -> usize {
-    let (mut best, mut top) = (0, z[0]);
-    for (k, &v) in z.iter().enumerate().skip(1) {
-        let more = v > top;
-        best = if more { k } else { best };
-        top = if more { v } else { top };
-    }
-    best
-}
-
 /// `softmax(z)` of one row, with the max subtracted first.
 #[inline(always)]
 pub fn softmax_row(z: &[f32; CLASSES]) -> [f32; CLASSES] {
@@ -294,10 +283,10 @@ fn softmax_parts(z: &[f32; CLASSES]) -> ([f32; CLASSES], f32, f32) {
 /// ```
 /// with each sum formed in `j` order (from −0, as `Iterator::sum` does), all classes at once.
 #[inline(always)]
-fn hidden_and_logits(w: &Worker, z1: &mut [Row], a1: &mut [Row]) -> [f32; CLASSES] {
+fn hidden_and_logits(w: &Scratch, z1: &mut [Block], a1: &mut [Block]) -> [f32; CLASSES] {
     // Every operand is copied into a local array first: the compiler then knows that no
     // store aliases a load, and each loop over `P` lanes becomes one or a few vector ops.
-    let mut s: Row = [-0.0; P];
+    let mut s: Block = [-0.0; P];
     for (b, (j0, n)) in blocks(w.w2t.len()).enumerate() {
         let (mut z, b1) = (z1[b], w.b1[b]);
         let mut a = [0.0; P];
@@ -324,7 +313,7 @@ fn hidden_and_logits(w: &Worker, z1: &mut [Row], a1: &mut [Row]) -> [f32; CLASSE
 /// ```
 /// The padding lanes compute zeros that no one reads.
 #[inline(always)]
-fn row_grads(w: &mut Worker, d: &[f32; CLASSES], z1: &[Row], a1: &[Row], dz1: &mut [Row]) {
+fn row_grads(w: &mut Scratch, d: &[f32; CLASSES], z1: &[Block], a1: &[Block], dz1: &mut [Block]) {
     // Local copies, as in `hidden_and_logits`.
     let d = *d;
     let mut db2 = w.db2;
@@ -334,7 +323,7 @@ fn row_grads(w: &mut Worker, d: &[f32; CLASSES], z1: &[Row], a1: &[Row], dz1: &m
     w.db2 = db2;
     for (b, ((z, a), dz1)) in z1.iter().zip(a1).zip(dz1).enumerate() {
         let (z, a, w2, mut dw2, mut db1) = (*z, *a, w.w2[b], w.dw2[b], w.db1[b]);
-        let mut dz: Row = [0.0; P];
+        let mut dz: Block = [0.0; P];
         for o in 0..CLASSES {
             let d = d[o];
             for l in 0..P {
@@ -350,16 +339,16 @@ fn row_grads(w: &mut Worker, d: &[f32; CLASSES], z1: &[Row], a1: &[Row], dz1: &m
     }
 }
 
-/// Forward and backward pass of one chunk of rows `idx`, accumulating into the worker.
+/// Forward and backward pass of one chunk of rows `idx`, accumulating into the thread's scratch.
 #[inline(always)]
 fn chunk(
-    net: &Net,
+    net: &Weights,
     head: Head,
     x: &Pixels<'_>,
     y: &[u8],
     idx: &[u32],
     inv_m: f32,
-    w: &mut Worker,
+    w: &mut Scratch,
     k: &Kernels,
 ) {
     let shape = w.shape();
@@ -374,34 +363,34 @@ fn chunk(
         let mut z2 = hidden_and_logits(w, z1r, a1r);
         let label = y[i as usize] as usize;
         let (loss, argmax) = head_row(head, &mut z2, label);
-        w.acc.loss += loss;
-        w.acc.correct += (argmax == label) as usize;
+        w.grads.loss += loss;
+        w.grads.correct += (argmax == label) as usize;
         z2.iter_mut().for_each(|v| *v *= inv_m); // dZ2 row
         row_grads(w, &z2, z1r, a1r, dz1r);
     }
-    let dw1 = w.acc.dw1.as_slice_mut().expect("dw1");
+    let dw1 = w.grads.dw1.as_slice_mut().expect("dw1");
     k.backward(dz1.as_flattened(), shape, x, idx, dw1);
     (w.z1, w.a1, w.dz1) = (z1, a1, dz1);
 }
 
-/// Accumulates the gradient of the mean loss over the rows `idx` into `w.acc` (one worker,
+/// Accumulates the gradient of the mean loss over the rows `idx` into `w.grads` (one thread,
 /// chunk by chunk), compiled for the kernels' instruction set.
-struct Accumulate<'a, 'x> {
-    net: &'a Net,
+struct GradientPass<'a, 'x> {
+    net: &'a Weights,
     head: Head,
     x: &'a Pixels<'x>,
     y: &'a [u8],
     idx: &'a [u32],
     inv_m: f32,
-    w: &'a mut Worker,
+    w: &'a mut Scratch,
     k: &'a Kernels,
 }
 
-impl Task for Accumulate<'_, '_> {
+impl Task for GradientPass<'_, '_> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        let Accumulate { net, head, x, y, idx, inv_m, w, k } = self;
+        let GradientPass { net, head, x, y, idx, inv_m, w, k } = self;
         w.prepare(net);
         for part in idx.chunks(CHUNK) {
             chunk(net, head, x, y, part, inv_m, w, k);
@@ -411,23 +400,23 @@ impl Task for Accumulate<'_, '_> {
 }
 
 /// One gradient-descent update on the rows `idx` of `x [n, 784]` / `y [n]`, using up to
-/// `workers.len()` threads. Returns the batch's summed loss and correct count.
+/// `scratch.len()` threads. Returns the batch's summed loss and correct count.
 pub fn step(
-    net: &mut Net,
+    net: &mut Weights,
     head: Head,
     x: &Pixels<'_>,
     y: &[u8],
     idx: &[u32],
     lr: f32,
-    workers: &mut [Worker],
+    scratch: &mut [Scratch],
     k: &Kernels,
 ) -> (f64, usize) {
     let m = idx.len();
     let inv_m = 1.0 / m as f32;
-    let t = workers.len().min(m / MIN_ROWS_PER_THREAD).max(1);
-    let (first, rest) = workers.split_at_mut(1);
+    let t = scratch.len().min(m / MIN_ROWS_PER_THREAD).max(1);
+    let (first, rest) = scratch.split_at_mut(1);
     let w0 = &mut first[0];
-    let job = |net, idx, w| Accumulate { net, head, x, y, idx, inv_m, w, k };
+    let job = |net, idx, w| GradientPass { net, head, x, y, idx, inv_m, w, k };
     if t == 1 {
         k.run(job(net, idx, w0));
     } else {
@@ -441,10 +430,10 @@ pub fn step(
             k.run(job(net_ref, &idx[..per.min(m)], w0));
         });
         for w in &rest[..idx.chunks(per).count() - 1] {
-            w0.acc.add(&w.acc);
+            w0.grads.add(&w.grads);
         }
     }
-    let g = &w0.acc;
+    let g = &w0.grads;
     net.w1.scaled_add(-lr, &g.dw1);
     net.b1.scaled_add(-lr, &g.db1);
     net.w2.scaled_add(-lr, &g.dw2);
@@ -454,11 +443,11 @@ pub fn step(
 
 /// Predictions and summed loss of every row of `x`/`y` under the current parameters.
 pub fn evaluate(
-    net: &Net,
+    net: &Weights,
     head: Head,
     x: &Pixels<'_>,
     y: &[u8],
-    w: &mut Worker,
+    w: &mut Scratch,
     k: &Kernels,
 ) -> (Vec<u8>, f64) {
     k.run(Evaluate { net, head, x, y, w, k })
@@ -466,11 +455,11 @@ pub fn evaluate(
 
 /// [`evaluate`], compiled for the kernels' instruction set.
 struct Evaluate<'a, 'x> {
-    net: &'a Net,
+    net: &'a Weights,
     head: Head,
     x: &'a Pixels<'x>,
     y: &'a [u8],
-    w: &'a mut Worker,
+    w: &'a mut Scratch,
     k: &'a Kernels,
 }
 

@@ -2,8 +2,8 @@
 //! its own function with its formula, hand-derived gradients, no autograd.
 //!
 //! Two paths compute the same thing:
-//! - [`reference`]: the report's functions one by one, in `f64`, examples as columns — the
-//!   specification, checked against finite differences;
+//! - [`reference`](mod@reference): the report's functions one by one, in `f64`, examples as
+//!   columns — the specification, checked against finite differences;
 //! - [`fused`]: the fast `f32` path the backend trains with, tested against the reference.
 //!
 //! ```
@@ -46,13 +46,13 @@ pub enum NdarrayError {
 #[derive(Debug)]
 pub struct NdarrayBackend {
     model: ModelConfig,
-    net: fused::Net,
+    net: fused::Weights,
     pixels: Vec<u8>,
     /// Where each training image's nonzero pixels lie (see [`kernels::Pixels::spans`]).
     spans: Vec<kernels::Span>,
     y: Vec<u8>,
     all: Vec<u32>,
-    workers: Vec<fused::Worker>,
+    scratch: Vec<fused::Scratch>,
     kernels: Kernels,
 }
 
@@ -64,12 +64,12 @@ impl NdarrayBackend {
         let config = model.config();
         Self {
             model: config,
-            net: fused::Net::from_params(model.params()),
+            net: fused::Weights::from_params(model.params()),
             pixels: train.pixels().to_vec(),
             spans: kernels::Span::of_rows(train.pixels(), twinnet_core::INPUTS),
             y: train.labels().to_vec(),
             all: (0..train.len() as u32).collect(),
-            workers: (0..threads.get()).map(|_| fused::Worker::new(config.hidden)).collect(),
+            scratch: (0..threads.get()).map(|_| fused::Scratch::new(config.hidden)).collect(),
             kernels: Kernels::best(),
         }
     }
@@ -106,7 +106,7 @@ impl Backend for NdarrayBackend {
             &self.y,
             idx,
             lr,
-            &mut self.workers,
+            &mut self.scratch,
             &self.kernels,
         );
         Ok(StepStats { loss: (loss / idx.len() as f64) as f32, correct, size: idx.len() })
@@ -129,7 +129,7 @@ impl Backend for NdarrayBackend {
             self.model.head,
             &x,
             data.labels(),
-            &mut self.workers[0],
+            &mut self.scratch[0],
             &self.kernels,
         );
         Ok(Evaluation { predictions, loss: loss / data.len().max(1) as f64 })

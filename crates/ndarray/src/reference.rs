@@ -14,7 +14,7 @@ use twinnet_core::{Head, Params, CLASSES, INPUTS};
 
 /// The parameters as `f64` matrices in the report's shapes (biases as columns).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Net {
+pub struct Parameters {
     /// `[h, 784]`.
     pub w1: Array2<f64>,
     /// `[h, 1]`.
@@ -25,7 +25,7 @@ pub struct Net {
     pub b2: Array2<f64>,
 }
 
-/// Gradients of the mean loss, in the shapes of [`Net`].
+/// Gradients of the mean loss, in the shapes of [`Parameters`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grads {
     /// `∂L/∂W1`.
@@ -51,7 +51,7 @@ pub struct Forward {
     pub a2: Array2<f64>,
 }
 
-impl Net {
+impl Parameters {
     /// `initialize_parameters()` — from a [`Params`] (see [`Params::init`] for the draws).
     pub fn from_params(p: &Params) -> Self {
         let h = p.hidden;
@@ -111,7 +111,7 @@ pub fn logsumexp(z: &Array2<f64>) -> Array1<f64> {
 }
 
 /// `forward_prop()`: `Z1 = W1·X + b1`, `A1 = ReLU(Z1)`, `Z2 = W2·A1 + b2`, `A2 = softmax(Z2)`.
-pub fn forward_prop(net: &Net, x: ArrayView2<f64>) -> Forward {
+pub fn forward_prop(net: &Parameters, x: ArrayView2<f64>) -> Forward {
     let z1 = net.w1.dot(&x) + &net.b1;
     let a1 = relu(&z1);
     let z2 = net.w2.dot(&a1) + &net.b2;
@@ -166,7 +166,13 @@ pub fn head_grad(head: Head, f: &Forward, y_one_hot: &Array2<f64>) -> Array2<f64
 /// dZ2 = head_grad                 dW2 = (1/m) dZ2·A1ᵀ    db2 = (1/m) Σᵢ dZ2[:, i]
 /// dZ1 = W2ᵀ·dZ2 ∘ ReLU′(Z1)       dW1 = (1/m) dZ1·Xᵀ     db1 = (1/m) Σᵢ dZ1[:, i]
 /// ```
-pub fn backward_prop(net: &Net, head: Head, f: &Forward, x: ArrayView2<f64>, y: &[u8]) -> Grads {
+pub fn backward_prop(
+    net: &Parameters,
+    head: Head,
+    f: &Forward,
+    x: ArrayView2<f64>,
+    y: &[u8],
+) -> Grads {
     let m = y.len() as f64;
     let dz2 = head_grad(head, f, &one_hot(y));
     let dw2 = dz2.dot(&f.a1.t()) / m;
@@ -178,7 +184,7 @@ pub fn backward_prop(net: &Net, head: Head, f: &Forward, x: ArrayView2<f64>, y: 
 }
 
 /// `update_params()`: `W := W − α·dW`, `b := b − α·db`.
-pub fn update_params(net: &mut Net, g: &Grads, alpha: f64) {
+pub fn update_params(net: &mut Parameters, g: &Grads, alpha: f64) {
     net.w1.scaled_add(-alpha, &g.dw1);
     net.b1.scaled_add(-alpha, &g.db1);
     net.w2.scaled_add(-alpha, &g.dw2);
@@ -203,7 +209,7 @@ pub fn get_accuracy(pred: &[u8], y: &[u8]) -> f64 {
 /// One iteration of the report's `gradient_descent()` on the batch `(x, y)`: forward, loss,
 /// backward, update. Returns the loss and accuracy of the forward pass.
 pub fn gradient_descent_step(
-    net: &mut Net,
+    net: &mut Parameters,
     head: Head,
     x: ArrayView2<f64>,
     y: &[u8],

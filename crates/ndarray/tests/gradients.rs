@@ -8,7 +8,7 @@ use twinnet_core::{
 };
 use twinnet_data::Dataset;
 use twinnet_ndarray::kernels::Kernels;
-use twinnet_ndarray::reference::{self as r, Net};
+use twinnet_ndarray::reference::{self as r, Parameters};
 use twinnet_ndarray::NdarrayBackend;
 
 const HEADS: [Head; 2] = [Head::Softmax, Head::DoubleSoftmax];
@@ -40,13 +40,13 @@ fn finite_difference_check_both_heads() {
     let x = columns(&data, Normalize::Symmetric);
     let y = data.labels();
     for head in HEADS {
-        let net = Net::from_params(&Params::init(5, Init::Uniform, 2).unwrap());
+        let net = Parameters::from_params(&Params::init(5, Init::Uniform, 2).unwrap());
         let f = r::forward_prop(&net, x.view());
         let g = r::backward_prop(&net, head, &f, x.view(), y);
-        let loss = |n: &Net| r::loss(head, &r::forward_prop(n, x.view()), y);
+        let loss = |n: &Parameters| r::loss(head, &r::forward_prop(n, x.view()), y);
         let mut rng = Rng::new(3, Stream::Init);
         let mut checked = 0;
-        type Pick = fn(&mut Net) -> &mut Array2<f64>;
+        type Pick = fn(&mut Parameters) -> &mut Array2<f64>;
         let tensors: [(&str, Pick, &Array2<f64>); 4] = [
             ("w1", |n| &mut n.w1, &g.dw1),
             ("b1", |n| &mut n.b1, &g.db1),
@@ -81,7 +81,7 @@ fn finite_difference_check_both_heads() {
 fn heads_have_different_gradients() {
     let data = random_data(9, 4);
     let x = columns(&data, Normalize::Unit);
-    let net = Net::from_params(&Params::init(5, Init::Uniform, 5).unwrap());
+    let net = Parameters::from_params(&Params::init(5, Init::Uniform, 5).unwrap());
     let f = r::forward_prop(&net, x.view());
     let a = r::backward_prop(&net, Head::Softmax, &f, x.view(), data.labels());
     let b = r::backward_prop(&net, Head::DoubleSoftmax, &f, x.view(), data.labels());
@@ -112,7 +112,7 @@ fn fused_matches_reference() {
 
             // Full batch: 5 iterations.
             let mut fast = backend(model, &params, &data, 2).with_kernels(kernels);
-            let mut slow = Net::from_params(&params);
+            let mut slow = Parameters::from_params(&params);
             for _ in 0..5 {
                 let s = fast.step(Batch::All, 0.1).unwrap();
                 let (l, acc) = r::gradient_descent_step(&mut slow, head, x.view(), y, 0.1);
@@ -132,7 +132,7 @@ fn fused_matches_reference() {
 
             // Minibatch: 40 steps of 64 with a shuffled order, then one short batch of 3.
             let mut fast = backend(model, &params, &data, 2).with_kernels(kernels);
-            let mut slow = Net::from_params(&params);
+            let mut slow = Parameters::from_params(&params);
             let mut rng = Rng::new(8, Stream::Shuffle);
             let mut perm: Vec<u32> = (0..2500).collect();
             rng.shuffle(&mut perm);

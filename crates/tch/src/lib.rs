@@ -79,7 +79,7 @@ pub const TORCH_VERSION: &str = "2.13.0";
 pub const TCH_VERSION: &str = "0.26";
 
 /// The tch backend: `nn::Linear` layers, autograd, SGD, and the training set as its batches
-/// need it (see [`TrainSet`]).
+/// need it (the private `TrainSet`: `u8` rows gathered per mini-batch, the full set built once).
 #[derive(Debug)]
 pub struct TchBackend {
     model: ModelConfig,
@@ -149,19 +149,11 @@ fn cpu_f32s(t: &Tensor) -> Option<&[f32]> {
     ok.then(|| unsafe { std::slice::from_raw_parts(t.data_ptr() as *const f32, t.numel()) })
 }
 
-/// How many rows of `logits` (`[rows, 10]`) have their arg-max at the row's label, with
-/// `torch.argmax`'s rule: the first maximum, a NaN counting as the maximum.
+/// How many rows of `logits` (`[rows, 10]`) have their arg-max at the row's label, by
+/// [`twinnet_core::argmax`] (`torch.argmax`'s rule, tested against it below).
 fn count_correct<'a>(logits: &[f32], labels: impl IntoIterator<Item = &'a u8>) -> usize {
-    let argmax = |z: &[f32]| {
-        let mut best = 0;
-        for (k, &v) in z.iter().enumerate().skip(1) {
-            if !z[best].is_nan() && (v > z[best] || v.is_nan()) {
-                best = k;
-            }
-        }
-        best
-    };
-    logits.chunks_exact(CLASSES).zip(labels).filter(|(z, &y)| argmax(z) == y as usize).count()
+    let hit = |(z, &y): &(&[f32], &u8)| twinnet_core::argmax(z) == y as usize;
+    logits.chunks_exact(CLASSES).zip(labels).filter(hit).count()
 }
 
 impl TrainSet {
