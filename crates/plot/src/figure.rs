@@ -1,0 +1,68 @@
+//! The one way a figure is drawn and written: a [`Figure`] draws itself on any plotters
+//! backend, and [`render`] draws it twice, to PNG and to SVG, each through a temporary file
+//! and a rename (an interrupted run never leaves half a figure).
+
+use crate::style::register_font;
+use crate::PlotError;
+use plotters::coord::Shift;
+use plotters::drawing::DrawingAreaErrorKind;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// A drawing error of plotters, as text (its error types are generic over the backend).
+#[derive(Debug)]
+pub(crate) struct DrawError(pub(crate) String);
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        DrawError(format!("{e:?}"))
+    }
+}
+
+/// A figure: its size in pixels and how it draws itself on a backend.
+pub(crate) trait Figure {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Draws the whole figure on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError>;
+}
+
+/// Renders `fig` to `stem.png` and `stem.svg`, each through a temporary file and a rename.
+pub(crate) fn render(stem: &Path, fig: &impl Figure) -> Result<(), PlotError> {
+    register_font();
+    let size = fig.size();
+    let png = stem.with_extension("png");
+    let svg = stem.with_extension("svg");
+    let tmp = |p: &Path, ext: &str| {
+        p.with_file_name(format!(
+            ".{}.tmp.{ext}",
+            p.file_name().unwrap_or_default().to_string_lossy()
+        ))
+    };
+    fn failed(path: &Path) -> impl FnOnce(DrawError) -> PlotError + '_ {
+        move |e| PlotError::Draw { path: path.to_path_buf(), message: e.0 }
+    }
+    let (png_tmp, svg_tmp) = (tmp(&png, "png"), tmp(&svg, "svg"));
+    let result = (|| {
+        {
+            let root = BitMapBackend::new(&png_tmp, size).into_drawing_area();
+            fig.draw(root.clone()).map_err(failed(&png))?;
+            root.present().map_err(|e| failed(&png)(e.into()))?;
+        }
+        {
+            let root = SVGBackend::new(&svg_tmp, size).into_drawing_area();
+            fig.draw(root.clone()).map_err(failed(&svg))?;
+            root.present().map_err(|e| failed(&svg)(e.into()))?;
+        }
+        for (from, to) in [(&png_tmp, &png), (&svg_tmp, &svg)] {
+            std::fs::rename(from, to)
+                .map_err(|source| PlotError::Io { path: to.clone(), source })?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&png_tmp);
+        let _ = std::fs::remove_file(&svg_tmp);
+    }
+    result
+}

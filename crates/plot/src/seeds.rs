@@ -1,0 +1,184 @@
+//! Figures of a configuration repeated over seeds: mean curves with a min–max band, and each
+//! seed's test accuracy.
+
+use crate::figure::{render, DrawError, Figure};
+use crate::style::{labelled_line, legend, FONT, PALETTE};
+use crate::{GroupView, PlotError};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::Path;
+
+/// Per epoch index: `(epoch, updates, mean, min, max)` of train accuracy over the seeds.
+fn band(g: &GroupView<'_>) -> Vec<(f64, f64, f64, f64, f64)> {
+    let len = g.histories.iter().map(|h| h.len()).min().unwrap_or(0);
+    (0..len)
+        .map(|i| {
+            let accs: Vec<f64> = g.histories.iter().map(|h| h[i].train_accuracy).collect();
+            let mean = accs.iter().sum::<f64>() / accs.len() as f64;
+            let (lo, hi) =
+                accs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &a| (lo.min(a), hi.max(a)));
+            let h0 = &g.histories[0][i];
+            (h0.epoch as f64, h0.step as f64, mean, lo, hi)
+        })
+        .collect()
+}
+
+/// Mean train accuracy over seeds with a min–max band, against epoch and against updates.
+pub fn draw_seed_curves(
+    groups: &[GroupView<'_>],
+    title: &str,
+    stem: &Path,
+) -> Result<(), PlotError> {
+    if groups.is_empty() {
+        return Err(PlotError::Empty);
+    }
+    render(stem, &SeedCurves { groups, title })
+}
+
+struct SeedCurves<'a> {
+    groups: &'a [GroupView<'a>],
+    title: &'a str,
+}
+
+impl Figure for SeedCurves<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1500, 620)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+        let (groups, title) = (self.groups, self.title);
+        root.fill(&WHITE)?;
+        let n = groups.first().map_or(0, |g| g.histories.len());
+        let root = root.titled(
+            &format!("{title}: train accuracy, mean over {n} seeds (band: min–max)"),
+            (FONT, 24),
+        )?;
+        let bands: Vec<_> = groups.iter().map(band).collect();
+        let lo = bands.iter().flatten().map(|b| b.3).fold(1.0f64, f64::min);
+        let y_lo = ((lo * 10.0).floor() / 10.0).clamp(0.0, 0.9);
+        for (area, by_updates) in root.split_evenly((1, 2)).iter().zip([false, true]) {
+            let x = |b: &(f64, f64, f64, f64, f64)| if by_updates { b.1 } else { b.0 };
+            let x_max = bands.iter().flatten().map(x).fold(1.0, f64::max);
+            let x_min = bands.iter().flatten().map(x).fold(f64::MAX, f64::min).max(1.0);
+            let mut builder = ChartBuilder::on(area);
+            builder.margin(12).x_label_area_size(48).y_label_area_size(62);
+            let caption = if by_updates { "vs parameter updates (log scale)" } else { "vs epoch" };
+            builder.caption(caption, (FONT, 20));
+            macro_rules! body {
+                ($chart:expr) => {{
+                    let mut chart = $chart;
+                    chart
+                        .configure_mesh()
+                        .x_desc(if by_updates { "parameter updates" } else { "epoch" })
+                        .y_desc("train accuracy")
+                        .label_style((FONT, 15))
+                        .axis_desc_style((FONT, 16))
+                        .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+                        .draw()?;
+                    for (i, (g, b)) in groups.iter().zip(&bands).enumerate() {
+                        let c = PALETTE[i % PALETTE.len()];
+                        let mut poly: Vec<(f64, f64)> = b.iter().map(|p| (x(p), p.4)).collect();
+                        poly.extend(b.iter().rev().map(|p| (x(p), p.3)));
+                        chart.draw_series(std::iter::once(Polygon::new(
+                            poly,
+                            c.mix(0.18).filled(),
+                        )))?;
+                        labelled_line(
+                            &mut chart,
+                            b.iter().map(|p| (x(p), p.2)).collect(),
+                            c,
+                            g.label,
+                        )?;
+                    }
+                    legend(&mut chart, 13)?;
+                }};
+            }
+            if by_updates {
+                body!(builder
+                    .build_cartesian_2d((x_min * 0.8..x_max * 1.25).log_scale(), y_lo..1.0)?)
+            } else {
+                body!(builder.build_cartesian_2d(0.0..x_max * 1.02, y_lo..1.0)?)
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One column per configuration: a dot per seed's test accuracy and a bar at the mean.
+pub fn draw_seed_strip(
+    groups: &[GroupView<'_>],
+    title: &str,
+    stem: &Path,
+) -> Result<(), PlotError> {
+    if groups.is_empty() {
+        return Err(PlotError::Empty);
+    }
+    render(stem, &SeedStrip { groups, title })
+}
+
+struct SeedStrip<'a> {
+    groups: &'a [GroupView<'a>],
+    title: &'a str,
+}
+
+impl Figure for SeedStrip<'_> {
+    fn size(&self) -> (u32, u32) {
+        ((220 * self.groups.len() as u32).max(900), 640)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+        let (groups, title) = (self.groups, self.title);
+        root.fill(&WHITE)?;
+        let accs: Vec<Vec<f64>> =
+            groups.iter().map(|g| g.test_accuracies.iter().flatten().copied().collect()).collect();
+        let lo = accs.iter().flatten().fold(1.0f64, |m, &a| m.min(a));
+        let hi = accs.iter().flatten().fold(0.0f64, |m, &a| m.max(a));
+        let (y_lo, y_hi) =
+            (((lo - 0.01) * 50.0).floor() / 50.0, (((hi + 0.01) * 50.0).ceil() / 50.0).min(1.0));
+        let n = groups.len() as i32;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(14)
+            .caption(format!("{title}: test accuracy of every seed (bar: mean)"), (FONT, 24))
+            .x_label_area_size(120)
+            .y_label_area_size(70)
+            .build_cartesian_2d((0..n - 1).into_segmented(), y_lo..y_hi.max(y_lo + 0.02))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(groups.len() + 1)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(k) => {
+                    groups.get(*k as usize).map_or(String::new(), |g| g.label.to_string())
+                }
+                _ => String::new(),
+            })
+            .x_label_style(
+                TextStyle::from((FONT, 13).into_font()).transform(FontTransform::Rotate90),
+            )
+            .y_desc("test accuracy")
+            .y_label_formatter(&|v| format!("{:.1}%", v * 100.0))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()?;
+        for (i, a) in accs.iter().enumerate() {
+            let c = PALETTE[i % PALETTE.len()];
+            let k = a.len().max(1) as f64;
+            let pts: Vec<(SegmentValue<i32>, f64)> =
+                a.iter().map(|&v| (SegmentValue::CenterOf(i as i32), v)).collect();
+            chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 5, c.mix(0.7).filled())))?;
+            if !a.is_empty() {
+                let mean = a.iter().sum::<f64>() / k;
+                let style = TextStyle::from((FONT, 20).into_font())
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                chart.draw_series(std::iter::once(Text::new(
+                    "—".to_string(),
+                    (SegmentValue::CenterOf(i as i32), mean),
+                    style,
+                )))?;
+            }
+        }
+        Ok(())
+    }
+}
