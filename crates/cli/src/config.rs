@@ -101,9 +101,9 @@ settings! {
     /// Device of the tch backend (cpu, cuda, auto) [default: cpu]
     #[arg(long, value_parser = choice::<Device>())]
     device: Device = defaults::DEVICE,
-    /// Compute threads [default: all cores, at most 2; 1 for tch minibatch, whose tiny steps a second thread slows]
+    /// Compute threads [default: ndarray: every core, up to the 2 it can use (its results do not depend on the count); tch: 2 full-batch, 1 minibatch (fixed, as its sums depend on the count)]
     #[arg(long)]
-    threads: usize = default_threads(),
+    threads: usize = default_threads(defaults::BACKEND, defaults::REGIME),
     /// Record the training curve every K epochs (and at the last) [default: 1]
     #[arg(long, value_name = "K")]
     log_every: usize = defaults::LOG_EVERY,
@@ -118,22 +118,43 @@ settings! {
     }
 }
 
-/// The default thread count: the machine's cores, at most 2.
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(2)
+/// libtorch's intra-op threads for a full-batch tch run unless `--threads` says otherwise.
+/// Fixed, not the machine's core count: libtorch's and MKL's sums are split by thread, so the
+/// count changes the bits, and a default that followed the machine would make results depend
+/// on it. 2 because `make bench` finds a full-batch iteration faster on 2 threads than on 1
+/// (its scaling table).
+pub const TCH_FULL_BATCH_THREADS: usize = 2;
+
+/// libtorch's intra-op threads for a mini-batch tch run unless `--threads` says otherwise:
+/// its 64-row steps are too small to split well (`make bench`'s scaling table: a mini-batch
+/// epoch is slower on 2 threads than on 1), and, as above, the count changes the bits.
+pub const TCH_MINIBATCH_THREADS: usize = 1;
+
+/// The default thread count of a run.
+///
+/// - ndarray: every core, up to [`twinnet_ndarray::MAX_THREADS`] (the most an update uses).
+///   Its results do not depend on the count (`thread_count_changes_no_bit` in its tests), so
+///   the default may follow the machine.
+/// - tch: [`TCH_FULL_BATCH_THREADS`] or [`TCH_MINIBATCH_THREADS`], fixed (its results depend on
+///   the count).
+pub fn default_threads(backend: BackendKind, regime: Regime) -> usize {
+    match (backend, regime) {
+        (BackendKind::Ndarray, _) => std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(twinnet_ndarray::MAX_THREADS),
+        (BackendKind::Tch, Regime::FullBatch) => TCH_FULL_BATCH_THREADS,
+        (BackendKind::Tch, Regime::Minibatch) => TCH_MINIBATCH_THREADS,
+    }
 }
 
 impl Settings {
-    /// The complete config, with the report's defaults for what is unset. The default thread
-    /// count depends on the run: tch mini-batch runs default to 1. Their steps (64 × 784 × 10)
-    /// are too small to split well — `make bench` measured 189–235 ms per epoch on 1 thread and
-    /// 170–277 ms on 2 over three runs — and one thread keeps their results independent of the
-    /// machine's core count.
+    /// The complete config, with the report's defaults for what is unset and the run's
+    /// default thread count ([`default_threads`]) unless one was given.
     pub fn resolve(self) -> RunConfig {
         let auto_threads = self.threads.is_none();
         let mut c = self.resolve_defaults();
-        if auto_threads && c.backend == BackendKind::Tch && c.regime == Regime::Minibatch {
-            c.threads = 1;
+        if auto_threads {
+            c.threads = default_threads(c.backend, c.regime);
         }
         c
     }
@@ -272,6 +293,25 @@ mod tests {
             (Init::Uniform, Normalize::Unit, Head::Softmax, 10)
         );
         assert!((c.lr - 0.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn default_threads_by_backend_and_regime() {
+        let resolve = |backend, regime| {
+            Settings { backend: Some(backend), regime: Some(regime), ..Default::default() }
+                .resolve()
+                .threads
+        };
+        assert_eq!(resolve(BackendKind::Tch, Regime::FullBatch), 2);
+        assert_eq!(resolve(BackendKind::Tch, Regime::Minibatch), 1);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let nd = resolve(BackendKind::Ndarray, Regime::FullBatch);
+        assert_eq!(nd, cores.min(twinnet_ndarray::MAX_THREADS));
+        assert_eq!(resolve(BackendKind::Ndarray, Regime::Minibatch), nd);
+        // A given count is kept.
+        let three =
+            Settings { threads: Some(3), backend: Some(BackendKind::Tch), ..Default::default() };
+        assert_eq!(three.resolve().threads, 3);
     }
 
     #[test]

@@ -241,8 +241,18 @@ fn summary_seeds(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
         let accs: Vec<f64> =
             g.runs.iter().filter_map(|r| r.test.as_ref().map(|t| t.accuracy)).collect();
         let diverged = g.runs.iter().filter(|r| r.test.is_none()).count();
-        let (mean, sd) = if accs.is_empty() { (f64::NAN, f64::NAN) } else { mean_sd(&accs) };
-        let (lo, hi) = accs.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        // A configuration whose every seed diverged has no test accuracy: dashes, not NaN/inf.
+        let (acc_cell, range_cell) = if accs.is_empty() {
+            ("–".to_string(), "–".to_string())
+        } else {
+            let (mean, sd) = mean_sd(&accs);
+            let (lo, hi) =
+                accs.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+            (
+                format!("{:.2}% ± {:.2}", 100.0 * mean, 100.0 * sd),
+                format!("{:.2}% – {:.2}%", 100.0 * lo, 100.0 * hi),
+            )
+        };
         let collapsed_runs = g
             .runs
             .iter()
@@ -264,17 +274,13 @@ fn summary_seeds(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
         let train_s = g.runs.iter().map(|r| r.timing.train_s).sum::<f64>() / g.runs.len() as f64;
         let _ = writeln!(
             s,
-            "| {} | {} | {regime} | {} | {} | {} | {} | {:.2}% ± {:.2} | {:.2}% – {:.2}% | {collapsed_runs} / {} | {} | {diverged} | {train_s:.1} s |",
+            "| {} | {} | {regime} | {} | {} | {} | {} | {acc_cell} | {range_cell} | {collapsed_runs} / {} | {} | {diverged} | {train_s:.1} s |",
             g.name,
             c.backend,
             c.head,
             init_label(c),
             c.normalize,
             c.epochs,
-            100.0 * mean,
-            100.0 * sd,
-            100.0 * lo,
-            100.0 * hi,
             g.runs.len(),
             if digits.is_empty() { "–".to_string() } else { digits.join(", ") },
         );
@@ -308,4 +314,149 @@ fn summary_seeds(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
         "\n## Figures\n\nMean train accuracy over seeds (band: min–max), against epoch and against updates:\n\n![curves]({CURVES}.png)\n\nTest accuracy of every seed:\n\n![seeds]({SEEDS}.png)\n\nConfusion matrices pooled over the seeds:\n\n![confusion]({CONFUSION}.png)\n\nEach run's JSON (`<configuration>-seed<S>.json`) holds its own classification report.\n"
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::result::{Environment, TestResult, Timing};
+    use twinnet_core::{Divergence, EpochRecord};
+
+    /// A run of configuration `config`, seed `seed`: `Some(acc)` completed with that test
+    /// accuracy, `None` diverged.
+    fn run(config: &str, seed: u64, acc: Option<f64>) -> RunResult {
+        let mut c = Settings::default().resolve();
+        c.name = format!("{config}-seed{seed}");
+        c.seed = seed;
+        c.epochs = 3;
+        let history: Vec<EpochRecord> = (1..=3)
+            .map(|e| EpochRecord {
+                epoch: e,
+                step: e,
+                train_loss: 1.0 / e as f64,
+                train_accuracy: 0.5 + 0.1 * e as f64 + 0.01 * seed as f64,
+                elapsed_s: e as f64,
+            })
+            .collect();
+        let test = acc.map(|a| {
+            // 100 test images, 10 per digit; `a · 100` of them right.
+            let labels: Vec<u8> = (0..100).map(|i| (i % 10) as u8).collect();
+            let right = (a * 100.0).round() as usize;
+            let preds: Vec<u8> = labels
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| {
+                    if i < right {
+                        l
+                    } else if l == 9 {
+                        0
+                    } else {
+                        (l + 1) % 9
+                    }
+                })
+                .collect();
+            TestResult::new(Confusion::new(&labels, &preds), 0.5)
+        });
+        let divergence = acc.is_none().then(|| Divergence {
+            epoch: 1,
+            step: 1,
+            loss: "NaN".into(),
+            reason: "the loss is not a finite number".into(),
+        });
+        RunResult {
+            config: c,
+            environment: Environment {
+                twinnet: "test".into(),
+                backend_library: "test".into(),
+                device: "cpu".into(),
+                cpu: "test".into(),
+                threads: 1,
+                os: "test".into(),
+            },
+            status: if acc.is_some() { Status::Completed } else { Status::Diverged },
+            divergence,
+            updates_per_epoch: 1,
+            history,
+            test,
+            timing: Timing { train_s: 1.0, per_epoch_s: 1.0 / 3.0, eval_s: 0.1 },
+        }
+    }
+
+    /// Two configurations over seeds 0, 1: `good` (80% and 90%) and `broken` (every seed
+    /// diverged).
+    fn sweep() -> (ExperimentRecord, Vec<RunResult>) {
+        let runs = vec![
+            run("good", 0, Some(0.8)),
+            run("good", 1, Some(0.9)),
+            run("broken", 0, None),
+            run("broken", 1, None),
+        ];
+        let exp = ExperimentRecord {
+            name: "sweep".into(),
+            description: "a test sweep".into(),
+            runs: runs.iter().map(|r| r.config.name.clone()).collect(),
+            configs: vec!["good".into(), "broken".into()],
+            seeds: vec![0, 1],
+            total_s: 4.0,
+            cpu: "test".into(),
+            command: "twinnet run sweep.toml".into(),
+        };
+        (exp, runs)
+    }
+
+    #[test]
+    fn mean_and_sample_sd() {
+        // Python: statistics.mean([1, 2, 3, 4]), statistics.stdev([1, 2, 3, 4])
+        let (m, sd) = mean_sd(&[1.0, 2.0, 3.0, 4.0]);
+        assert!((m - 2.5).abs() < 1e-15 && (sd - 1.2909944487358056).abs() < 1e-15, "{m} {sd}");
+        assert_eq!(mean_sd(&[0.7]), (0.7, 0.0), "one seed: sd 0");
+    }
+
+    #[test]
+    fn runs_group_by_configuration_in_order() {
+        let (exp, runs) = sweep();
+        let gs = groups(&exp, &runs);
+        let names: Vec<(&str, Vec<&str>)> = gs
+            .iter()
+            .map(|g| (g.name, g.runs.iter().map(|r| r.config.name.as_str()).collect()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("good", vec!["good-seed0", "good-seed1"]),
+                ("broken", vec!["broken-seed0", "broken-seed1"])
+            ]
+        );
+    }
+
+    #[test]
+    fn seed_summary_statistics_and_all_diverged_configuration() {
+        let (exp, runs) = sweep();
+        let md = summary_seeds(&exp, &groups(&exp, &runs));
+        // Python: statistics.stdev([0.8, 0.9]) = 0.0707…, so 85.00% ± 7.07.
+        let good = md.lines().find(|l| l.starts_with("| good |")).unwrap();
+        assert!(good.contains("| 85.00% ± 7.07 | 80.00% – 90.00% |"), "{good}");
+        assert!(good.contains("| 0 / 2 | – | 0 |"), "no collapse, no divergence: {good}");
+        let broken = md.lines().find(|l| l.starts_with("| broken |")).unwrap();
+        assert!(broken.contains("| – | – | 0 / 2 | – | 2 |"), "{broken}");
+        assert!(!md.contains("inf") && !md.contains("NaN"), "{md}");
+        let recall = md.lines().filter(|l| l.starts_with("| broken |")).nth(1).unwrap();
+        assert_eq!(recall, format!("| broken |{}", " – |".repeat(CLASSES)));
+    }
+
+    #[test]
+    fn seed_figures_are_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let (exp, runs) = sweep();
+        render(dir.path(), &exp, &runs).unwrap();
+        for name in [CURVES, SEEDS, CONFUSION] {
+            for ext in ["png", "svg"] {
+                let f = dir.path().join(format!("{name}.{ext}"));
+                assert!(std::fs::metadata(&f).unwrap().len() > 1000, "{}", f.display());
+            }
+        }
+        let md = std::fs::read_to_string(dir.path().join(SUMMARY)).unwrap();
+        assert!(md.starts_with("# sweep"), "{md}");
+    }
 }

@@ -31,8 +31,14 @@ use twinnet_core::{argmax, Head, Params, CLASSES, INPUTS};
 /// Rows per chunk: `128 × 784 B ≈ 100 KB` of pixels, which stay in the L2 cache from the
 /// forward product to the backward one.
 pub const CHUNK: usize = 128;
-/// Fewest rows per thread worth a thread of its own.
-pub const MIN_ROWS_PER_THREAD: usize = 1024;
+/// Fewest rows worth a part of their own (see [`PARTS`]).
+pub const MIN_ROWS_PER_PART: usize = 1024;
+/// The most parts a batch's gradient is accumulated in: a batch of `m` rows is cut into
+/// `min(PARTS, m / MIN_ROWS_PER_PART)` (at least 1) contiguous parts of whole chunks, each
+/// summed into its own accumulators, and the parts are added in order. The cut depends on `m`
+/// only, never on the thread count: threads (at most `PARTS`) only decide which parts run at
+/// the same time, so every thread count gives the same bits.
+pub const PARTS: usize = 2;
 
 /// The parameters as `f32` matrices in PyTorch's shapes.
 #[derive(Debug, Clone, PartialEq)]
@@ -399,8 +405,9 @@ impl Task for GradientPass<'_, '_> {
     }
 }
 
-/// One gradient-descent update on the rows `idx` of `x [n, 784]` / `y [n]`, using up to
-/// `scratch.len()` threads. Returns the batch's summed loss and correct count.
+/// One gradient-descent update on the rows `idx` of `x [n, 784]` / `y [n]`: the batch cut
+/// into parts as [`PARTS`] says, one [`Scratch`] each (`scratch` holds `PARTS`), on up to
+/// `threads` threads. Returns the batch's summed loss and correct count.
 pub fn step(
     net: &mut Weights,
     head: Head,
@@ -408,30 +415,49 @@ pub fn step(
     y: &[u8],
     idx: &[u32],
     lr: f32,
-    scratch: &mut [Scratch],
+    scratch: &mut [Scratch; PARTS],
+    threads: usize,
     k: &Kernels,
 ) -> (f64, usize) {
     let m = idx.len();
     let inv_m = 1.0 / m as f32;
-    let t = scratch.len().min(m / MIN_ROWS_PER_THREAD).max(1);
+    let parts = PARTS.min(m / MIN_ROWS_PER_PART).max(1);
+    // Contiguous parts, multiples of CHUNK so that every part holds whole chunks.
+    let per = m.div_ceil(parts).div_ceil(CHUNK) * CHUNK;
+    let pieces: Vec<&[u32]> = if m == 0 { vec![idx] } else { idx.chunks(per).collect() };
+    let mut jobs: Vec<(&[u32], &mut Scratch)> =
+        pieces.into_iter().zip(scratch.iter_mut()).collect();
+    let used = jobs.len();
+    let job = |net, idx, w| GradientPass { net, head, x, y, idx, inv_m, w, k };
+    let net_ref = &*net;
+    let t = threads.clamp(1, used.max(1));
+    if t == 1 {
+        for (part, w) in jobs.iter_mut() {
+            k.run(job(net_ref, part, w));
+        }
+    } else {
+        // Parts in contiguous groups, one group per thread; this thread takes the first.
+        let group = used.div_ceil(t);
+        std::thread::scope(|scope| {
+            let mut groups = jobs.chunks_mut(group);
+            let mine = groups.next();
+            for g in groups {
+                scope.spawn(move || {
+                    for (part, w) in g.iter_mut() {
+                        k.run(job(net_ref, part, w));
+                    }
+                });
+            }
+            for (part, w) in mine.into_iter().flatten() {
+                k.run(job(net_ref, part, w));
+            }
+        });
+    }
+    // The parts' sums, added in part order.
     let (first, rest) = scratch.split_at_mut(1);
     let w0 = &mut first[0];
-    let job = |net, idx, w| GradientPass { net, head, x, y, idx, inv_m, w, k };
-    if t == 1 {
-        k.run(job(net, idx, w0));
-    } else {
-        // Contiguous parts, multiples of CHUNK so that every thread sees whole chunks.
-        let per = m.div_ceil(t).div_ceil(CHUNK) * CHUNK;
-        let net_ref = &*net;
-        std::thread::scope(|scope| {
-            for (part, w) in idx.chunks(per).skip(1).zip(rest.iter_mut()) {
-                scope.spawn(move || k.run(job(net_ref, part, w)));
-            }
-            k.run(job(net_ref, &idx[..per.min(m)], w0));
-        });
-        for w in &rest[..idx.chunks(per).count() - 1] {
-            w0.grads.add(&w.grads);
-        }
+    for w in &rest[..used.saturating_sub(1)] {
+        w0.grads.add(&w.grads);
     }
     let g = &w0.grads;
     net.w1.scaled_add(-lr, &g.dw1);

@@ -31,6 +31,11 @@ use twinnet_core::{
 };
 use twinnet_data::Dataset;
 
+/// The most threads an update uses: [`fused::PARTS`]. Every thread count gives bit-identical
+/// results (the cut of a batch into parts depends on its size only), so a runner can give
+/// this backend every core up to this many.
+pub const MAX_THREADS: usize = fused::PARTS;
+
 /// The `ndarray` release this backend is written against (recorded in every result).
 pub const NDARRAY_VERSION: &str = "0.17";
 
@@ -52,14 +57,16 @@ pub struct NdarrayBackend {
     spans: Vec<kernels::Span>,
     y: Vec<u8>,
     all: Vec<u32>,
-    scratch: Vec<fused::Scratch>,
+    scratch: Box<[fused::Scratch; fused::PARTS]>,
+    threads: Threads,
     kernels: Kernels,
 }
 
 impl NdarrayBackend {
     /// Keeps the raw pixels of `train` (`[n, 784]` `u8`: a quarter of the memory and memory
     /// traffic of `f32` features; the model's normalization is folded into the products) and
-    /// starts from the model's parameters. `threads` bounds the threads of a full-batch update.
+    /// starts from the model's parameters. `threads` bounds the threads of a large update (at
+    /// most [`fused::PARTS`] are used); the results do not depend on it ([`MAX_THREADS`]).
     pub fn new(model: &Model, train: &Dataset, threads: Threads) -> Self {
         let config = model.config();
         Self {
@@ -69,7 +76,8 @@ impl NdarrayBackend {
             spans: kernels::Span::of_rows(train.pixels(), twinnet_core::INPUTS),
             y: train.labels().to_vec(),
             all: (0..train.len() as u32).collect(),
-            scratch: (0..threads.get()).map(|_| fused::Scratch::new(config.hidden)).collect(),
+            scratch: Box::new(std::array::from_fn(|_| fused::Scratch::new(config.hidden))),
+            threads,
             kernels: Kernels::best(),
         }
     }
@@ -107,6 +115,7 @@ impl Backend for NdarrayBackend {
             idx,
             lr,
             &mut self.scratch,
+            self.threads.get(),
             &self.kernels,
         );
         Ok(StepStats { loss: (loss / idx.len() as f64) as f32, correct, size: idx.len() })

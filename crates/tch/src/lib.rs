@@ -289,9 +289,8 @@ impl TchBackend {
     /// `nll_loss` reads the result through a transposed view. Same functions, same autograd;
     /// the reason is speed: libtorch's row-wise softmax kernels pay about 175 ns per row when
     /// a row (10 classes) is shorter than one vector (16 floats), six times a 16-wide row,
-    /// while along a column they vectorize across the batch. Measured on the 2-core machine:
-    /// a 64-row `log_softmax` + `nll_loss` 11.0 µs row-wise, 3.9 µs class-major; 60,000 rows
-    /// 9.2 ms and 1.1 ms.
+    /// while along a column they vectorize across the batch (the README's Benchmarks section
+    /// gives the figures measured when this was written).
     fn forward(&self, xs: &Tensor, ys: &Tensor) -> (Tensor, Tensor) {
         let logits = xs.apply(&self.fc1).relu().apply(&self.fc2);
         let z = logits.tr().contiguous();

@@ -3,14 +3,9 @@
 //! libtorch's CPU matrix products are MKL's `sgemm`. MKL chooses its kernels from the CPU's
 //! feature flags (AVX2, AVX-512, ...) only after asking its exported function
 //! `mkl_serv_intel_cpu_true` whether the vendor string is `GenuineIntel`; on any other CPU it
-//! takes generic code paths whatever the flags say. On the AMD EPYC (AVX-512) this project is
-//! benchmarked on, that makes the small products of a mini-batch step 1.3–4× slower:
-//!
-//! ```text
-//! [64, 784] · [784, 10] (fc1 forward)      37 µs generic, 29 µs by feature flags
-//! [10, 64] · [64, 784]  (fc1 weight grad)  17 µs           11 µs
-//! [64, 10] · [10, 10]   (fc2 input grad)  3.7 µs          1.0 µs
-//! ```
+//! takes generic code paths whatever the flags say, which makes the small products of a
+//! mini-batch step several times slower on an AMD CPU (the README's "MKL on AMD CPUs" gives
+//! the figures measured when this was written).
 //!
 //! Every executable that links this crate therefore defines `mkl_serv_intel_cpu_true` to
 //! answer yes, and exports it (`build-support/libtorch_link.rs` passes the linker
