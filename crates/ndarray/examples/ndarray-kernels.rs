@@ -1,5 +1,6 @@
 //! Times the two kernels alone on MNIST's training images (one thread), with and without
-//! spans: `cargo run --release -p twinnet-ndarray --example ndarray-kernels`.
+//! spans, for every kernel set this CPU runs (or only `KERNELS=avx512|avx2|portable`):
+//! `cargo run --release -p twinnet-ndarray --example ndarray-kernels`.
 
 use std::time::Instant;
 use twinnet_core::INPUTS;
@@ -11,7 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let p = data.train.pixels();
     let n = data.train.len();
     let spans = Span::of_rows(p, INPUTS);
-    let k = Kernels::best();
+    let only = std::env::var("KERNELS").ok();
     let (h, ld) = (10, 16);
     let shape = Shape { h, d: INPUTS, ld };
     let w: Vec<f32> = (0..h * INPUTS).map(|i| ((i * 7919) % 1000) as f32 / 1e4 - 0.05).collect();
@@ -23,7 +24,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         (0..n as u32).collect()
     };
-    for sp in [None, Some(&spans[..])] {
+    let sets =
+        Kernels::available().into_iter().filter(|k| only.as_deref().is_none_or(|o| o == k.name()));
+    for (k, sp) in sets.flat_map(|k| [(k, None), (k, Some(&spans[..]))]) {
         let x = Pixels { p, a: 1.0 / 255.0, c: 0.0, spans: sp };
         for pass in ["forward", "backward", "both"] {
             let t = Instant::now();

@@ -83,8 +83,8 @@ impl NdarrayBackend {
     }
 
     /// Trains and evaluates with `kernels` (one of [`Kernels::available`]) instead of the
-    /// fastest: for tests and benchmarks of the other instruction sets. Results differ from
-    /// another set's by summation order only (lane widths differ).
+    /// fastest: for tests and benchmarks of the other instruction sets. Every set computes the
+    /// same bits (see [`kernels`]); only the speed differs.
     pub fn with_kernels(mut self, kernels: Kernels) -> Self {
         self.kernels = kernels;
         self

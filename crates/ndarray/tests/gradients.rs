@@ -190,6 +190,47 @@ fn thread_count_changes_no_bit() {
     }
 }
 
+/// The same bits on every kernel set the CPU runs (AVX-512, AVX2, portable): the order of
+/// every sum is pinned, only speed depends on the instruction set. Both regimes, both
+/// normalizations, hidden widths 10 and 21 (the products' row stride padded to 16 and 32).
+#[test]
+fn kernel_sets_agree_bit_for_bit() {
+    let data = random_data(2200, 11); // > 2 × 1024 rows: the full batch is cut into two parts
+    let bits = |p: &Params| {
+        p.w1.iter().chain(&p.b1).chain(&p.w2).chain(&p.b2).map(|x| x.to_bits()).collect::<Vec<_>>()
+    };
+    let mut rng = Rng::new(12, Stream::Shuffle);
+    let mut perm: Vec<u32> = (0..2200).collect();
+    rng.shuffle(&mut perm);
+    let sets = Kernels::available();
+    for (normalize, hidden) in
+        [(Normalize::Unit, 10), (Normalize::Symmetric, 10), (Normalize::Symmetric, 21)]
+    {
+        let model = ModelConfig { hidden, head: Head::DoubleSoftmax, normalize };
+        let params = Params::init(hidden, Init::TorchDefault, 5).unwrap();
+        let train = |k: Kernels| {
+            let mut b = backend(model, &params, &data, 2).with_kernels(k);
+            for _ in 0..3 {
+                b.step(Batch::All, 0.1).unwrap();
+            }
+            for ix in perm.chunks(64).take(10) {
+                b.step(Batch::Indices(ix), 0.1).unwrap();
+            }
+            let eval = b.evaluate(&data).unwrap();
+            (bits(&b.params().unwrap()), eval.predictions, eval.loss.to_bits())
+        };
+        let first = train(sets[0]);
+        for &k in &sets[1..] {
+            assert!(
+                train(k) == first,
+                "{} and {} differ: {normalize:?} h={hidden}",
+                k.name(),
+                sets[0].name()
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_batch_index_is_an_error() {
     let data = random_data(10, 1);
