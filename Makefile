@@ -22,7 +22,7 @@ BIN := target/release/twinnet
 EXPERIMENTS_MAIN := report identical
 EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer
 
-.PHONY: help setup data build build-ndarray test lint fmt reproduce plots experiments bench fuzz clean
+.PHONY: help setup data build build-ndarray test lint fmt reproduce verify plots experiments bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -41,6 +41,9 @@ build-ndarray: ## build twinnet without the tch backend (no Python or libtorch n
 
 reproduce: setup data build ## the main job: run the report and identical experiments, draw their figures
 	@for e in $(EXPERIMENTS_MAIN); do $(BIN) run experiments/$$e.toml; done
+
+verify: setup data build ## rerun report and identical into a temporary folder; fail on any difference from results/
+	@for e in $(EXPERIMENTS_MAIN); do $(BIN) verify experiments/$$e.toml --quiet; done
 
 experiments: setup data build ## rerun every experiment (report, identical, ablation, longer; ~30 min on 2 cores)
 	@for e in $(EXPERIMENTS_ALL); do $(BIN) run experiments/$$e.toml; done

@@ -18,10 +18,11 @@ mod result;
 mod run;
 mod staging;
 mod summary;
+mod verify;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use cli::{Cli, Cmd, Common, RunArgs, TrainArgs};
+use cli::{Cli, Cmd, Common, RunArgs, SeedList, TrainArgs, VerifyArgs};
 use config::Settings;
 use experiment::Experiment;
 use progress::Progress;
@@ -39,6 +40,14 @@ static STOP: AtomicBool = AtomicBool::new(false);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // libtorch's code path is process-wide and read once: chosen here, before any thread
+    // (the signal handler's) starts and before anything runs libtorch.
+    #[cfg(feature = "tch")]
+    twinnet_tch::code_path::select(if cli.native_kernels {
+        twinnet_tch::CodePath::Native
+    } else {
+        twinnet_tch::CodePath::Pinned
+    });
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed));
     match dispatch(cli.cmd) {
         Ok(code) => code,
@@ -63,6 +72,7 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode> {
             println!("{}", dir.join(summary::SUMMARY).display());
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Verify(a) => verify_experiment(a),
         Cmd::Init(a) => {
             check_writable(&a.out, "out")?;
             Params::init(a.hidden, a.init, a.seed)?.save(&a.out)?;
@@ -70,6 +80,31 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Reruns `a.experiment` into a temporary folder (removed afterwards) and compares it with the
+/// committed results.
+fn verify_experiment(a: VerifyArgs) -> Result<ExitCode> {
+    let name = a
+        .experiment
+        .file_stem()
+        .with_context(|| format!("{}: not an experiment file", a.experiment.display()))?
+        .to_string_lossy()
+        .into_owned();
+    let committed = a.against.clone().unwrap_or_else(|| Path::new("results").join(&name));
+    let record: result::ExperimentRecord = read_json(&committed.join(summary::EXPERIMENT_JSON))
+        .with_context(|| format!("--against {}: no committed results", committed.display()))?;
+    let tmp = tempfile::Builder::new().prefix("twinnet-verify-").tempdir()?;
+    let fresh = tmp.path().join(&name);
+    run_experiment(RunArgs {
+        experiment: a.experiment.clone(),
+        out: Some(fresh.clone()),
+        common: a.common,
+        seeds: (!record.seeds.is_empty()).then(|| SeedList(record.seeds.clone())),
+        settings: Settings::default(),
+    })?;
+    verify::report(&name, &fresh, &committed)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load_data(common: &Common) -> Result<Mnist> {

@@ -51,6 +51,14 @@ pub struct Environment {
     pub device: String,
     /// CPU model.
     pub cpu: String,
+    /// The CPU features that decide which code runs, among `avx2 fma avx512f`.
+    #[serde(default)]
+    pub cpu_features: String,
+    /// What decides the backend's bits here: ndarray's kernel set and that its sum order is
+    /// pinned; tch's code path (`pinned` or `native`), ATen's CPU capability and MKL's
+    /// reproducibility branch (see the README, "Reproducing our numbers on your machine").
+    #[serde(default)]
+    pub numerics: std::collections::BTreeMap<String, String>,
     /// Compute threads used.
     pub threads: usize,
     /// Operating system and architecture.

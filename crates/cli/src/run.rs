@@ -111,6 +111,8 @@ fn train_and_evaluate<B: Backend>(
             backend_library: info.library,
             device: info.device,
             cpu: twinnet_core::system::cpu_model(),
+            cpu_features: twinnet_core::system::cpu_features(),
+            numerics: info.numerics,
             threads: run.threads().get(),
             os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
         },

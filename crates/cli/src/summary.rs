@@ -371,6 +371,8 @@ mod tests {
                 backend_library: "test".into(),
                 device: "cpu".into(),
                 cpu: "test".into(),
+                cpu_features: String::new(),
+                numerics: Default::default(),
                 threads: 1,
                 os: "test".into(),
             },

@@ -34,6 +34,9 @@ pub struct BackendInfo {
     pub library: String,
     /// Where it computes: `cpu`, `cuda:0`.
     pub device: String,
+    /// What decides its bits on this machine, by name: the kernel set, whether the order of
+    /// its sums is pinned, the code paths of its libraries.
+    pub numerics: std::collections::BTreeMap<String, String>,
 }
 
 /// The examples of one update.

@@ -13,6 +13,22 @@ pub fn cpu_model() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
+/// The CPU features that decide which code computes twinnet's numbers, those present among
+/// `avx2 fma avx512f` (space-separated; empty off x86-64).
+pub fn cpu_features() -> String {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let has = [
+            ("avx2", std::arch::is_x86_feature_detected!("avx2")),
+            ("fma", std::arch::is_x86_feature_detected!("fma")),
+            ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
+        ];
+        has.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect::<Vec<_>>().join(" ")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    String::new()
+}
+
 /// Hints the CPU to bring `xs` into its first-level cache, or its second-level one when `L2`
 /// (a no-op off x86-64).
 #[inline(always)]

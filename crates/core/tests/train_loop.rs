@@ -43,7 +43,11 @@ impl Backend for Recorder {
         Ok(Params::zeros(1))
     }
     fn describe(&self) -> BackendInfo {
-        BackendInfo { library: "recorder".into(), device: "cpu".into() }
+        BackendInfo {
+            library: "recorder".into(),
+            device: "cpu".into(),
+            numerics: Default::default(),
+        }
     }
 }
 
@@ -130,7 +134,11 @@ fn blow_up_is_divergence() {
             Ok(Params::zeros(1))
         }
         fn describe(&self) -> BackendInfo {
-            BackendInfo { library: "growing".into(), device: "cpu".into() }
+            BackendInfo {
+                library: "growing".into(),
+                device: "cpu".into(),
+                numerics: Default::default(),
+            }
         }
     }
     let plan = TrainConfig { epochs: 100, ..Default::default() }.validate(8).unwrap();

@@ -149,9 +149,15 @@ impl Backend for NdarrayBackend {
     }
 
     fn describe(&self) -> BackendInfo {
+        let numerics = [
+            ("kernels", self.kernels.name().to_string()),
+            ("sum_order", "pinned: every kernel set computes the same bits".to_string()),
+            ("threads", "do not change the bits".to_string()),
+        ];
         BackendInfo {
             library: format!("ndarray {NDARRAY_VERSION} (from scratch)"),
             device: "cpu".into(),
+            numerics: numerics.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         }
     }
 }

@@ -28,12 +28,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod code_path;
 mod device;
 pub mod floor;
 #[cfg(feature = "mkl-vendor-override")]
 pub mod mkl;
 pub mod runtime;
 
+pub use code_path::CodePath;
 pub use device::TchDevice;
 pub use runtime::Libtorch;
 
@@ -381,6 +383,13 @@ impl Backend for TchBackend {
     }
 
     fn describe(&self) -> BackendInfo {
+        let path = code_path::selected().map_or("native (libtorch's default)", CodePath::as_str);
+        let numerics = [
+            ("code_path", path.to_string()),
+            ("aten_cpu_capability", code_path::aten_cpu_capability().to_string()),
+            ("mkl_cbwr", code_path::mkl_cbwr_branch()),
+            ("threads", "change the bits (libtorch and MKL split sums by thread)".to_string()),
+        ];
         BackendInfo {
             library: format!(
                 "tch {TCH_VERSION} / libtorch {TORCH_VERSION} (MKL: {})",
@@ -388,6 +397,7 @@ impl Backend for TchBackend {
             ),
             // Where the parameters are, not where they were asked to be.
             device: TchDevice::from(self.fc1.ws.device()).to_string(),
+            numerics: numerics.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         }
     }
 }
