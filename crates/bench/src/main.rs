@@ -10,7 +10,10 @@
 //! with the sgemm rate of a 2048² libtorch matmul and the bandwidth of one sum over 188 MB,
 //! both on all threads. Then one whole `twinnet run experiments/report.toml` (wall time and
 //! peak resident memory), and how time per epoch scales with training-set size, hidden width
-//! and threads. Writes `results/bench/bench.md` and `bench.json`.
+//! and threads, and what reproducible bits cost: each ndarray kernel set (all compute the same
+//! bits) and tch's pinned AVX2 code path against its native one (timed in a second process of
+//! this program, `--native-child`, as the path is process-wide). Writes
+//! `results/bench/bench.md` and `bench.json`.
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -24,18 +27,22 @@ use twinnet_core::{
     Threads, TrainConfig,
 };
 use twinnet_data::{Dataset, Mnist};
+use twinnet_ndarray::kernels::Kernels;
 use twinnet_ndarray::NdarrayBackend;
-use twinnet_tch::{Libtorch, TchBackend, TchDevice};
+use twinnet_tch::{CodePath, Libtorch, TchBackend, TchDevice};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 struct Measure {
+    /// What else was fixed: `pinned`/`native` (tch's code path), a kernel set (ndarray).
+    #[serde(default)]
+    variant: String,
     backend: BackendKind,
     regime: Regime,
     n_train: usize,
     hidden: usize,
     threads: usize,
     /// `iteration` (full-batch) or `epoch` (minibatch 64).
-    per: &'static str,
+    per: String,
     median_ms: f64,
     min_ms: f64,
     max_ms: f64,
@@ -100,6 +107,41 @@ struct Report {
     main: Vec<Measure>,
     whole_run: Option<WholeRun>,
     scaling: Vec<Measure>,
+    /// The same work on each ndarray kernel set and on tch's pinned and native code paths.
+    code_paths: Vec<Measure>,
+}
+
+/// What the native child process (`--native-child`) reports: the floor measured on libtorch's
+/// native path, and the tch main rows there.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct NativeChild {
+    sgemm_gflops: f64,
+    bandwidth_gbs: f64,
+    rows: Vec<Measure>,
+}
+
+/// The tch rows of the main table: full-batch on 2 threads, mini-batch on 1 (the runner's
+/// defaults), tagged with the code path in effect.
+fn tch_rows(mnist: &Mnist, floor: &Floor, variant: &str) -> Result<Vec<Measure>> {
+    let n = mnist.train.len();
+    let rows = [(Regime::FullBatch, 2), (Regime::Minibatch, 1)];
+    rows.iter()
+        .map(|&(r, t)| {
+            let m = measure(mnist, BackendKind::Tch, r, n, 10, t, floor, None, None)?;
+            Ok(Measure { variant: variant.into(), ..m })
+        })
+        .collect()
+}
+
+/// `make bench`'s second process: libtorch on its native code path (process-wide, so it
+/// needs a process of its own), printing a [`NativeChild`] as JSON.
+fn native_child(mnist: &Mnist) -> Result<()> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
+    let floor = Floor { sgemm: sgemm_gflops(threads)?, bandwidth: bandwidth_gbs(threads)? };
+    let rows = tch_rows(mnist, &floor, "native")?;
+    let out = NativeChild { sgemm_gflops: floor.sgemm, bandwidth_gbs: floor.bandwidth, rows };
+    println!("{}", serde_json::to_string(&out)?);
+    Ok(())
 }
 
 fn median_min_max(xs: &mut [f64]) -> (f64, f64, f64) {
@@ -152,6 +194,7 @@ fn measure(
     threads: usize,
     floor: &Floor,
     target_ms: Option<f64>,
+    kernels: Option<Kernels>,
 ) -> Result<Measure> {
     let train: Dataset = mnist.train.take(n)?;
     let config = ModelConfig { hidden, head: Head::Softmax, normalize: Normalize::Unit };
@@ -164,7 +207,11 @@ fn measure(
     let threads_n = threads.get();
     let mut secs = match backend {
         BackendKind::Ndarray => {
-            time_backend(&mut NdarrayBackend::new(&model, &train, threads), regime, reps)?
+            let mut b = NdarrayBackend::new(&model, &train, threads);
+            if let Some(k) = kernels {
+                b = b.with_kernels(k);
+            }
+            time_backend(&mut b, regime, reps)?
         }
         BackendKind::Tch => {
             let torch = Libtorch::configure(threads);
@@ -182,7 +229,8 @@ fn measure(
         n_train: n,
         hidden,
         threads: threads_n,
-        per: if regime == Regime::FullBatch { "iteration" } else { "epoch" },
+        per: if regime == Regime::FullBatch { "iteration" } else { "epoch" }.into(),
+        variant: String::new(),
         median_ms: med * 1e3,
         min_ms: min * 1e3,
         max_ms: max * 1e3,
@@ -277,7 +325,7 @@ fn markdown(r: &Report) -> String {
     let _ = writeln!(s, "# twinnet benchmarks\n");
     let _ = writeln!(
         s,
-        "{} ({} cores), {}. Floor measured here: sgemm {:.0} GFLOP/s (2048² libtorch matmul), memory {:.1} GB/s (one sum over 188 MB); ndarray kernels: {}; libtorch's MKL: {}.\n",
+        "{} ({} cores), {}. Floor measured here: sgemm {:.0} GFLOP/s (2048² libtorch matmul, native code path), memory {:.1} GB/s (one sum over 188 MB); ndarray kernels: {}; libtorch's MKL: {}; tch timed on its default, pinned AVX2 code path (native: last table).\n",
         m.cpu, m.cores, m.date, m.sgemm_gflops, m.bandwidth_gbs, m.ndarray_kernels, m.mkl_kernels
     );
     s.push_str("| backend | regime | per | median ms | min–max ms | threads | floor ms | of floor | target ms |\n|---|---|---|---:|---:|---:|---:|---:|---|\n");
@@ -358,15 +406,39 @@ fn markdown(r: &Report) -> String {
             x.backend, x.regime, x.n_train, x.hidden, x.threads, x.median_ms, x.floor_ms
         );
     }
+    s.push_str("\n## What reproducible bits cost\n\nThe same work on each code path. Every ndarray kernel set computes the same bits (sixteen lanes, fused multiply-adds and one summation order everywhere), each at its own speed; the portable set (software FMA where the CPU has none) is not timed. tch runs libtorch's AVX2 code pinned by default (`ATEN_CPU_CAPABILITY=avx2`, `MKL_CBWR=AVX2`: the same bits on every x86-64 CPU with AVX2) or, with `--native-kernels`, this CPU's own fastest code (measured in a second process, as the code path is process-wide).\n\n| backend | regime | per | code path | threads | median ms | min–max ms |\n|---|---|---|---|---:|---:|---:|\n");
+    for x in &r.code_paths {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {:.1} | {:.1}–{:.1} |",
+            x.backend, x.regime, x.per, x.variant, x.threads, x.median_ms, x.min_ms, x.max_ms
+        );
+    }
     s
 }
 
 fn main() -> Result<()> {
+    // libtorch's code path is process-wide: this process times the pinned one (what `twinnet`
+    // runs by default), a child the native one.
+    let child = std::env::args().nth(1).is_some_and(|a| a == "--native-child");
+    twinnet_tch::code_path::select(if child { CodePath::Native } else { CodePath::Pinned });
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
     let mnist = Mnist::load(&twinnet_data::default_data_dir())?;
+    if child {
+        return native_child(&mnist);
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cores.min(2);
-    let floor = Floor { sgemm: sgemm_gflops(threads)?, bandwidth: bandwidth_gbs(threads)? };
+    // The floor is the hardware's: measured on libtorch's native path (AVX-512 where there is
+    // one), in the child, which also times tch's main rows there.
+    let out = Command::new(std::env::current_exe()?).arg("--native-child").output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "the native-path child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let native: NativeChild = serde_json::from_slice(&out.stdout)?;
+    let floor = Floor { sgemm: native.sgemm_gflops, bandwidth: native.bandwidth_gbs };
     eprintln!("floor: sgemm {:.0} GFLOP/s, bandwidth {:.1} GB/s", floor.sgemm, floor.bandwidth);
     let date = Command::new("date")
         .arg("+%Y-%m-%d")
@@ -392,8 +464,8 @@ fn main() -> Result<()> {
     let mut main = vec![];
     for (b, r, t) in targets {
         // The faster of 1 and 2 threads, as the runner would be configured.
-        let one = measure(&mnist, b, r, n, 10, 1, &floor, Some(t))?;
-        let two = measure(&mnist, b, r, n, 10, threads, &floor, Some(t))?;
+        let one = measure(&mnist, b, r, n, 10, 1, &floor, Some(t), None)?;
+        let two = measure(&mnist, b, r, n, 10, threads, &floor, Some(t), None)?;
         main.push(if two.median_ms < one.median_ms { two } else { one });
     }
     let whole_run =
@@ -409,12 +481,24 @@ fn main() -> Result<()> {
                 (n, 128, threads),
                 (n, 10, 1),
             ] {
-                scaling.push(measure(&mnist, b, r, nn, h, t, &floor, None)?);
+                scaling.push(measure(&mnist, b, r, nn, h, t, &floor, None, None)?);
             }
         }
     }
     let report_loops = report_loops(&root, &twinnet_data::default_data_dir());
-    let report = Report { machine, report_loops, main, whole_run, scaling };
+    // Reproducibility's price: every ndarray kernel set but the portable one (software FMA,
+    // far slower) computes the same bits, at its own speed; tch pinned against native.
+    let mut code_paths = vec![];
+    for k in Kernels::available().into_iter().filter(|k| k.name() != "portable") {
+        for r in [Regime::FullBatch, Regime::Minibatch] {
+            let m =
+                measure(&mnist, BackendKind::Ndarray, r, n, 10, threads, &floor, None, Some(k))?;
+            code_paths.push(Measure { variant: format!("{} kernels", k.name()), ..m });
+        }
+    }
+    code_paths.extend(tch_rows(&mnist, &floor, "pinned")?);
+    code_paths.extend(native.rows);
+    let report = Report { machine, report_loops, main, whole_run, scaling, code_paths };
     let dir = root.join("results/bench");
     std::fs::create_dir_all(&dir)?;
     let md = markdown(&report);
