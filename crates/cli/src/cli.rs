@@ -5,7 +5,7 @@ use crate::config::{choice, Settings};
 use crate::experiment;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use twinnet_core::{defaults, Init};
+use twinnet_core::{defaults, Init, InitRng};
 
 #[derive(Debug, Parser)]
 #[command(name = "twinnet", version, about, propagate_version = true)]
@@ -33,7 +33,7 @@ pub enum Cmd {
         /// A folder written by `twinnet run`
         dir: PathBuf,
     },
-    /// Write initial parameters to a safetensors file (for --init-from)
+    /// Write the parameters `train` starts from with the same --init, --init-rng, --hidden and --seed to a safetensors file (for --init-from)
     Init(InitArgs),
     /// Rerun an experiment into a temporary folder and check it reproduces the committed results (parameters bit for bit, JSON apart from timings and environment)
     Verify(VerifyArgs),
@@ -106,6 +106,9 @@ pub struct InitArgs {
     /// uniform = U[−0.5, 0.5]; torch-default = U[±1/√fan_in]
     #[arg(long, value_parser = choice::<Init>(), default_value_t = defaults::INIT)]
     pub init: Init,
+    /// Whose generator draws it: twinnet (both backends' default) or torch (PyTorch's nn.Linear draws after torch.manual_seed; needs the tch feature)
+    #[arg(long, value_parser = choice::<InitRng>(), default_value_t = defaults::INIT_RNG)]
+    pub init_rng: InitRng,
     /// Seed
     #[arg(long, default_value_t = defaults::SEED)]
     pub seed: u64,

@@ -32,7 +32,6 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use twinnet_core::Params;
 use twinnet_data::Mnist;
 
 /// Raised by SIGINT/SIGTERM; the training loop stops after the current update.
@@ -75,7 +74,16 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode> {
         Cmd::Verify(a) => verify_experiment(a),
         Cmd::Init(a) => {
             check_writable(&a.out, "out")?;
-            Params::init(a.hidden, a.init, a.seed)?.save(&a.out)?;
+            // Exactly what `train` starts from with these settings: the same function draws.
+            let settings = Settings {
+                hidden: Some(a.hidden),
+                init: Some(a.init),
+                init_rng: Some(a.init_rng),
+                seed: Some(a.seed),
+                ..Settings::default()
+            };
+            let (params, _) = run::initial_params(&settings.resolve())?;
+            params.save(&a.out)?;
             println!("{}", a.out.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -13,6 +13,9 @@ pub struct RunResult {
     pub config: RunConfig,
     /// Where and with what it ran.
     pub environment: Environment,
+    /// Where the starting parameters came from (absent from results made before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial: Option<Initial>,
     /// `completed`, or `diverged` (then `divergence` says where, and `test` is absent).
     pub status: Status,
     /// Where the loss stopped being finite.
@@ -27,6 +30,15 @@ pub struct RunResult {
     pub test: Option<TestResult>,
     /// Wall-clock seconds.
     pub timing: Timing,
+}
+
+/// The parameters a run started from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Initial {
+    /// `twinnet's generator, …`, `libtorch's generator, …` or `file …`.
+    pub source: String,
+    /// [`twinnet_core::Params::fingerprint`] of the starting parameters, 16 hex digits.
+    pub fingerprint: String,
 }
 
 /// How a run ended.

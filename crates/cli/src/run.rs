@@ -2,13 +2,13 @@
 //! loop, evaluate it, and describe it as a [`RunResult`]. The only place that names the
 //! concrete backends.
 
-use crate::config::{Engine, ValidRun};
+use crate::config::{Engine, RunConfig, ValidRun};
 use crate::progress::RunBar;
-use crate::result::{Environment, RunResult, Status, TestResult, Timing};
+use crate::result::{Environment, Initial, RunResult, Status, TestResult, Timing};
 use anyhow::{bail, Context, Result};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
-use twinnet_core::{train, Backend, Confusion, Model, Params};
+use twinnet_core::{defaults, train, Backend, Confusion, InitRng, Model, Params};
 use twinnet_data::{Dataset, Mnist};
 use twinnet_ndarray::NdarrayBackend;
 
@@ -33,13 +33,41 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// The parameters a run starts from when they come from a file or from twinnet's generator.
-fn start_params(run: &ValidRun) -> Result<Params> {
-    let cfg = run.config();
-    Ok(match &cfg.init_from {
-        Some(path) => Params::load(path, Some(cfg.hidden))?,
-        None => Params::init(cfg.hidden, cfg.init, cfg.seed)?,
-    })
+/// The parameters a run starts from, and where they came from: its `--init-from` file, else
+/// `--init` drawn with `--seed` by twinnet's generator or, with `--init-rng torch`, by
+/// libtorch's exactly as PyTorch's `nn.Linear` layers draw them. One path for both backends
+/// and for `twinnet init`, so the same flags give the same bits everywhere.
+pub fn initial_params(cfg: &RunConfig) -> Result<(Params, Initial)> {
+    let (params, source) = match (&cfg.init_from, cfg.init_rng.unwrap_or(defaults::INIT_RNG)) {
+        (Some(path), _) => {
+            (Params::load(path, Some(cfg.hidden))?, format!("file {}", path.display()))
+        }
+        (None, InitRng::Twinnet) => (
+            Params::init(cfg.hidden, cfg.init, cfg.seed)?,
+            format!("twinnet's generator: {}, seed {}", cfg.init, cfg.seed),
+        ),
+        (None, InitRng::Torch) => (
+            torch_params(cfg)?,
+            format!(
+                "libtorch's generator (torch.manual_seed, nn.Linear order): {}, seed {}",
+                cfg.init, cfg.seed
+            ),
+        ),
+    };
+    let fingerprint = format!("{:016x}", params.fingerprint());
+    Ok((params, Initial { source, fingerprint }))
+}
+
+#[cfg(feature = "tch")]
+fn torch_params(cfg: &RunConfig) -> Result<Params> {
+    Ok(twinnet_tch::runtime::draw_params(cfg.init, cfg.hidden, cfg.seed)?)
+}
+
+#[cfg(not(feature = "tch"))]
+fn torch_params(_: &RunConfig) -> Result<Params> {
+    bail!(
+        "init-rng: torch needs libtorch, which this build lacks (built without the `tch` feature)"
+    )
 }
 
 /// Trains and evaluates one run on `mnist` (the run was validated against its training set).
@@ -54,22 +82,19 @@ pub fn execute(run: &ValidRun, mnist: &Mnist, bar: &RunBar, stop: &AtomicBool) -
     };
     match run.engine() {
         Engine::Ndarray => {
-            let model = Model::new(run.model(), start_params(run)?)?;
+            let (params, initial) = initial_params(run.config())?;
+            let model = Model::new(run.model(), params)?;
             let b = NdarrayBackend::new(&model, train_set, run.threads());
-            train_and_evaluate(b, run, &mnist.test, bar, stop)
+            train_and_evaluate(b, run, initial, &mnist.test, bar, stop)
         }
         #[cfg(feature = "tch")]
         Engine::Tch(device) => {
+            let (params, initial) = initial_params(run.config())?;
+            let model = Model::new(run.model(), params)?;
             // libtorch's process-wide thread count, set here before each tch run.
             let torch = twinnet_tch::Libtorch::configure(run.threads());
-            let cfg = run.config();
-            let params = match &cfg.init_from {
-                Some(_) => start_params(run)?,
-                None => torch.draw_params(cfg.init, cfg.hidden, cfg.seed)?,
-            };
-            let model = Model::new(run.model(), params)?;
             let b = twinnet_tch::TchBackend::new(&torch, &model, train_set, device)?;
-            train_and_evaluate(b, run, &mnist.test, bar, stop)
+            train_and_evaluate(b, run, initial, &mnist.test, bar, stop)
         }
     }
 }
@@ -78,6 +103,7 @@ pub fn execute(run: &ValidRun, mnist: &Mnist, bar: &RunBar, stop: &AtomicBool) -
 fn train_and_evaluate<B: Backend>(
     mut b: B,
     run: &ValidRun,
+    initial: Initial,
     test: &Dataset,
     bar: &RunBar,
     stop: &AtomicBool,
@@ -116,6 +142,7 @@ fn train_and_evaluate<B: Backend>(
             threads: run.threads().get(),
             os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
         },
+        initial: Some(initial),
         status,
         divergence: out.divergence.clone(),
         updates_per_epoch: plan.updates_per_epoch(),

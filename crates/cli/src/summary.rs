@@ -77,7 +77,11 @@ fn regime_label(c: &RunConfig) -> String {
 
 /// The init, or the parameter file the run started from.
 fn init_label(c: &RunConfig) -> String {
-    c.init_from.as_ref().map_or(c.init.to_string(), |p| format!("file `{}`", p.display()))
+    match (&c.init_from, c.init_rng) {
+        (Some(p), _) => format!("file `{}`", p.display()),
+        (None, Some(twinnet_core::InitRng::Torch)) => format!("{} (torch rng)", c.init),
+        (None, _) => c.init.to_string(),
+    }
 }
 
 fn pct(x: f64) -> String {
@@ -376,6 +380,7 @@ mod tests {
                 threads: 1,
                 os: "test".into(),
             },
+            initial: None,
             status: if acc.is_some() { Status::Completed } else { Status::Diverged },
             divergence,
             updates_per_epoch: 1,

@@ -30,7 +30,7 @@ use std::num::NonZeroUsize;
 /// flags and experiment files fall back to it, and so do [`ModelConfig::default`] and
 /// [`TrainConfig::default`].
 pub mod defaults {
-    use crate::options::{BackendKind, Device, Head, Init, Normalize, Regime};
+    use crate::options::{BackendKind, Device, Head, Init, InitRng, Normalize, Regime};
 
     /// The report's NumPy model is the from-scratch one.
     pub const BACKEND: BackendKind = BackendKind::Ndarray;
@@ -44,6 +44,8 @@ pub mod defaults {
     pub const EPOCHS: usize = 500;
     /// The NumPy model's `U[−0.5, 0.5]`.
     pub const INIT: Init = Init::Uniform;
+    /// twinnet's generator: the same starting weights on both backends.
+    pub const INIT_RNG: InitRng = InitRng::Twinnet;
     /// The NumPy model's `x / 255`.
     pub const NORMALIZE: Normalize = Normalize::Unit;
     /// The NumPy model's softmax and cross-entropy.

@@ -26,6 +26,6 @@ pub mod train;
 pub use backend::{Backend, BackendInfo, Batch, BatchError, Evaluation, StepStats};
 pub use config::{defaults, ConfigError, Model, ModelConfig, Threads, TrainConfig, TrainPlan};
 pub use metrics::{argmax, ClassMetrics, Confusion};
-pub use options::{BackendKind, Choice, Device, Head, Init, Normalize, Regime};
+pub use options::{BackendKind, Choice, Device, Head, Init, InitRng, Normalize, Regime};
 pub use params::{Params, ParamsError, CLASSES, INPUTS, NAMES};
 pub use train::{train, Divergence, EpochRecord, TrainError, TrainOutcome};

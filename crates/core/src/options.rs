@@ -67,6 +67,18 @@ choice! {
 }
 
 choice! {
+    /// Whose random generator draws the initial parameters.
+    InitRng {
+        /// twinnet's own generator ([`crate::Params::init`]): the same weights on every
+        /// backend, with no libtorch needed.
+        Twinnet = "twinnet",
+        /// libtorch's generator exactly as PyTorch draws them after `torch.manual_seed(seed)`:
+        /// `nn.Linear(784, h)` then `nn.Linear(h, 10)` (needs the tch backend's library).
+        Torch = "torch",
+    }
+}
+
+choice! {
     /// How training images are grouped into updates.
     Regime {
         /// Gradient descent: one update per pass over all training images (the report's NumPy model).

@@ -21,7 +21,7 @@
 //! let data = Dataset::new(vec![0; 4 * 784], vec![0, 1, 2, 3]);
 //! let config = ModelConfig { hidden: 10, head: Head::DoubleSoftmax, normalize: Normalize::Symmetric };
 //! let torch = Libtorch::configure(Threads::ONE);
-//! let model = Model::new(config, torch.draw_params(Init::TorchDefault, 10, 0)?)?;
+//! let model = Model::new(config, twinnet_tch::runtime::draw_params(Init::TorchDefault, 10, 0)?)?;
 //! let mut net = TchBackend::new(&torch, &model, &data, TchDevice::Cpu)?;
 //! let stats = net.step(Batch::Indices(&[2, 0]), 0.1)?;
 //! assert_eq!(stats.size, 2);
@@ -42,7 +42,7 @@ pub use runtime::Libtorch;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 use twinnet_core::{
-    Backend, BackendInfo, Batch, BatchError, Evaluation, Head, Init, Model, ModelConfig, Normalize,
+    Backend, BackendInfo, Batch, BatchError, Evaluation, Head, Model, ModelConfig, Normalize,
     Params, StepStats, CLASSES, INPUTS,
 };
 use twinnet_data::Dataset;
@@ -110,20 +110,6 @@ struct TrainSet {
     buffers: Vec<(usize, Tensor, Tensor)>,
     /// Every example's features and label on the device (full-batch steps).
     all: Option<(Tensor, Tensor)>,
-}
-
-/// `U[−1/√fan_in, 1/√fan_in]`, PyTorch's `nn.Linear` default for weights and biases.
-///
-/// tch's own `LinearConfig::default()` draws weights from Kaiming-uniform with the ReLU gain,
-/// `U[−√(6/fan_in), √(6/fan_in)]`, which is √6 ≈ 2.4 times wider than PyTorch's: it is *not*
-/// what the report's model started from, so it is not used.
-pub(crate) fn layer_config(init: Init, fan_in: usize) -> nn::LinearConfig {
-    let b = match init {
-        Init::Uniform => 0.5,
-        Init::TorchDefault => 1.0 / (fan_in as f64).sqrt(),
-    };
-    let u = nn::Init::Uniform { lo: -b, up: b };
-    nn::LinearConfig { ws_init: u, bs_init: Some(u), bias: true }
 }
 
 /// The normalized features `[n, 784]` on `device`, computed from the `u8` pixels with tensor

@@ -4,21 +4,21 @@
 //! (`torch.set_num_threads`: how its kernels split sums, hence their order) and the state of its
 //! global random generator (`torch.manual_seed`). A [`Libtorch`] handle is the proof that the
 //! thread count was set: every [`crate::TchBackend`] is built with one, so no constructor sets
-//! either as a side effect. The generator is reseeded only by [`Libtorch::draw_params`], which
-//! is what it is for.
+//! either as a side effect. The generator is reseeded only by [`draw_params`], which is what it
+//! is for. (The third, the CPU code path, is [`crate::code_path`]'s.)
 //!
 //! ```no_run
 //! use twinnet_core::{Init, Threads};
-//! use twinnet_tch::Libtorch;
+//! use twinnet_tch::{runtime, Libtorch};
 //!
 //! let torch = Libtorch::configure(Threads::ONE);
-//! let p = torch.draw_params(Init::TorchDefault, 10, 0)?;
+//! let p = runtime::draw_params(Init::TorchDefault, 10, 0)?;
 //! assert_eq!(p.hidden, 10);
 //! # Ok::<(), twinnet_tch::TchBackendError>(())
 //! ```
 
-use crate::{layer_config, to_vec, TchBackendError};
-use tch::nn;
+use crate::{to_vec, TchBackendError};
+use tch::{Kind, Tensor};
 use twinnet_core::{Init, Params, Threads, CLASSES, INPUTS};
 
 /// libtorch, configured for this process: [`Libtorch::configure`] set its thread count.
@@ -40,35 +40,54 @@ impl Libtorch {
     pub fn threads(&self) -> Threads {
         self.threads
     }
+}
 
-    /// Parameters drawn by libtorch's generator: `torch.manual_seed(seed)` (process-wide: it
-    /// reseeds libtorch's global generator), then `fc1`'s weight and bias and `fc2`'s, each
-    /// from `U[−b, b]` with `b` as [`twinnet_core::Params::init`] gives it (`0.5`, or
-    /// `1/√fan_in` for `torch-default`), drawn on the CPU.
-    pub fn draw_params(
-        &self,
-        init: Init,
-        hidden: usize,
-        seed: u64,
-    ) -> Result<Params, TchBackendError> {
-        if hidden == 0 {
-            return Err(TchBackendError::Torch("hidden width must be at least 1".into()));
-        }
-        // One draw at a time in this process: another thread's draw between the seed and the
-        // last tensor would take numbers from this sequence.
-        static DRAW: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _draw = DRAW.lock().unwrap_or_else(|e| e.into_inner());
-        tch::manual_seed(seed as i64);
-        let vs = nn::VarStore::new(tch::Device::Cpu);
-        let h = hidden as i64;
-        let fc1 = nn::linear(vs.root() / "fc1", INPUTS as i64, h, layer_config(init, INPUTS));
-        let fc2 = nn::linear(vs.root() / "fc2", h, CLASSES as i64, layer_config(init, hidden));
-        Ok(Params {
-            hidden,
-            w1: to_vec(&fc1.ws)?,
-            b1: to_vec(fc1.bs.as_ref().expect("bias"))?,
-            w2: to_vec(&fc2.ws)?,
-            b2: to_vec(fc2.bs.as_ref().expect("bias"))?,
-        })
+/// Parameters drawn by libtorch's generator exactly as PyTorch draws them:
+///
+/// ```python
+/// torch.manual_seed(seed)
+/// fc1, fc2 = nn.Linear(784, h), nn.Linear(h, 10)        # init = torch-default
+/// ```
+/// each layer's weight then bias, `fc1` then `fc2`, with `nn.Linear.reset_parameters`'s
+/// bounds computed as PyTorch computes them in `f64`:
+/// ```text
+/// weight: kaiming_uniform_(a = √5):  gain = √(2 / (1 + a²)),  bound = √3 · gain / √fan_in
+/// bias:   bound = 1 / √fan_in
+/// ```
+/// For `init = uniform` (the report's NumPy init on this generator) every tensor, in the same
+/// order, is `uniform_(−0.5, 0.5)`. The tensors are drawn on the CPU with libtorch's
+/// `uniform_`, the kernel PyTorch uses, so the bits equal Python's (a test checks them against
+/// the project's PyTorch). Reseeds libtorch's global generator (process-wide); draws hold a lock,
+/// so two cannot interleave.
+pub fn draw_params(init: Init, hidden: usize, seed: u64) -> Result<Params, TchBackendError> {
+    if hidden == 0 {
+        return Err(TchBackendError::Torch("hidden width must be at least 1".into()));
     }
+    // One draw at a time in this process: another thread's draw between the seed and the
+    // last tensor would take numbers from this sequence.
+    static DRAW: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _draw = DRAW.lock().unwrap_or_else(|e| e.into_inner());
+    tch::manual_seed(seed as i64);
+    let mut tensors = vec![];
+    for (fan_in, fan_out) in [(INPUTS, hidden), (hidden, CLASSES)] {
+        let (w_bound, b_bound) = match init {
+            Init::Uniform => (0.5, 0.5),
+            Init::TorchDefault => {
+                let a = 5f64.sqrt();
+                let gain = (2.0 / (1.0 + a.powi(2))).sqrt();
+                let std = gain / (fan_in as f64).sqrt();
+                (3f64.sqrt() * std, 1.0 / (fan_in as f64).sqrt())
+            }
+        };
+        let cpu = (Kind::Float, tch::Device::Cpu);
+        let mut w = Tensor::empty([fan_out as i64, fan_in as i64], cpu);
+        let _ = w.uniform_(-w_bound, w_bound);
+        let mut b = Tensor::empty([fan_out as i64], cpu);
+        let _ = b.uniform_(-b_bound, b_bound);
+        tensors.push(to_vec(&w)?);
+        tensors.push(to_vec(&b)?);
+    }
+    let mut t = tensors.into_iter();
+    let mut next = || t.next().expect("four tensors");
+    Ok(Params { hidden, w1: next(), b1: next(), w2: next(), b2: next() })
 }

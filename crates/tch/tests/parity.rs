@@ -15,6 +15,7 @@ use twinnet_core::{
     Threads, TrainConfig, TrainPlan,
 };
 use twinnet_ndarray::NdarrayBackend;
+use twinnet_tch::runtime::draw_params;
 use twinnet_tch::{Libtorch, TchBackend, TchBackendError, TchDevice};
 use twinnet_testkit::random_dataset as data;
 
@@ -85,16 +86,15 @@ fn ndarray_and_tch_agree() {
 
 #[test]
 fn torch_default_init_matches_pytorch_bounds() {
-    let torch = Libtorch::configure(Threads::ONE);
-    let p = torch.draw_params(Init::TorchDefault, 16, 0).unwrap();
+    let p = draw_params(Init::TorchDefault, 16, 0).unwrap();
     let max = |t: &[f32]| t.iter().fold(0f32, |m, x| m.max(x.abs()));
     let (b1, b2) = (1.0 / 28.0, 0.25);
     assert!(max(&p.w1) <= b1 && max(&p.w1) > 0.99 * b1 && max(&p.b1) <= b1);
     assert!(max(&p.w2) <= b2 && max(&p.w2) > 0.9 * b2 && max(&p.b2) <= b2);
     // Seeded through libtorch's manual_seed: the same seed gives the same draw (draws hold a
     // lock, so another test drawing meanwhile cannot interleave with this one).
-    assert_eq!(p, torch.draw_params(Init::TorchDefault, 16, 0).unwrap());
-    let u = torch.draw_params(Init::Uniform, 16, 1).unwrap();
+    assert_eq!(p, draw_params(Init::TorchDefault, 16, 0).unwrap());
+    let u = draw_params(Init::Uniform, 16, 1).unwrap();
     assert!(max(&u.w1) <= 0.5 && max(&u.w1) > 0.49);
 }
 
