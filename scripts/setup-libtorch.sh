@@ -19,9 +19,10 @@ fi
 
 check='import sys, torch; sys.exit(0 if torch.__version__.split("+")[0] == "'$version'" else 1)'
 if [ -f "$venv/.twinnet-complete" ] && "$venv/bin/python3" -c "$check" 2>/dev/null; then
-    # numpy runs the report's own NumPy loop in `make bench` (venvs made before it was added lack it).
-    "$venv/bin/python3" -c 'import numpy' 2>/dev/null \
-        || "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check numpy
+    # numpy runs the report's own NumPy loop in `make bench`; safetensors saves the PyTorch
+    # state_dict that the eval test reads (venvs made before they were added lack them).
+    "$venv/bin/python3" -c 'import numpy, safetensors' 2>/dev/null \
+        || "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check numpy safetensors
     echo "libtorch: torch==$version ready in $venv"
     exit 0
 fi
@@ -41,7 +42,7 @@ echo "libtorch: installing torch==$version into $venv (about 4.7 GB, once)"
 rm -rf "$venv"
 mkdir -p "$(dirname "$venv")"
 python3 -m venv "$venv"
-"$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "torch==$version" numpy
+"$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "torch==$version" numpy safetensors
 "$venv/bin/python3" -c "$check"
 touch "$venv/.twinnet-complete"
 echo "libtorch: torch==$version ready in $venv"

@@ -5,7 +5,7 @@ use crate::config::{choice, Settings};
 use crate::experiment;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use twinnet_core::{defaults, Init, InitRng};
+use twinnet_core::{defaults, BackendKind, Device, Head, Init, InitRng, Normalize};
 
 #[derive(Debug, Parser)]
 #[command(name = "twinnet", version, about, propagate_version = true)]
@@ -35,6 +35,8 @@ pub enum Cmd {
     },
     /// Write the parameters `train` starts from with the same --init, --init-rng, --hidden and --seed to a safetensors file (for --init-from)
     Init(InitArgs),
+    /// Evaluate a parameters file (twinnet's, or a PyTorch state_dict saved with safetensors) on the test set
+    Eval(EvalArgs),
     /// Rerun an experiment into a temporary folder and check it reproduces the committed results (parameters bit for bit, JSON apart from timings and environment)
     Verify(VerifyArgs),
 }
@@ -81,6 +83,33 @@ pub struct RunArgs {
     /// Settings that override every run of the file (e.g. --epochs 5 for a quick look)
     #[command(flatten)]
     pub settings: Settings,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The parameters (safetensors: fc1.weight [h, 784], fc1.bias, fc2.weight [10, h], fc2.bias)
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub params: PathBuf,
+    /// Which implementation evaluates
+    #[arg(long, value_parser = choice::<BackendKind>(), default_value_t = defaults::BACKEND)]
+    pub backend: BackendKind,
+    /// Pixel normalization the parameters were trained with
+    #[arg(long, value_parser = choice::<Normalize>(), default_value_t = defaults::NORMALIZE)]
+    pub normalize: Normalize,
+    /// Head (decides the reported loss; predictions are the arg-max of the logits either way)
+    #[arg(long, value_parser = choice::<Head>(), default_value_t = defaults::HEAD)]
+    pub head: Head,
+    /// Device of the tch backend
+    #[arg(long, value_parser = choice::<Device>(), default_value_t = defaults::DEVICE)]
+    pub device: Device,
+    /// Compute threads [default: as for a full-batch run]
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write the result JSON here, and the confusion heatmap beside it (same stem, .png and .svg)
+    #[arg(long, value_name = "FILE.json")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@
 
 mod cli;
 mod config;
+mod eval;
 mod experiment;
 mod progress;
 mod result;
@@ -72,6 +73,21 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Verify(a) => verify_experiment(a),
+        Cmd::Eval(a) => {
+            if let Some(out) = &a.out {
+                check_writable(out, "out")?;
+            }
+            let mnist = load_data(&a.common)?;
+            let r = eval::eval(&a, &mnist)?;
+            println!(
+                "{}: test accuracy {:.2}% ({} backend)\n",
+                a.params.display(),
+                100.0 * r.test.accuracy,
+                r.backend
+            );
+            print!("{}", r.test.report);
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Init(a) => {
             check_writable(&a.out, "out")?;
             // Exactly what `train` starts from with these settings: the same function draws.

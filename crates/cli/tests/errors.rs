@@ -182,3 +182,23 @@ fn run_output_folder_is_checked_before_training() {
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep");
 }
+
+/// `twinnet eval` on a missing or malformed parameters file: one line naming it, no output.
+#[test]
+fn eval_of_a_bad_parameters_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 100, 20);
+    let out = tmp.path().join("e.json");
+    let bad = tmp.path().join("bad.safetensors");
+    std::fs::write(&bad, b"not safetensors").unwrap();
+    for params in [tmp.path().join("missing.safetensors"), bad] {
+        let p = params.to_str().unwrap();
+        let o = twinnet(&data, &["eval", "--params", p, "--out", out.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "not one line: {err}");
+        assert!(err.contains(p), "does not name the file: {err}");
+        assert!(!out.exists() && !out.with_extension("png").exists(), "output written: {err}");
+    }
+}

@@ -79,3 +79,49 @@ fn same_flags_same_start_on_both_backends() {
         assert_eq!(r["config"]["init_rng"], "twinnet");
     }
 }
+
+/// A model trained in PyTorch and saved with safetensors: `twinnet eval` on either backend
+/// predicts what PyTorch predicts (the same confusion matrix over the 10,000 test images).
+#[test]
+#[ignore = "needs PyTorch (the venv of make setup) and MNIST"]
+fn eval_of_a_pytorch_state_dict_matches_pytorch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = twinnet_data::default_data_dir();
+    let script = repo().join("crates/cli/tests/pytorch/eval.py");
+    for normalize in ["unit", "symmetric"] {
+        let dir = tmp.path().join(normalize);
+        std::fs::create_dir_all(&dir).unwrap();
+        let o = Command::new(python())
+            .arg(&script)
+            .args([data.as_os_str(), dir.as_os_str()])
+            .arg(normalize)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "PyTorch: {}", stderr(&o));
+        let want: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("confusion.json")).unwrap())
+                .unwrap();
+        let model = dir.join("model.safetensors");
+        for backend in ["ndarray", "tch"] {
+            let out = dir.join(format!("{backend}.json"));
+            let args = [
+                "eval",
+                "--params",
+                model.to_str().unwrap(),
+                "--backend",
+                backend,
+                "--normalize",
+                normalize,
+                "--out",
+                out.to_str().unwrap(),
+            ];
+            let o = twinnet(&data, &args);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let r: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+            assert_eq!(r["test"]["confusion"], want, "{backend} {normalize}");
+            assert_eq!(r["hidden"], 10);
+            assert!(out.with_extension("png").exists() && out.with_extension("svg").exists());
+        }
+    }
+}
