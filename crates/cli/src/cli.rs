@@ -35,6 +35,8 @@ pub enum Cmd {
     },
     /// Write the parameters `train` starts from with the same --init, --init-rng, --hidden and --seed to a safetensors file (for --init-from)
     Init(InitArgs),
+    /// Compare two sets of runs metric by metric: mean ± sd, the difference with its 95% CI, Welch's t and Mann–Whitney U tests
+    Compare(CompareArgs),
     /// Evaluate a parameters file (twinnet's, or a PyTorch state_dict saved with safetensors) on the test set
     Eval(EvalArgs),
     /// Rerun an experiment into a temporary folder and check it reproduces the committed results (parameters bit for bit, JSON apart from timings and environment)
@@ -83,6 +85,20 @@ pub struct RunArgs {
     /// Settings that override every run of the file (e.g. --epochs 5 for a quick look)
     #[command(flatten)]
     pub settings: Settings,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Side A: a result JSON, a results folder holding one configuration, or FOLDER:CONFIG
+    pub a: String,
+    /// Side B: as A
+    pub b: String,
+    /// The train accuracy whose first reaching (in parameter updates) is compared, in (0, 1]
+    #[arg(long, default_value_t = 0.8)]
+    pub target: f64,
+    /// Also write the comparison as JSON here
+    #[arg(long, value_name = "FILE.json")]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@
 #![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 
 mod cli;
+mod compare;
 mod config;
 mod eval;
 mod experiment;
@@ -73,6 +74,25 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Verify(a) => verify_experiment(a),
+        Cmd::Compare(a) => {
+            if !(a.target > 0.0 && a.target <= 1.0) {
+                bail!("--target: must be a train accuracy in (0, 1], got {}", a.target);
+            }
+            if let Some(j) = &a.json {
+                check_writable(j, "json")?;
+            }
+            let (x, y) = (compare::load_side(&a.a)?, compare::load_side(&a.b)?);
+            let names: Vec<String> =
+                (0..twinnet_core::CLASSES).map(|k| format!("digit {k}")).collect();
+            let rows = compare::compare(&x, &y, a.target, &names);
+            print!("{}", compare::render(&x, &y, a.target, &rows));
+            if let Some(j) = &a.json {
+                let out =
+                    serde_json::json!({ "a": a.a, "b": a.b, "target": a.target, "rows": rows });
+                write_json(j, &out)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Eval(a) => {
             if let Some(out) = &a.out {
                 check_writable(out, "out")?;

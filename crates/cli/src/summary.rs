@@ -5,6 +5,7 @@ use crate::result::{read_json, ExperimentRecord, RunResult, Status};
 use anyhow::{Context, Result};
 use std::fmt::Write;
 use std::path::Path;
+use twinnet_core::stats::mean_sd;
 use twinnet_core::{Confusion, CLASSES};
 use twinnet_plot::{
     draw_confusions, draw_curves, draw_seed_curves, draw_seed_strip, GroupView, RunView,
@@ -156,18 +157,6 @@ pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
         }
     }
     s
-}
-
-/// Mean and (sample) standard deviation.
-fn mean_sd(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = if xs.len() > 1 {
-        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (mean, var.sqrt())
 }
 
 /// Figures and summary of an experiment repeated over seeds: per configuration, the mean curve

@@ -200,3 +200,56 @@ fn train_writes_json_params_and_reruns_from_config() {
     assert_eq!(a["config"], b["config"]);
     assert_eq!(a["test"], b["test"]);
 }
+
+/// `twinnet compare` on two configurations of a seed sweep, on a single run, and on a folder
+/// that needs a configuration named.
+#[test]
+fn compare_configurations_of_a_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 600, 100);
+    let exp = tmp.path().join("sweep.toml");
+    std::fs::write(
+        &exp,
+        "description = \"compare test\"\nseeds = \"0..3\"\n[defaults]\nepochs = 3\n\n[[run]]\nname = \"slow\"\nlr = 0.01\n\n[[run]]\nname = \"fast\"\nregime = \"minibatch\"\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("sweep");
+    let o =
+        twinnet(&data, &["run", exp.to_str().unwrap(), "--out", dir.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d = dir.to_str().unwrap();
+    let json = tmp.path().join("c.json");
+    let (a, b) = (format!("{d}:slow"), format!("{d}:fast"));
+    let o =
+        twinnet(&data, &["compare", &a, &b, "--target", "0.5", "--json", json.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("(3 run(s), 0 diverged"), "{text}");
+    let acc = text.lines().find(|l| l.starts_with("| test accuracy (%)")).unwrap();
+    assert_eq!(acc.matches('|').count(), 8, "{acc}");
+    let rows: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = rows["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1 + 10 + 2, "accuracy, ten recalls, updates to target, time");
+    assert_eq!(rows[0]["a"].as_array().unwrap().len(), 3);
+    // Mini-batch SGD at lr 0.1 beats full-batch at lr 0.01 after 3 epochs, clearly.
+    assert!(rows[0]["diff"].as_f64().unwrap() > 0.0, "{}", rows[0]);
+    // One run against three: described, not tested.
+    let one = dir.join("slow-seed0.json");
+    let o = twinnet(&data, &["compare", one.to_str().unwrap(), &b]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("too few runs to test"));
+    // A folder with two configurations must be told which.
+    let o = twinnet(&data, &["compare", d, &b]);
+    let err = stderr(&o);
+    assert!(
+        !o.status.success() && err.contains("name one as") && err.contains("slow, fast"),
+        "{err}"
+    );
+    let o = twinnet(&data, &["compare", &format!("{d}:nope"), &b]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("no configuration `nope`"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -20,6 +20,7 @@ mod metrics;
 mod options;
 mod params;
 pub mod rng;
+pub mod stats;
 pub mod system;
 pub mod train;
 
