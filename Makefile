@@ -20,9 +20,9 @@ CARGO ?= cargo
 BIN := target/release/twinnet
 
 EXPERIMENTS_MAIN := report identical
-EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer
+EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer init-rng
 
-.PHONY: help setup data build build-ndarray test lint fmt reproduce verify plots experiments bench fuzz clean
+.PHONY: help setup data build build-ndarray test lint fmt reproduce verify plots comparisons experiments bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -45,8 +45,11 @@ reproduce: setup data build ## the main job: run the report and identical experi
 verify: setup data build ## rerun report and identical into a temporary folder; fail on any difference from results/
 	@for e in $(EXPERIMENTS_MAIN); do $(BIN) verify experiments/$$e.toml --quiet; done
 
-experiments: setup data build ## rerun every experiment (report, identical, ablation, longer; ~30 min on 2 cores)
+experiments: setup data build ## rerun every experiment (report, identical, ablation, longer, init-rng; ~35 min on 2 cores)
 	@for e in $(EXPERIMENTS_ALL); do $(BIN) run experiments/$$e.toml; done
+
+comparisons: build ## the comparisons the findings quote (twinnet compare) -> results/comparisons.md
+	@scripts/comparisons.sh $(BIN)
 
 plots: build ## redraw the figures and summary.md of every results folder from its JSON
 	@for d in results/*/; do [ -f "$$d/experiment.json" ] && $(BIN) plot "$$d"; done; true

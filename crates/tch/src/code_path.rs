@@ -11,10 +11,10 @@
 //! answer to MKL's vendor check ([`crate::mkl`], the `mkl-vendor-override` feature): without it
 //! MKL falls back to AUTO, which [`mkl_cbwr_branch`] then reports.
 //!
-//! Pinned: `ATEN_CPU_CAPABILITY=avx2` and `MKL_CBWR=AVX2`. Measured on the project's AVX-512
-//! machine (README, "Reproducing our numbers on your machine"): a full-batch iteration costs
-//! about a quarter more than native, a mini-batch epoch about the same; emulating an AVX2-only
-//! CPU (`MKL_ENABLE_INSTRUCTIONS=AVX2`) gives the pinned bits exactly.
+//! Pinned: `ATEN_CPU_CAPABILITY=avx2` and `MKL_CBWR=AVX2`. On the project's AVX-512 machine a
+//! full-batch iteration costs up to a quarter more than native and a mini-batch epoch about the
+//! same (`make bench` times both); emulating an AVX2-only CPU (`MKL_ENABLE_INSTRUCTIONS=AVX2`)
+//! gives the pinned bits exactly (a test).
 //!
 //! The thread count still matters: libtorch's and MKL's sums are split by thread, so a result
 //! is reproducible for its recorded `threads`, not across thread counts.

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The comparisons results/README.md quotes, each by `twinnet compare`, into results/comparisons.md
+# (written whole: a temporary file renamed into place). Usage: scripts/comparisons.sh [BIN]
+set -euo pipefail
+bin=${1:-target/release/twinnet}
+out=results/comparisons.md
+tmp=$(mktemp "$out.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
+pairs=(
+    # the framework, from the same starting weights (twinnet's generator on both backends)
+    "ablation:numpy ablation:numpy-tch"
+    "ablation:pytorch ablation:pytorch-tch"
+    "ablation:pytorch-with-softmax ablation:pytorch-with-softmax-tch"
+    # whose generator draws the starting weights (one backend, 30 seeds each)
+    "init-rng:twinnet-rng init-rng:torch-rng"
+    # one factor at a time from the NumPy model
+    "ablation:numpy ablation:numpy-with-minibatch"
+    "ablation:numpy ablation:numpy-with-symmetric"
+    "ablation:numpy ablation:numpy-with-torch-init"
+    "ablation:numpy ablation:numpy-with-double-softmax"
+    # one factor at a time from the PyTorch model
+    "ablation:pytorch ablation:pytorch-with-full-batch"
+    "ablation:pytorch ablation:pytorch-with-unit"
+    "ablation:pytorch ablation:pytorch-with-uniform-init"
+    "ablation:pytorch ablation:pytorch-with-softmax"
+)
+{
+    echo "# Comparisons"
+    echo
+    echo "Made by \`make comparisons\` (\`scripts/comparisons.sh\`): \`twinnet compare A B\` on each pair of"
+    echo "configurations the findings in [README.md](README.md) compare. B − A is in the units of the metric"
+    echo "(percentage points for accuracies and recalls); p-values are two-sided."
+    for pair in "${pairs[@]}"; do
+        read -r a b <<<"$pair"
+        echo
+        echo "## \`$a\` vs \`$b\`"
+        echo
+        "$bin" compare "results/$a" "results/$b"
+    done
+} >"$tmp"
+mv "$tmp" "$out"
+trap - EXIT
+echo "$out"
