@@ -2,7 +2,7 @@
 //! parameter updates, one panel each.
 
 use crate::figure::{render, DrawError, Figure};
-use crate::style::{labelled_line, legend, FONT, PALETTE};
+use crate::style::{labelled_line, legend, tick_label, FONT, PALETTE};
 use crate::{PlotError, RunView};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -64,6 +64,7 @@ fn curve_panel<DB: DrawingBackend>(
                 .label_style((FONT, 15))
                 .axis_desc_style((FONT, 16))
                 .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+                .x_label_formatter(&|v| tick_label(*v, matches!(axis, XAxis::Updates)))
                 .draw()?;
             for (i, r) in runs.iter().enumerate() {
                 let c = PALETTE[i % PALETTE.len()];

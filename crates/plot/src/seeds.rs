@@ -2,7 +2,7 @@
 //! seed's test accuracy.
 
 use crate::figure::{render, DrawError, Figure};
-use crate::style::{labelled_line, legend, FONT, PALETTE};
+use crate::style::{labelled_line, legend, tick_label, FONT, PALETTE};
 use crate::{GroupView, PlotError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -75,6 +75,7 @@ impl Figure for SeedCurves<'_> {
                         .label_style((FONT, 15))
                         .axis_desc_style((FONT, 16))
                         .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+                        .x_label_formatter(&|v| tick_label(*v, by_updates))
                         .draw()?;
                     for (i, (g, b)) in groups.iter().zip(&bands).enumerate() {
                         let c = PALETTE[i % PALETTE.len()];

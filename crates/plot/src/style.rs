@@ -79,3 +79,39 @@ pub(crate) fn shade(f: f64) -> RGBColor {
     let mix = |hi: f64, lo: f64| (hi - f * (hi - lo)).round() as u8;
     RGBColor(mix(255.0, 8.0), mix(255.0, 48.0), mix(255.0, 107.0))
 }
+
+/// An x tick label: integers without a decimal point (`50`, not `50.0`), other values with at
+/// most two decimals; on a log axis only the powers of ten are labelled (the other ticks keep
+/// their grid line, unlabelled, so the labels do not run into each other).
+pub(crate) fn tick_label(v: f64, log: bool) -> String {
+    if log {
+        let e = v.log10();
+        return if v > 0.0 && (e - e.round()).abs() < 1e-9 {
+            format!("{:.0}", 10f64.powi(e.round() as i32))
+        } else {
+            String::new()
+        };
+    }
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{:.0}", v.round())
+    } else {
+        format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick_label;
+
+    #[test]
+    fn tick_labels() {
+        assert_eq!(tick_label(50.0, false), "50");
+        assert_eq!(tick_label(0.0, false), "0");
+        assert_eq!(tick_label(2.5, false), "2.5");
+        assert_eq!(tick_label(0.333, false), "0.33");
+        assert_eq!(tick_label(1000.0, true), "1000");
+        assert_eq!(tick_label(1.0, true), "1");
+        assert_eq!(tick_label(50.0, true), "");
+        assert_eq!(tick_label(200.0, true), "");
+    }
+}
