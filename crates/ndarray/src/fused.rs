@@ -424,32 +424,32 @@ pub fn step(
     let parts = PARTS.min(m / MIN_ROWS_PER_PART).max(1);
     // Contiguous parts, multiples of CHUNK so that every part holds whole chunks.
     let per = m.div_ceil(parts).div_ceil(CHUNK) * CHUNK;
-    let pieces: Vec<&[u32]> = if m == 0 { vec![idx] } else { idx.chunks(per).collect() };
-    let mut jobs: Vec<(&[u32], &mut Scratch)> =
-        pieces.into_iter().zip(scratch.iter_mut()).collect();
-    let used = jobs.len();
-    let job = |net, idx, w| GradientPass { net, head, x, y, idx, inv_m, w, k };
     let net_ref = &*net;
-    let t = threads.clamp(1, used.max(1));
-    if t == 1 {
-        for (part, w) in jobs.iter_mut() {
-            k.run(job(net_ref, part, w));
+    // Part i (rows `i·per..`) into scratch i; a group of parts (contiguous rows, contiguous
+    // scratches) per thread. Nothing is collected: no allocation per update.
+    let run_parts = move |rows: &[u32], ws: &mut [Scratch]| {
+        for (idx, w) in rows.chunks(per).zip(ws) {
+            k.run(GradientPass { net: net_ref, head, x, y, idx, inv_m, w, k });
         }
+    };
+    let used = if m == 0 { 1 } else { m.div_ceil(per) };
+    let t = threads.clamp(1, used);
+    if m == 0 {
+        // An empty batch: one pass over nothing, which clears the accumulators.
+        k.run(GradientPass { net: net_ref, head, x, y, idx, inv_m, w: &mut scratch[0], k });
+    } else if t == 1 {
+        run_parts(idx, &mut scratch[..]);
     } else {
-        // Parts in contiguous groups, one group per thread; this thread takes the first.
+        // This thread takes the first group, spawned threads the others.
         let group = used.div_ceil(t);
         std::thread::scope(|scope| {
-            let mut groups = jobs.chunks_mut(group);
+            let mut groups = idx.chunks(per * group).zip(scratch.chunks_mut(group));
             let mine = groups.next();
-            for g in groups {
-                scope.spawn(move || {
-                    for (part, w) in g.iter_mut() {
-                        k.run(job(net_ref, part, w));
-                    }
-                });
+            for (rows, ws) in groups {
+                scope.spawn(move || run_parts(rows, ws));
             }
-            for (part, w) in mine.into_iter().flatten() {
-                k.run(job(net_ref, part, w));
+            if let Some((rows, ws)) = mine {
+                run_parts(rows, ws);
             }
         });
     }
