@@ -40,25 +40,26 @@ pub fn load_side(spec: &str) -> Result<Side> {
         bail!("{spec}: neither a result JSON, a results folder nor FOLDER:CONFIG");
     }
     let exp: ExperimentRecord = read_json(&dir.join(EXPERIMENT_JSON))?;
-    let configs = if exp.configs.is_empty() { &exp.runs } else { &exp.configs };
-    let k = exp.seeds.len().max(1);
-    let index = match config {
-        Some(c) => configs.iter().position(|n| n == c).with_context(|| {
-            format!(
-                "{spec}: no configuration `{c}` in {} (it has: {})",
-                dir.display(),
-                configs.join(", ")
-            )
-        })?,
-        None if configs.len() == 1 => 0,
+    let configs = exp.configurations();
+    let names = || configs.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    let range = match config {
+        Some(c) => {
+            configs.iter().find(|(n, _)| *n == c).map(|(_, r)| r.clone()).with_context(|| {
+                format!("{spec}: no configuration `{c}` in {} (it has: {})", dir.display(), names())
+            })?
+        }
+        None if configs.len() == 1 => configs[0].1.clone(),
         None => bail!(
             "{spec}: the folder holds {} configurations ({}): name one as {}:CONFIG",
             configs.len(),
-            configs.join(", "),
+            names(),
             dir.display()
         ),
     };
-    let runs = exp.runs[index * k..(index + 1) * k]
+    let run_names = exp.runs.get(range).with_context(|| {
+        format!("{spec}: {} lists fewer runs than its configurations need", EXPERIMENT_JSON)
+    })?;
+    let runs = run_names
         .iter()
         .map(|n| read_json(&dir.join(format!("{n}.json"))))
         .collect::<Result<Vec<RunResult>>>()?;

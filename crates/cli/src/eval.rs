@@ -63,16 +63,7 @@ pub fn eval(a: &EvalArgs, mnist: &Mnist) -> Result<EvalResult> {
         backend: a.backend,
         normalize: a.normalize,
         head: a.head,
-        environment: Environment {
-            twinnet: env!("CARGO_PKG_VERSION").into(),
-            backend_library: info.library,
-            device: info.device,
-            cpu: twinnet_core::system::cpu_model(),
-            cpu_features: twinnet_core::system::cpu_features(),
-            numerics: info.numerics,
-            threads: threads.get(),
-            os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
-        },
+        environment: Environment::here(info, threads.get()),
         test: test_result,
     };
     if let Some(out) = &a.out {

@@ -77,6 +77,22 @@ pub struct Environment {
     pub os: String,
 }
 
+impl Environment {
+    /// This machine and process, computing with the backend `info` describes on `threads`.
+    pub fn here(info: twinnet_core::BackendInfo, threads: usize) -> Self {
+        Self {
+            twinnet: env!("CARGO_PKG_VERSION").into(),
+            backend_library: info.library,
+            device: info.device,
+            cpu: twinnet_core::system::cpu_model(),
+            cpu_features: twinnet_core::system::cpu_features(),
+            numerics: info.numerics,
+            threads,
+            os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+        }
+    }
+}
+
 /// Test-set metrics, as scikit-learn computes them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestResult {
@@ -146,6 +162,18 @@ pub struct ExperimentRecord {
     pub cpu: String,
     /// The command that produced the folder.
     pub command: String,
+}
+
+impl ExperimentRecord {
+    /// Each configuration's name and the range of its runs in [`ExperimentRecord::runs`]:
+    /// with `k` seeds configuration `i` owns runs `i·k..(i+1)·k`; without seeds every run is its
+    /// own configuration (records older than `configs` list none: their runs are the
+    /// configurations).
+    pub fn configurations(&self) -> Vec<(&str, std::ops::Range<usize>)> {
+        let names = if self.configs.is_empty() { &self.runs } else { &self.configs };
+        let k = self.seeds.len().max(1);
+        names.iter().enumerate().map(|(i, n)| (n.as_str(), i * k..(i + 1) * k)).collect()
+    }
 }
 
 /// Reads and parses a JSON file, naming it in errors.

@@ -132,16 +132,7 @@ fn train_and_evaluate<B: Backend>(
     let info = b.describe();
     let result = RunResult {
         config: run.config().clone(),
-        environment: Environment {
-            twinnet: env!("CARGO_PKG_VERSION").into(),
-            backend_library: info.library,
-            device: info.device,
-            cpu: twinnet_core::system::cpu_model(),
-            cpu_features: twinnet_core::system::cpu_features(),
-            numerics: info.numerics,
-            threads: run.threads().get(),
-            os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
-        },
+        environment: Environment::here(info, run.threads().get()),
         initial: Some(initial),
         status,
         divergence: out.divergence.clone(),

@@ -40,11 +40,13 @@ struct Group<'a> {
 }
 
 fn groups<'a>(exp: &'a ExperimentRecord, runs: &'a [RunResult]) -> Vec<Group<'a>> {
-    let k = exp.seeds.len().max(1);
-    exp.configs
-        .iter()
-        .zip(runs.chunks(k))
-        .map(|(name, rs)| Group { name, runs: rs.iter().collect() })
+    exp.configurations()
+        .into_iter()
+        .filter(|(_, r)| r.start < runs.len())
+        .map(|(name, r)| Group {
+            name,
+            runs: runs[r.start..r.end.min(runs.len())].iter().collect(),
+        })
         .collect()
 }
 

@@ -39,6 +39,18 @@ pub struct BackendInfo {
     pub numerics: std::collections::BTreeMap<String, String>,
 }
 
+impl BackendInfo {
+    /// `library` computing on `device`, its bits decided by the named `numerics`.
+    pub fn new<'a>(
+        library: String,
+        device: String,
+        numerics: impl IntoIterator<Item = (&'a str, String)>,
+    ) -> Self {
+        let numerics = numerics.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        Self { library, device, numerics }
+    }
+}
+
 /// The examples of one update.
 #[derive(Debug, Clone, Copy)]
 pub enum Batch<'a> {

@@ -154,10 +154,10 @@ impl Backend for NdarrayBackend {
             ("sum_order", "pinned: every kernel set computes the same bits".to_string()),
             ("threads", "do not change the bits".to_string()),
         ];
-        BackendInfo {
-            library: format!("ndarray {NDARRAY_VERSION} (from scratch)"),
-            device: "cpu".into(),
-            numerics: numerics.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        }
+        BackendInfo::new(
+            format!("ndarray {NDARRAY_VERSION} (from scratch)"),
+            "cpu".into(),
+            numerics,
+        )
     }
 }

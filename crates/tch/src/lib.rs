@@ -376,15 +376,11 @@ impl Backend for TchBackend {
             ("mkl_cbwr", code_path::mkl_cbwr_branch()),
             ("threads", "change the bits (libtorch and MKL split sums by thread)".to_string()),
         ];
-        BackendInfo {
-            library: format!(
-                "tch {TCH_VERSION} / libtorch {TORCH_VERSION} (MKL: {})",
-                mkl_kernels()
-            ),
-            // Where the parameters are, not where they were asked to be.
-            device: TchDevice::from(self.fc1.ws.device()).to_string(),
-            numerics: numerics.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        }
+        let library =
+            format!("tch {TCH_VERSION} / libtorch {TORCH_VERSION} (MKL: {})", mkl_kernels());
+        // Where the parameters are, not where they were asked to be.
+        let device = TchDevice::from(self.fc1.ws.device()).to_string();
+        BackendInfo::new(library, device, numerics)
     }
 }
 
