@@ -216,8 +216,9 @@ fn run_experiment(a: RunArgs) -> Result<ExitCode> {
             Path::new("results").join(&exp.name)
         }
     };
-    // The results are built beside `out` and renamed into place: its folder must be writable.
-    staging::check_out_folder(&out)?;
+    // The results are built beside `out` and renamed into place: its folder must be writable,
+    // which this checks before any data is read (the folder is removed again on any error).
+    let staged = Staged::new(&out)?;
     let mnist = load_data(&a.common)?;
     let runs = exp
         .runs
@@ -227,7 +228,6 @@ fn run_experiment(a: RunArgs) -> Result<ExitCode> {
                 .with_context(|| format!("{}: run `{}`", a.experiment.display(), r.name))
         })
         .collect::<Result<Vec<_>>>()?;
-    let staged = Staged::new(&out)?;
     let dir = staged.dir();
 
     let progress = Progress::new(a.common.quiet);

@@ -32,8 +32,8 @@ pub fn check_writable(path: &Path, flag: &str) -> Result<()> {
     check_folder(path, flag)
 }
 
-/// Fails early when `out` (a results folder, `--out`) is a file or its folder is not writable.
-pub fn check_out_folder(out: &Path) -> Result<()> {
+/// Fails when `out` (a results folder, `--out`) is a file or its folder is not writable.
+fn check_out_folder(out: &Path) -> Result<()> {
     if out.exists() && !out.is_dir() {
         bail!("--out {}: is a file, expected a folder", out.display());
     }
