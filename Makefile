@@ -9,6 +9,8 @@ TORCH_VENV ?= $(TWINNET_CACHE)/torch-2.13.0
 export TWINNET_TORCH_VENV := $(TORCH_VENV)
 TWINNET_DATA_DIR ?= $(TWINNET_CACHE)/mnist
 export TWINNET_DATA_DIR
+TWINNET_FASHION_MNIST_DIR ?= $(TWINNET_CACHE)/fashion-mnist
+export TWINNET_FASHION_MNIST_DIR
 
 # libtorch: your own (LIBTORCH=/path/to/libtorch) or the venv's torch (LIBTORCH_USE_PYTORCH).
 ifeq ($(strip $(LIBTORCH)),)
@@ -30,8 +32,9 @@ help: ## list the targets
 setup: ## install libtorch (torch==2.13.0 in a venv in the cache), once
 	@scripts/setup-libtorch.sh
 
-data: ## install MNIST into the cache and verify its sha256, once
+data: ## install MNIST and Fashion-MNIST into the cache and verify their sha256, once
 	@scripts/fetch-mnist.sh "$(TWINNET_DATA_DIR)"
+	@scripts/fetch-fashion-mnist.sh "$(TWINNET_FASHION_MNIST_DIR)"
 
 build: setup ## build the release binary target/release/twinnet
 	$(CARGO) build --release --locked -p twinnet
@@ -45,14 +48,15 @@ reproduce: setup data build ## the main job: run the report and identical experi
 verify: setup data build ## rerun report and identical into a temporary folder; fail on any difference from results/
 	@for e in $(EXPERIMENTS_MAIN); do $(BIN) verify experiments/$$e.toml --quiet; done
 
-experiments: setup data build ## rerun every experiment (report, identical, ablation, longer, init-rng; ~35 min on 2 cores)
+experiments: setup data build ## rerun every experiment (report, identical, ablation, longer, init-rng, noise-floor; ~45 min on 2 cores)
 	@for e in $(EXPERIMENTS_ALL); do $(BIN) run experiments/$$e.toml; done
+	$(BIN) drift experiments/noise-floor.toml
 
 comparisons: build ## the comparisons the findings quote (twinnet compare) -> results/comparisons.md
 	@scripts/comparisons.sh $(BIN)
 
 plots: build ## redraw the figures and summary.md of every results folder from its JSON
-	@for d in results/*/; do [ -f "$$d/experiment.json" ] && $(BIN) plot "$$d"; done; true
+	@for d in results/*/; do [ -f "$$d/experiment.json" ] || [ -f "$$d/drift.json" ] && $(BIN) plot "$$d"; done; true
 
 bench: setup data build ## benchmarks: both backends, floor, whole report run, scaling -> results/bench/
 	$(CARGO) run --release --locked -p twinnet-bench

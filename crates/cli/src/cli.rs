@@ -6,6 +6,7 @@ use crate::experiment;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use twinnet_core::{defaults, BackendKind, Device, Head, Init, InitRng, Normalize};
+use twinnet_data::DatasetName;
 
 #[derive(Debug, Parser)]
 #[command(name = "twinnet", version, about, propagate_version = true)]
@@ -41,12 +42,14 @@ pub enum Cmd {
     Eval(EvalArgs),
     /// Rerun an experiment into a temporary folder and check it reproduces the committed results (parameters bit for bit, JSON apart from timings and environment)
     Verify(VerifyArgs),
+    /// The noise floor: train pairs of runs from identical starts that differ in one thing (framework, threads, one ulp, seed) and measure how far they drift apart
+    Drift(DriftArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct Common {
-    /// Folder holding the four MNIST files, raw or .gz [default: <cache>/mnist, where `make data` puts them]
-    #[arg(long, env = "TWINNET_DATA_DIR", value_name = "DIR")]
+    /// Folder holding the dataset's four IDX files, raw or .gz [default: $TWINNET_DATA_DIR or <cache>/mnist for MNIST, $TWINNET_FASHION_MNIST_DIR or <cache>/fashion-mnist for Fashion-MNIST: where `make data` puts them]
+    #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// No progress output
     #[arg(long, short)]
@@ -88,6 +91,20 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The drift experiment file (TOML), e.g. experiments/noise-floor.toml
+    pub experiment: PathBuf,
+    /// Output folder, replaced as a whole [default: results/<experiment>]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Settings that override every run of the file (e.g. --epochs 5 for a quick look)
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Side A: a result JSON, a results folder holding one configuration, or FOLDER:CONFIG
     pub a: String,
@@ -121,6 +138,9 @@ pub struct EvalArgs {
     /// Compute threads [default: as for a full-batch run]
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Which test set: mnist or fashion-mnist
+    #[arg(long, value_parser = choice::<DatasetName>(), default_value_t = DatasetName::Mnist)]
+    pub dataset: DatasetName,
     /// Write the result JSON here, and the confusion heatmap beside it (same stem, .png and .svg)
     #[arg(long, value_name = "FILE.json")]
     pub out: Option<PathBuf>,

@@ -11,6 +11,7 @@ use twinnet_core::{
     defaults, BackendKind, Choice, ConfigError, Device, Head, Init, InitRng, ModelConfig,
     Normalize, Regime, Threads, TrainConfig, TrainPlan,
 };
+use twinnet_data::DatasetName;
 
 /// A clap parser that accepts exactly the names of a [`Choice`] and lists them in `--help`.
 pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
@@ -109,6 +110,9 @@ settings! {
     log_every: usize = defaults::LOG_EVERY,
     }
     optional {
+    /// Which data: mnist (the report's) or fashion-mnist (Zalando's, same format; `make data` installs both) [default: mnist]
+    #[arg(long, value_parser = choice::<DatasetName>())]
+    dataset: DatasetName,
     /// Whose generator draws --init: twinnet = the same weights on both backends, no libtorch needed; torch = what torch.manual_seed(seed) then nn.Linear(784, h), nn.Linear(h, 10) draw in PyTorch (needs the tch feature) [default: twinnet]
     #[arg(long, value_parser = choice::<InitRng>())]
     init_rng: InitRng,
@@ -162,6 +166,8 @@ impl Settings {
         // Recorded explicitly; absent only from results made before the option existed (read
         // as the default, twinnet's generator, then the only one the ndarray backend had).
         c.init_rng.get_or_insert(defaults::INIT_RNG);
+        // Recorded explicitly too; absent only from results made before Fashion-MNIST (MNIST).
+        c.dataset.get_or_insert_default();
         c
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::cli::EvalArgs;
 use crate::config::default_threads;
+use crate::data::{Data, DataRecord};
 use crate::result::{write_json, Environment, TestResult};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ use twinnet_core::{
     Backend, BackendKind, Confusion, Device, Head, Model, ModelConfig, Normalize, Params, Regime,
     Threads,
 };
-use twinnet_data::{Dataset, Mnist};
+use twinnet_data::Dataset;
 use twinnet_plot::{draw_confusions, RunView};
 
 /// What `twinnet eval --out F.json` writes.
@@ -33,12 +34,14 @@ pub struct EvalResult {
     pub head: Head,
     /// Where and with what it ran.
     pub environment: Environment,
+    /// The test data.
+    pub data: DataRecord,
     /// Accuracy, loss, confusion matrix, per-class metrics and the classification report.
     pub test: TestResult,
 }
 
-/// Evaluates `a.params` on `mnist`'s test set; writes `--out` (and its heatmap beside it).
-pub fn eval(a: &EvalArgs, mnist: &Mnist) -> Result<EvalResult> {
+/// Evaluates `a.params` on `data`'s test set; writes `--out` (and its heatmap beside it).
+pub fn eval(a: &EvalArgs, data: &Data) -> Result<EvalResult> {
     let params = Params::load(&a.params, None)?;
     let hidden = params.hidden;
     let fingerprint = format!("{:016x}", params.fingerprint());
@@ -46,7 +49,7 @@ pub fn eval(a: &EvalArgs, mnist: &Mnist) -> Result<EvalResult> {
     let model = Model::new(config, params)?;
     let threads = Threads::new(a.threads.unwrap_or(default_threads(a.backend, Regime::FullBatch)))?;
     let nothing = Dataset::new(vec![], vec![]);
-    let test = &mnist.test;
+    let test = &data.mnist.test;
     let (eval, info) = match a.backend {
         BackendKind::Ndarray => {
             anyhow::ensure!(a.device != Device::Cuda, "device: cuda needs --backend tch");
@@ -55,7 +58,8 @@ pub fn eval(a: &EvalArgs, mnist: &Mnist) -> Result<EvalResult> {
         }
         BackendKind::Tch => tch_eval(&model, &nothing, test, a.device, threads)?,
     };
-    let test_result = TestResult::new(Confusion::new(test.labels(), &eval.predictions), eval.loss);
+    let confusion = Confusion::new(test.labels(), &eval.predictions);
+    let test_result = TestResult::new(confusion, eval.loss, data.name());
     let result = EvalResult {
         params: a.params.clone(),
         params_fingerprint: fingerprint,
@@ -64,13 +68,15 @@ pub fn eval(a: &EvalArgs, mnist: &Mnist) -> Result<EvalResult> {
         normalize: a.normalize,
         head: a.head,
         environment: Environment::here(info, threads.get()),
+        data: data.record.clone(),
         test: test_result,
     };
     if let Some(out) = &a.out {
         let label = a.params.file_stem().map(|s| s.to_string_lossy().into_owned());
         let label = label.unwrap_or_else(|| "parameters".into());
         let view = RunView { label: &label, history: &[], confusion: Some(&result.test.confusion) };
-        draw_confusions(&[view], "twinnet eval", &out.with_extension(""))
+        let classes = data.name().class_names();
+        draw_confusions(&[view], "twinnet eval", &classes, &out.with_extension(""))
             .with_context(|| format!("--out {}: the heatmap", out.display()))?;
         write_json(out, &result)?;
     }

@@ -13,6 +13,8 @@
 mod cli;
 mod compare;
 mod config;
+mod data;
+mod drift;
 mod eval;
 mod experiment;
 mod progress;
@@ -24,7 +26,7 @@ mod verify;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use cli::{Cli, Cmd, Common, RunArgs, SeedList, TrainArgs, VerifyArgs};
+use cli::{Cli, Cmd, Common, DriftArgs, RunArgs, SeedList, TrainArgs, VerifyArgs};
 use config::Settings;
 use experiment::Experiment;
 use progress::Progress;
@@ -34,7 +36,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use twinnet_data::Mnist;
+use twinnet_data::DatasetName;
 
 /// Raised by SIGINT/SIGTERM; the training loop stops after the current update.
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -67,6 +69,13 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode> {
     match cmd {
         Cmd::Train(a) => train(a),
         Cmd::Run(a) => run_experiment(a),
+        Cmd::Plot { dir } if dir.join(drift::DRIFT_JSON).is_file() => {
+            let record: drift::DriftRecord = read_json(&dir.join(drift::DRIFT_JSON))?;
+            drift::render(&dir, &record)?;
+            println!("{}", dir.join(summary::SUMMARY).display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Drift(a) => drift_experiment(a),
         Cmd::Plot { dir } => {
             let (exp, runs) = summary::load(&dir)?;
             summary::render(&dir, &exp, &runs)?;
@@ -82,8 +91,21 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode> {
                 check_writable(j, "json")?;
             }
             let (x, y) = (compare::load_side(&a.a)?, compare::load_side(&a.b)?);
+            // Class names from side A's dataset; results on different data are compared
+            // only with a warning (the same class index names another thing).
+            let dataset = |s: &compare::Side| {
+                s.runs.first().and_then(|r| r.config.dataset).unwrap_or_default()
+            };
+            let (dx, dy) = (dataset(&x), dataset(&y));
+            if dx != dy {
+                eprintln!(
+                    "twinnet: warning: {} ran on {dx} and {} on {dy}: the metrics below compare \
+                     different data",
+                    a.a, a.b
+                );
+            }
             let names: Vec<String> =
-                (0..twinnet_core::CLASSES).map(|k| format!("digit {k}")).collect();
+                (0..twinnet_core::CLASSES).map(|k| dx.class_label(k)).collect();
             let rows = compare::compare(&x, &y, a.target, &names);
             print!("{}", compare::render(&x, &y, a.target, &rows));
             if let Some(j) = &a.json {
@@ -97,8 +119,8 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode> {
             if let Some(out) = &a.out {
                 check_writable(out, "out")?;
             }
-            let mnist = load_data(&a.common)?;
-            let r = eval::eval(&a, &mnist)?;
+            let data = load_data(&a.common, a.dataset)?;
+            let r = eval::eval(&a, &data)?;
             println!(
                 "{}: test accuracy {:.2}% ({} backend)\n",
                 a.params.display(),
@@ -151,9 +173,29 @@ fn verify_experiment(a: VerifyArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_data(common: &Common) -> Result<Mnist> {
-    let dir = common.data_dir.clone().unwrap_or_else(twinnet_data::default_data_dir);
-    Ok(Mnist::load(&dir)?)
+fn load_data(common: &Common, dataset: DatasetName) -> Result<data::Data> {
+    data::load(common.data_dir.as_deref(), dataset)
+}
+
+/// The one dataset every run of `configs` reads (an experiment reads its data once).
+fn one_dataset<'a>(
+    file: &Path,
+    configs: impl IntoIterator<Item = &'a config::RunConfig>,
+) -> Result<DatasetName> {
+    let mut seen: Option<(DatasetName, &str)> = None;
+    for c in configs {
+        let d = c.dataset.unwrap_or_default();
+        match seen {
+            Some((s, first)) if s != d => bail!(
+                "{}: run `{first}` reads {s} but run `{}` reads {d}: one experiment, one dataset",
+                file.display(),
+                c.name
+            ),
+            None => seen = Some((d, &c.name)),
+            _ => {}
+        }
+    }
+    Ok(seen.map_or(DatasetName::default(), |s| s.0))
 }
 
 fn train(a: TrainArgs) -> Result<ExitCode> {
@@ -168,11 +210,11 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             check_writable(p, flag)?;
         }
     }
-    let mnist = load_data(&a.common)?;
-    let run = cfg.validate(mnist.train.len())?;
+    let data = load_data(&a.common, cfg.dataset.unwrap_or_default())?;
+    let run = cfg.validate(data.mnist.train.len())?;
     let progress = Progress::new(a.common.quiet);
     let bar = progress.add(&cfg.name, cfg.epochs);
-    let done = run::execute(&run, &mnist, &bar, &STOP)?;
+    let done = run::execute(&run, &data, &bar, &STOP)?;
     if let Some(p) = &a.out {
         write_json(p, &done.result)?;
     }
@@ -196,13 +238,59 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
                 100.0 * t.accuracy,
                 r.timing.train_s
             );
+            if !data.record.verified {
+                println!(
+                    "(data: not {}'s pinned files (data/{}.sha256): recorded as unverified)\n",
+                    data.name(),
+                    data.name()
+                );
+            }
             print!("{}", t.report);
             if !t.collapsed.is_empty() {
-                println!("\ncollapsed: digit(s) {:?} never predicted", t.collapsed);
+                let d = cfg.dataset.unwrap_or_default();
+                let names: Vec<String> =
+                    t.collapsed.iter().map(|&k| d.class_label(k as usize)).collect();
+                println!("\ncollapsed: {} never predicted", names.join(", "));
             }
         }
         _ => unreachable!("a completed run has a test result"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn drift_experiment(a: DriftArgs) -> Result<ExitCode> {
+    let start = Instant::now();
+    let exp = drift::DriftExperiment::load(&a.experiment, &a.settings)?;
+    let out = match &a.out {
+        Some(o) => o.clone(),
+        None => {
+            std::fs::create_dir_all("results").context("results: cannot create the folder")?;
+            Path::new("results").join(&exp.name)
+        }
+    };
+    let staged = Staged::new(&out)?;
+    let runs = exp.settings.iter().flat_map(|s| s.runs.iter().map(|r| &r.0));
+    let data = load_data(&a.common, one_dataset(&a.experiment, runs)?)?;
+    let progress = Progress::new(a.common.quiet);
+    let settings = drift::measure(&exp, &data, &progress, &STOP)
+        .with_context(|| a.experiment.display().to_string())?;
+    let dir = staged.dir();
+    let record = drift::DriftRecord {
+        name: exp.name.clone(),
+        description: exp.description.clone(),
+        command: format!("twinnet drift {}", a.experiment.display()),
+        cpu: twinnet_core::system::cpu_model(),
+        total_s: start.elapsed().as_secs_f64(),
+        settings,
+    };
+    twinnet_core::file::write_atomic(&dir.join("experiment.toml"), exp.source.as_bytes())?;
+    write_json(&dir.join(drift::DRIFT_JSON), &record)?;
+    drift::render(dir, &record)?;
+    if STOP.load(Ordering::Relaxed) {
+        bail!(run::Interrupted);
+    }
+    staged.commit()?;
+    println!("{}", out.join(summary::SUMMARY).display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -219,12 +307,12 @@ fn run_experiment(a: RunArgs) -> Result<ExitCode> {
     // The results are built beside `out` and renamed into place: its folder must be writable,
     // which this checks before any data is read (the folder is removed again on any error).
     let staged = Staged::new(&out)?;
-    let mnist = load_data(&a.common)?;
+    let data = load_data(&a.common, one_dataset(&a.experiment, &exp.runs)?)?;
     let runs = exp
         .runs
         .iter()
         .map(|r| {
-            r.validate(mnist.train.len())
+            r.validate(data.mnist.train.len())
                 .with_context(|| format!("{}: run `{}`", a.experiment.display(), r.name))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -235,8 +323,7 @@ fn run_experiment(a: RunArgs) -> Result<ExitCode> {
     let mut results = vec![];
     for (run, bar) in runs.iter().zip(&bars) {
         let name = &run.config().name;
-        let done =
-            run::execute(run, &mnist, bar, &STOP).with_context(|| format!("run `{name}`"))?;
+        let done = run::execute(run, &data, bar, &STOP).with_context(|| format!("run `{name}`"))?;
         write_json(&dir.join(format!("{name}.json")), &done.result)?;
         done.params.save(&dir.join(format!("{name}.safetensors")))?;
         if let Some(d) = &done.result.divergence {

@@ -13,6 +13,9 @@ pub struct RunResult {
     pub config: RunConfig,
     /// Where and with what it ran.
     pub environment: Environment,
+    /// The data it trained and was tested on (absent from results made before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::data::DataRecord>,
     /// Where the starting parameters came from (absent from results made before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial: Option<Initial>,
@@ -115,8 +118,8 @@ pub struct TestResult {
 }
 
 impl TestResult {
-    /// Every metric of a confusion matrix.
-    pub fn new(confusion: Confusion, loss: f64) -> Self {
+    /// Every metric of a confusion matrix; the report names `dataset`'s classes.
+    pub fn new(confusion: Confusion, loss: f64, dataset: twinnet_data::DatasetName) -> Self {
         Self {
             accuracy: confusion.accuracy(),
             loss,
@@ -124,7 +127,7 @@ impl TestResult {
             macro_avg: confusion.macro_avg(),
             weighted_avg: confusion.weighted_avg(),
             collapsed: confusion.collapsed(),
-            report: confusion.report(),
+            report: confusion.report_named(&dataset.class_names()),
             confusion,
         }
     }

@@ -3,13 +3,14 @@
 //! concrete backends.
 
 use crate::config::{Engine, RunConfig, ValidRun};
+use crate::data::Data;
 use crate::progress::RunBar;
 use crate::result::{Environment, Initial, RunResult, Status, TestResult, Timing};
 use anyhow::{bail, Context, Result};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
+use twinnet_core::drift::{Nudge, Snapshots};
 use twinnet_core::{defaults, train, Backend, Confusion, InitRng, Model, Params};
-use twinnet_data::{Dataset, Mnist};
 use twinnet_ndarray::NdarrayBackend;
 
 /// A finished run: its result and its final parameters.
@@ -71,7 +72,40 @@ fn torch_params(_: &RunConfig) -> Result<Params> {
 }
 
 /// Trains and evaluates one run on `mnist` (the run was validated against its training set).
-pub fn execute(run: &ValidRun, mnist: &Mnist, bar: &RunBar, stop: &AtomicBool) -> Result<Finished> {
+pub fn execute(run: &ValidRun, data: &Data, bar: &RunBar, stop: &AtomicBool) -> Result<Finished> {
+    Ok(execute_probed(run, data, bar, stop, &Probe::default())?.0)
+}
+
+/// What the noise-floor experiment adds to a run: a one-ulp nudge of its starting parameters
+/// and snapshots of its parameters after chosen updates. The default does neither (and then a
+/// run is exactly [`execute`]'s).
+#[derive(Debug, Default)]
+pub struct Probe {
+    /// Moves one starting parameter one ulp up (recorded in the result's `initial`).
+    pub nudge: Option<Nudge>,
+    /// Copy the parameters after these updates (sorted).
+    pub snapshot_at: Vec<usize>,
+}
+
+/// [`execute`], probed: also returns the snapshots `probe` asked for, `(updates, parameters)`.
+pub fn execute_probed(
+    run: &ValidRun,
+    data: &Data,
+    bar: &RunBar,
+    stop: &AtomicBool,
+    probe: &Probe,
+) -> Result<(Finished, Vec<(usize, Params)>)> {
+    let mnist = &data.mnist;
+    let start = || -> Result<(Model, Initial)> {
+        let (mut params, mut initial) = initial_params(run.config())?;
+        if let Some(n) = &probe.nudge {
+            n.apply(&mut params)?;
+            initial.source = format!("{}, then {n}", initial.source);
+            initial.fingerprint = format!("{:016x}", params.fingerprint());
+        }
+        Ok((Model::new(run.model(), params)?, initial))
+    };
+    let at = probe.snapshot_at.clone();
     let limited;
     let train_set = match run.config().train_limit {
         Some(n) => {
@@ -82,32 +116,31 @@ pub fn execute(run: &ValidRun, mnist: &Mnist, bar: &RunBar, stop: &AtomicBool) -
     };
     match run.engine() {
         Engine::Ndarray => {
-            let (params, initial) = initial_params(run.config())?;
-            let model = Model::new(run.model(), params)?;
-            let b = NdarrayBackend::new(&model, train_set, run.threads());
-            train_and_evaluate(b, run, initial, &mnist.test, bar, stop)
+            let (model, initial) = start()?;
+            let b = Snapshots::new(NdarrayBackend::new(&model, train_set, run.threads()), at);
+            train_and_evaluate(b, run, initial, data, bar, stop)
         }
         #[cfg(feature = "tch")]
         Engine::Tch(device) => {
-            let (params, initial) = initial_params(run.config())?;
-            let model = Model::new(run.model(), params)?;
+            let (model, initial) = start()?;
             // libtorch's process-wide thread count, set here before each tch run.
             let torch = twinnet_tch::Libtorch::configure(run.threads());
             let b = twinnet_tch::TchBackend::new(&torch, &model, train_set, device)?;
-            train_and_evaluate(b, run, initial, &mnist.test, bar, stop)
+            let b = Snapshots::new(b, at);
+            train_and_evaluate(b, run, initial, data, bar, stop)
         }
     }
 }
 
 /// Trains `b` with the shared loop, then evaluates it on `test` unless it diverged.
 fn train_and_evaluate<B: Backend>(
-    mut b: B,
+    mut b: Snapshots<B>,
     run: &ValidRun,
     initial: Initial,
-    test: &Dataset,
+    data: &Data,
     bar: &RunBar,
     stop: &AtomicBool,
-) -> Result<Finished> {
+) -> Result<(Finished, Vec<(usize, Params)>)> {
     let plan = run.plan();
     let out = train(&mut b, plan, stop, &mut |r| bar.epoch(r)).context("training failed")?;
     if out.interrupted {
@@ -121,8 +154,10 @@ fn train_and_evaluate<B: Backend>(
             (Status::Diverged, None)
         }
         None => {
+            let test = &data.mnist.test;
             let eval = b.evaluate(test).context("evaluation failed")?;
-            let r = TestResult::new(Confusion::new(test.labels(), &eval.predictions), eval.loss);
+            let confusion = Confusion::new(test.labels(), &eval.predictions);
+            let r = TestResult::new(confusion, eval.loss, data.name());
             bar.finish(&format!("test accuracy {:.2}%", 100.0 * r.accuracy));
             (Status::Completed, Some(r))
         }
@@ -133,6 +168,7 @@ fn train_and_evaluate<B: Backend>(
     let result = RunResult {
         config: run.config().clone(),
         environment: Environment::here(info, run.threads().get()),
+        data: Some(data.record.clone()),
         initial: Some(initial),
         status,
         divergence: out.divergence.clone(),
@@ -145,5 +181,5 @@ fn train_and_evaluate<B: Backend>(
             eval_s,
         },
     };
-    Ok(Finished { result, params })
+    Ok((Finished { result, params }, b.into_parts().1))
 }

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 use twinnet_core::stats::mean_sd;
 use twinnet_core::{Confusion, CLASSES};
+use twinnet_data::DatasetName;
 use twinnet_plot::{
     draw_confusions, draw_curves, draw_seed_curves, draw_seed_strip, GroupView, RunView,
 };
@@ -64,7 +65,8 @@ pub fn render(dir: &Path, exp: &ExperimentRecord, runs: &[RunResult]) -> Result<
         })
         .collect();
     draw_curves(&views, &exp.name, &dir.join(CURVES))?;
-    draw_confusions(&views, &exp.name, &dir.join(CONFUSION))?;
+    let classes = dataset_of(runs).class_names();
+    draw_confusions(&views, &exp.name, &classes, &dir.join(CONFUSION))?;
     let md = summary(exp, runs);
     twinnet_core::file::write_atomic(&dir.join(SUMMARY), md.as_bytes())
         .with_context(|| format!("{}: cannot write", dir.join(SUMMARY).display()))
@@ -100,6 +102,8 @@ pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
         "Produced by `{}` on {} in {:.1} s in all.\n",
         exp.command, exp.cpu, exp.total_s
     );
+    let data = dataset_of(runs);
+    data_line(&mut s, runs);
     s.push_str("| run | backend | regime | head | init | normalize | epochs | updates | final train acc | test acc | train time | threads | status |\n");
     s.push_str("|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
     for r in runs {
@@ -112,8 +116,7 @@ pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
                 format!("**diverged** at epoch {}, step {}", d.epoch, d.step)
             }
             (_, _, Some(t)) if !t.collapsed.is_empty() => {
-                let ks: Vec<String> = t.collapsed.iter().map(|k| k.to_string()).collect();
-                format!("**collapsed**: never predicts {}", ks.join(", "))
+                format!("**collapsed**: never predicts {}", class_list(data, &t.collapsed))
             }
             _ => "ok".into(),
         };
@@ -135,11 +138,14 @@ pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
     let collapsed: Vec<String> = runs
         .iter()
         .filter_map(|r| r.test.as_ref().filter(|t| !t.collapsed.is_empty()).map(|t| (r, t)))
-        .map(|(r, t)| format!("- `{}` never predicts digit(s) {:?}: their precision is 0 (zero_division=0) and recall 0.", r.config.name, t.collapsed))
+        .map(|(r, t)| match data {
+            DatasetName::Mnist => format!("- `{}` never predicts digit(s) {:?}: their precision is 0 (zero_division=0) and recall 0.", r.config.name, t.collapsed),
+            _ => format!("- `{}` never predicts {}: precision 0 (zero_division=0) and recall 0.", r.config.name, class_list(data, &t.collapsed)),
+        })
         .collect();
     s.push_str("\n## Collapsed classes\n\n");
     if collapsed.is_empty() {
-        s.push_str("None: every run predicts every digit.\n");
+        let _ = writeln!(s, "None: every run predicts every {}.", data.class_noun());
     } else {
         s.push_str(&collapsed.join("\n"));
         s.push('\n');
@@ -201,6 +207,7 @@ fn render_seeds(dir: &Path, exp: &ExperimentRecord, runs: &[RunResult]) -> Resul
     draw_confusions(
         &rv,
         &format!("{} (pooled over {} seeds)", exp.name, exp.seeds.len()),
+        &dataset_of(runs).class_names(),
         &dir.join(CONFUSION),
     )?;
     let md = summary_seeds(exp, &gs);
@@ -229,7 +236,10 @@ fn summary_seeds(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
         exp.cpu,
         exp.total_s
     );
-    s.push_str("| configuration | backend | regime | head | init | normalize | epochs | test accuracy mean ± sd | min – max | seeds with a collapsed digit | digits collapsed (seeds) | diverged | train time (mean) |\n");
+    let data = dataset_of(gs.iter().flat_map(|g| g.runs.first().copied()));
+    data_line(&mut s, gs.iter().flat_map(|g| g.runs.first().copied()));
+    let noun = data.class_noun();
+    let _ = writeln!(s, "| configuration | backend | regime | head | init | normalize | epochs | test accuracy mean ± sd | min – max | seeds with a collapsed {noun} | {} collapsed (seeds) | diverged | train time (mean) |", if noun == "digit" { "digits" } else { "classes" });
     s.push_str("|---|---|---|---|---|---|---:|---:|---:|---:|---|---:|---:|\n");
     for g in gs {
         let c = &g.runs[0].config;
@@ -263,7 +273,7 @@ fn summary_seeds(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
             .iter()
             .enumerate()
             .filter(|(_, &n)| n > 0)
-            .map(|(k, n)| format!("{k} ({n})"))
+            .map(|(k, n)| format!("{} ({n})", data.class_names()[k]))
             .collect();
         let regime = regime_label(c);
         let train_s = g.runs.iter().map(|r| r.timing.train_s).sum::<f64>() / g.runs.len() as f64;
@@ -280,9 +290,9 @@ fn summary_seeds(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
             if digits.is_empty() { "–".to_string() } else { digits.join(", ") },
         );
     }
-    s.push_str("\n## Per-digit test recall, mean ± sd over seeds (%)\n\n| configuration |");
-    for k in 0..CLASSES {
-        let _ = write!(s, " {k} |");
+    let _ = write!(s, "\n## Per-{noun} test recall, mean ± sd over seeds (%)\n\n| configuration |");
+    for name in data.class_names() {
+        let _ = write!(s, " {name} |");
     }
     s.push_str("\n|---|");
     s.push_str(&"---:|".repeat(CLASSES));
@@ -309,6 +319,34 @@ fn summary_seeds(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
         "\n## Figures\n\nMean train accuracy over seeds (band: min–max), against epoch and against updates:\n\n![curves]({CURVES}.png)\n\nTest accuracy of every seed:\n\n![seeds]({SEEDS}.png)\n\nConfusion matrices pooled over the seeds:\n\n![confusion]({CONFUSION}.png)\n\nEach run's JSON (`<configuration>-seed<S>.json`) holds its own classification report.\n"
     );
     s
+}
+
+/// The dataset of the results (MNIST for results made before it was recorded).
+fn dataset_of<'a>(runs: impl IntoIterator<Item = &'a RunResult>) -> DatasetName {
+    runs.into_iter().next().and_then(|r| r.config.dataset).unwrap_or_default()
+}
+
+/// Names of classes `ks`: `5, 6, 9` for MNIST, `Coat, Shirt` for Fashion-MNIST.
+fn class_list(data: DatasetName, ks: &[u8]) -> String {
+    let names = data.class_names();
+    ks.iter().map(|&k| names[k as usize]).collect::<Vec<_>>().join(", ")
+}
+
+/// One line naming the data and whether its files are the pinned ones (when recorded).
+fn data_line<'a>(s: &mut String, runs: impl IntoIterator<Item = &'a RunResult>) {
+    let records: Vec<_> = runs.into_iter().filter_map(|r| r.data.as_ref()).collect();
+    let Some(first) = records.first() else { return };
+    let same = records.iter().all(|r| r.sha256 == first.sha256);
+    let _ = writeln!(
+        s,
+        "Data: {}, {}.\n",
+        first.dataset,
+        match (same, first.verified) {
+            (true, true) => "the four files' sha256 match the pinned ones",
+            (true, false) => "**unverified**: the files' sha256 are not the pinned ones (see each result's `data`)",
+            (false, _) => "**runs read different files** (see each result's `data`)",
+        }
+    );
 }
 
 #[cfg(test)]
@@ -351,7 +389,7 @@ mod tests {
                     }
                 })
                 .collect();
-            TestResult::new(Confusion::new(&labels, &preds), 0.5)
+            TestResult::new(Confusion::new(&labels, &preds), 0.5, DatasetName::Mnist)
         });
         let divergence = acc.is_none().then(|| Divergence {
             epoch: 1,
@@ -371,6 +409,7 @@ mod tests {
                 threads: 1,
                 os: "test".into(),
             },
+            data: None,
             initial: None,
             status: if acc.is_some() { Status::Completed } else { Status::Diverged },
             divergence,

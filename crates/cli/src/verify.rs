@@ -47,7 +47,10 @@ pub fn differences(fresh: &Path, committed: &Path) -> Result<Vec<String>> {
 /// `elapsed_s`), `environment`, and the ndarray backend's `threads`.
 fn json_differences(x: &RunResult, y: &RunResult) -> Vec<String> {
     let mut d = vec![];
-    let (cx, mut cy) = (x.config.clone(), y.config.clone());
+    let (mut cx, mut cy) = (x.config.clone(), y.config.clone());
+    // Results made before the dataset was recorded read MNIST.
+    cx.dataset.get_or_insert_default();
+    cy.dataset.get_or_insert_default();
     if cx.backend == BackendKind::Ndarray && cy.backend == BackendKind::Ndarray {
         cy.threads = cx.threads;
     }
@@ -80,6 +83,11 @@ fn json_differences(x: &RunResult, y: &RunResult) -> Vec<String> {
                 x.history[i].epoch, x.history[i].train_loss, y.history[i].train_loss
             )),
             None => d.push(format!("history: {} records here, {} committed", hx.len(), hy.len())),
+        }
+    }
+    if let (Some(a), Some(b)) = (&x.data, &y.data) {
+        if a != b {
+            d.push(format!("data {} here, {} committed", json(a), json(b)));
         }
     }
     if x.test != y.test {

@@ -15,6 +15,7 @@
 
 mod backend;
 mod config;
+pub mod drift;
 pub mod file;
 mod metrics;
 mod options;

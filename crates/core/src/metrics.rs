@@ -135,8 +135,15 @@ impl Confusion {
     /// The text of scikit-learn's `classification_report(y_true, y_pred, digits=2,
     /// zero_division=0)`, character for character, for all ten digits.
     pub fn report(&self) -> String {
-        const W: usize = 12; // len("weighted avg")
-        let mut s = format!("{:>W$} ", "");
+        let digits: [String; CLASSES] = std::array::from_fn(|k| k.to_string());
+        self.report_named(&digits.each_ref().map(|d| d.as_str()))
+    }
+
+    /// [`Confusion::report`] with `target_names=names`: the name column is as wide as the
+    /// longest name or `weighted avg`, whichever is longer, as scikit-learn makes it.
+    pub fn report_named(&self, names: &[&str; CLASSES]) -> String {
+        let w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(12);
+        let mut s = format!("{:>w$} ", "");
         for h in ["precision", "recall", "f1-score", "support"] {
             write!(s, " {h:>9}").unwrap();
         }
@@ -144,18 +151,18 @@ impl Confusion {
         let row = |s: &mut String, name: &str, m: &ClassMetrics| {
             writeln!(
                 s,
-                "{name:>W$}  {:>9.2} {:>9.2} {:>9.2} {:>9}",
+                "{name:>w$}  {:>9.2} {:>9.2} {:>9.2} {:>9}",
                 m.precision, m.recall, m.f1, m.support
             )
             .unwrap();
         };
-        for (k, m) in self.per_class().iter().enumerate() {
-            row(&mut s, &k.to_string(), m);
+        for (name, m) in names.iter().zip(self.per_class().iter()) {
+            row(&mut s, name, m);
         }
         s.push('\n');
         writeln!(
             s,
-            "{:>W$}  {:>9} {:>9} {:>9.2} {:>9}",
+            "{:>w$}  {:>9} {:>9} {:>9.2} {:>9}",
             "accuracy",
             "",
             "",
@@ -217,6 +224,61 @@ mod tests {
 weighted avg       0.64      0.68      0.65       145
 ";
         assert_eq!(example().report(), expected);
+    }
+
+    /// With class names (`target_names=`), and a name longer than `weighted avg`, which widens
+    /// the first column (expected text from scikit-learn 1.x).
+    #[test]
+    fn named_report_matches_scikit_learn() {
+        let mut names = [
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ];
+        let expected = "              precision    recall  f1-score   support
+
+ T-shirt/top       0.71      0.50      0.59        10
+     Trouser       0.58      0.64      0.61        11
+    Pullover       0.69      0.75      0.72        12
+       Dress       0.77      0.77      0.77        13
+        Coat       0.33      0.79      0.47        14
+      Sandal       0.80      0.80      0.80        15
+       Shirt       0.82      0.88      0.85        16
+     Sneaker       0.88      0.88      0.88        17
+         Bag       0.89      0.89      0.89        18
+  Ankle boot       0.00      0.00      0.00        19
+
+    accuracy                           0.68       145
+   macro avg       0.65      0.69      0.66       145
+weighted avg       0.64      0.68      0.65       145
+";
+        assert_eq!(example().report_named(&names), expected);
+        names[3] = "Dress (a much longer name)";
+        let wide = "                            precision    recall  f1-score   support
+
+               T-shirt/top       0.71      0.50      0.59        10
+                   Trouser       0.58      0.64      0.61        11
+                  Pullover       0.69      0.75      0.72        12
+Dress (a much longer name)       0.77      0.77      0.77        13
+                      Coat       0.33      0.79      0.47        14
+                    Sandal       0.80      0.80      0.80        15
+                     Shirt       0.82      0.88      0.85        16
+                   Sneaker       0.88      0.88      0.88        17
+                       Bag       0.89      0.89      0.89        18
+                Ankle boot       0.00      0.00      0.00        19
+
+                  accuracy                           0.68       145
+                 macro avg       0.65      0.69      0.66       145
+              weighted avg       0.64      0.68      0.65       145
+";
+        assert_eq!(example().report_named(&names), wide);
     }
 
     #[test]

@@ -17,6 +17,13 @@ pub trait Choice: Copy + Eq + fmt::Debug + Send + Sync + 'static {
     }
 }
 
+impl Choice for twinnet_data::DatasetName {
+    const ALL: &'static [Self] = &twinnet_data::DatasetName::ALL;
+    fn as_str(self) -> &'static str {
+        twinnet_data::DatasetName::as_str(self)
+    }
+}
+
 impl Choice for Normalize {
     const ALL: &'static [Self] = &Normalize::ALL;
     fn as_str(self) -> &'static str {

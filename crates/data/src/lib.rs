@@ -14,10 +14,12 @@ mod error;
 pub mod idx;
 mod mnist;
 mod normalize;
+mod source;
 
 pub use error::{DataError, Result};
 pub use idx::{PIXELS, SIDE};
 pub use mnist::{
-    cache_dir, default_data_dir, locate, Dataset, Mnist, CACHE_ENV, DATA_DIR_ENV, FILES,
+    cache_dir, default_data_dir, locate, sha256_hex, Dataset, Mnist, CACHE_ENV, DATA_DIR_ENV, FILES,
 };
 pub use normalize::Normalize;
+pub use source::DatasetName;

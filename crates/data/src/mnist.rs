@@ -2,8 +2,9 @@
 //! folder's default location.
 
 use crate::error::{DataError, Result};
-use crate::idx::{read_images, read_labels, PIXELS};
+use crate::idx::{parse_images, parse_labels, read_bytes, PIXELS};
 use crate::normalize::Normalize;
+use crate::source::DatasetName;
 use std::path::{Path, PathBuf};
 
 /// The four standard file names (the original MNIST site's and torchvision's, without `.gz`).
@@ -69,8 +70,15 @@ impl Dataset {
 
     /// Reads an image file and a label file and checks that they agree.
     pub fn read(images: &Path, labels: &Path) -> Result<Self> {
-        let pixels = read_images(images)?;
-        let ls = read_labels(labels)?;
+        Ok(Self::read_hashed(images, labels)?.0)
+    }
+
+    /// [`Dataset::read`], with the sha256 of each file's decompressed bytes.
+    fn read_hashed(images: &Path, labels: &Path) -> Result<(Self, String, String)> {
+        let (ib, lb) = (read_bytes(images)?, read_bytes(labels)?);
+        let (si, sl) = (sha256_hex(&ib), sha256_hex(&lb));
+        let pixels = parse_images(images, &ib)?;
+        let ls = parse_labels(labels, &lb)?;
         let n_images = pixels.len() / PIXELS;
         if n_images != ls.len() {
             return Err(DataError::CountMismatch {
@@ -80,7 +88,7 @@ impl Dataset {
                 n_labels: ls.len(),
             });
         }
-        Ok(Self { pixels, labels: ls })
+        Ok((Self { pixels, labels: ls }, si, sl))
     }
 
     /// Number of examples.
@@ -131,13 +139,15 @@ impl Dataset {
     }
 }
 
-/// Both MNIST splits.
+/// Both splits of MNIST or a dataset in its format, and the checksums of what was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mnist {
-    /// The 60,000 training images.
+    /// The training images (60,000 for MNIST and Fashion-MNIST).
     pub train: Dataset,
-    /// The 10,000 test images.
+    /// The test images (10,000).
     pub test: Dataset,
+    /// The sha256 (hex) of each of the four files' decompressed bytes, in [`FILES`] order.
+    pub sha256: [String; 4],
 }
 
 impl Mnist {
@@ -146,9 +156,27 @@ impl Mnist {
         if !dir.is_dir() {
             return Err(DataError::MissingDir { dir: dir.into() });
         }
-        let [tri, trl, tei, tel] = FILES;
-        let train = Dataset::read(&locate(dir, tri)?, &locate(dir, trl)?)?;
-        let test = Dataset::read(&locate(dir, tei)?, &locate(dir, tel)?)?;
-        Ok(Self { train, test })
+        let paths = FILES.map(|f| locate(dir, f));
+        let [tri, trl, tei, tel] = paths;
+        let (tri, trl, tei, tel) = (tri?, trl?, tei?, tel?);
+        let (train, s0, s1) = Dataset::read_hashed(&tri, &trl)?;
+        let (test, s2, s3) = Dataset::read_hashed(&tei, &tel)?;
+        Ok(Self { train, test, sha256: [s0, s1, s2, s3] })
     }
+
+    /// Whether the four files are exactly `name`'s pinned ones.
+    pub fn is(&self, name: DatasetName) -> bool {
+        self.sha256.iter().zip(name.pinned_sha256()).all(|(a, b)| a == b)
+    }
+
+    /// The known dataset these files are, if any.
+    pub fn identify(&self) -> Option<DatasetName> {
+        DatasetName::ALL.into_iter().find(|&d| self.is(d))
+    }
+}
+
+/// The sha256 of `bytes` as 64 lowercase hex digits.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

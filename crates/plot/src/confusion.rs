@@ -9,35 +9,68 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 use twinnet_core::CLASSES;
 
-/// One confusion heatmap per run, side by side, written to `stem.png` and `stem.svg`.
+/// One confusion heatmap per run, side by side, written to `stem.png` and `stem.svg`;
+/// `classes` names the ten classes by label (`"0"`…`"9"` for digits, or e.g. Fashion-MNIST's
+/// `"T-shirt/top"`…: longer names label the rows as `0 T-shirt/top`, and the columns by number).
 ///
-/// Cells hold the counts; their colour is the count's share of the true digit's test images
+/// Cells hold the counts; their colour is the count's share of the true class's test images
 /// (row-normalised, 0–100%), on one scale for every panel, so panels compare at a glance. The
-/// column on the right gives each digit's recall.
-pub fn draw_confusions(runs: &[RunView<'_>], title: &str, stem: &Path) -> Result<(), PlotError> {
+/// column on the right gives each class's recall.
+pub fn draw_confusions(
+    runs: &[RunView<'_>],
+    title: &str,
+    classes: &[&str; CLASSES],
+    stem: &Path,
+) -> Result<(), PlotError> {
     if runs.is_empty() {
         return Err(PlotError::Empty);
     }
-    render(stem, &Confusions { runs, title })
+    render(stem, &Confusions { runs, title, classes })
 }
 
 struct Confusions<'a> {
     runs: &'a [RunView<'a>],
     title: &'a str,
+    classes: &'a [&'a str; CLASSES],
+}
+
+impl Confusions<'_> {
+    /// Names longer than a digit need room and are written turned.
+    fn long_names(&self) -> bool {
+        self.classes.iter().any(|c| c.chars().count() > 2)
+    }
+    fn noun(&self) -> &'static str {
+        if self.classes.iter().all(|c| c.chars().all(|ch| ch.is_ascii_digit())) {
+            "digit"
+        } else {
+            "class"
+        }
+    }
 }
 
 impl Figure for Confusions<'_> {
     fn size(&self) -> (u32, u32) {
-        (640 * self.runs.len() as u32, 720)
+        if self.long_names() {
+            (740 * self.runs.len() as u32, 740)
+        } else {
+            (640 * self.runs.len() as u32, 720)
+        }
     }
 
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError> {
         let (runs, title) = (self.runs, self.title);
         root.fill(&WHITE)?;
-        let head = format!("{title}: test confusion matrices (colour = share of the true digit, same scale in every panel)");
+        let head = if runs.len() > 1 {
+            format!(
+                "{title}: test confusion matrices (colour = share of the true {}, same scale in every panel)",
+                self.noun()
+            )
+        } else {
+            format!("{title}: test confusion matrix (colour = share of the true {})", self.noun())
+        };
         let root = root.titled(&head, (FONT, 22))?;
         for (area, run) in root.split_evenly((1, runs.len())).iter().zip(runs) {
-            heatmap(area, run)?;
+            heatmap(area, run, self)?;
         }
         Ok(())
     }
@@ -47,7 +80,9 @@ impl Figure for Confusions<'_> {
 fn heatmap<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     run: &RunView<'_>,
+    fig: &Confusions<'_>,
 ) -> Result<(), DrawError> {
+    let names = fig.classes;
     let Some(c) = run.confusion else {
         let style =
             TextStyle::from((FONT, 22).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
@@ -63,32 +98,43 @@ fn heatmap<DB: DrawingBackend>(
     let caption = if collapsed.is_empty() {
         format!("{} ({:.2}%)", run.label, 100.0 * c.accuracy())
     } else {
-        let ks: Vec<String> = collapsed.iter().map(|k| k.to_string()).collect();
+        let ks: Vec<&str> = collapsed.iter().map(|&k| names[k as usize]).collect();
         format!("{} ({:.2}%, never predicts {})", run.label, 100.0 * c.accuracy(), ks.join(", "))
     };
     let n = CLASSES as i32;
-    // x: predicted 0..9, then one column for recall; y: true digit, 9 at the bottom, then a header row.
+    let long = fig.long_names();
+    let (x_room, y_room) = if long { (46, 130) } else { (46, 46) };
+    // x: predicted 0..9, then one column for recall; y: true class, 9 at the bottom, then a header row.
     let mut chart = ChartBuilder::on(area)
         .margin(8)
         .caption(caption, (FONT, 19))
-        .x_label_area_size(46)
-        .y_label_area_size(46)
+        .x_label_area_size(x_room)
+        .y_label_area_size(y_room)
         .build_cartesian_2d((0..n).into_segmented(), (0..n).into_segmented())?;
+    let noun = fig.noun();
     chart
         .configure_mesh()
         .disable_mesh()
         .x_labels(CLASSES + 2)
         .y_labels(CLASSES + 2)
         .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) if *k < n => k.to_string(),
+            SegmentValue::CenterOf(k) if *k < n && long => k.to_string(),
+            SegmentValue::CenterOf(k) if *k < n => names[*k as usize].to_string(),
             _ => String::new(),
         })
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) if *k < n => (n - 1 - k).to_string(),
+            SegmentValue::CenterOf(k) if *k < n && long => {
+                format!("{} {}", n - 1 - k, names[(n - 1 - k) as usize])
+            }
+            SegmentValue::CenterOf(k) if *k < n => names[(n - 1 - k) as usize].to_string(),
             _ => String::new(),
         })
-        .x_desc("predicted digit")
-        .y_desc("true digit")
+        .x_desc(if long {
+            format!("predicted {noun} (numbered as the rows)")
+        } else {
+            format!("predicted {noun}")
+        })
+        .y_desc(format!("true {noun}"))
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 16))
         .draw()?;

@@ -2,7 +2,7 @@
 //! parameter updates, one panel each.
 
 use crate::figure::{render, DrawError, Figure};
-use crate::style::{labelled_line, legend, tick_label, FONT, PALETTE};
+use crate::style::{legend, line_style, styled_line, tick_label, FONT};
 use crate::{PlotError, RunView};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -67,10 +67,9 @@ fn curve_panel<DB: DrawingBackend>(
                 .x_label_formatter(&|v| tick_label(*v, matches!(axis, XAxis::Updates)))
                 .draw()?;
             for (i, r) in runs.iter().enumerate() {
-                let c = PALETTE[i % PALETTE.len()];
                 let pts: Vec<(f64, f64)> =
                     r.history.iter().map(|h| (axis.value(h), h.train_accuracy)).collect();
-                labelled_line(&mut chart, pts, c, r.label)?;
+                styled_line(&mut chart, pts, line_style(i), r.label)?;
             }
             legend(&mut chart, 14)?;
         }};

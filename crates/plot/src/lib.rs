@@ -4,13 +4,14 @@
 //!   parameter updates (log scale: full-batch makes 1 update per epoch, mini-batch 64 makes 938);
 //! - [`draw_confusions`]: one confusion heatmap per run, side by side like the report's Figure 1,
 //!   counts in the cells, one colour scale for every panel, per-class recall along the side;
-//! - [`draw_seed_curves`] and [`draw_seed_strip`]: a configuration repeated over seeds.
+//! - [`draw_seed_curves`] and [`draw_seed_strip`]: a configuration repeated over seeds;
+//! - [`draw_drift`]: the noise floor, how far pairs of trajectories drift apart (log–log).
 //!
 //! Text is drawn with DejaVu Sans embedded in the binary, so a figure renders the same on every
 //! machine and the same JSON always gives byte-identical files.
 //!
 //! Modules: `figure` (the one way a figure is drawn to PNG and SVG), `style` (font, palette,
-//! shared helpers), `curves`, `confusion`, `seeds` (one kind of figure each).
+//! shared helpers), `curves`, `confusion`, `seeds`, `drift` (one kind of figure each).
 //!
 //! ```no_run
 //! use twinnet_plot::{draw_curves, RunView};
@@ -21,12 +22,14 @@
 
 mod confusion;
 mod curves;
+mod drift;
 mod figure;
 mod seeds;
 mod style;
 
 pub use confusion::draw_confusions;
 pub use curves::draw_curves;
+pub use drift::{draw_drift, DriftLine, DriftPanel};
 pub use seeds::{draw_seed_curves, draw_seed_strip};
 pub use style::PALETTE;
 
@@ -102,7 +105,8 @@ mod tests {
         ];
         let stem = dir.path().join("curves");
         draw_curves(&runs, "test", &stem).unwrap();
-        draw_confusions(&runs, "test", &dir.path().join("confusion")).unwrap();
+        let digits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+        draw_confusions(&runs, "test", &digits, &dir.path().join("confusion")).unwrap();
         let png = std::fs::read(stem.with_extension("png")).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         let svg = std::fs::read_to_string(dir.path().join("confusion.svg")).unwrap();

@@ -2,7 +2,7 @@
 //! seed's test accuracy.
 
 use crate::figure::{render, DrawError, Figure};
-use crate::style::{labelled_line, legend, tick_label, FONT, PALETTE};
+use crate::style::{legend, line_style, styled_line, tick_label, FONT};
 use crate::{GroupView, PlotError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -41,9 +41,23 @@ struct SeedCurves<'a> {
     title: &'a str,
 }
 
+/// Configurations per row of panels: more than [`MAX_PER_PANEL`] are drawn as small
+/// multiples, a row of panels per chunk, on shared axes.
+pub const MAX_PER_PANEL: usize = 6;
+
+impl SeedCurves<'_> {
+    /// Index ranges of the rows: one row up to [`MAX_PER_PANEL`], else even chunks.
+    fn rows(&self) -> Vec<std::ops::Range<usize>> {
+        let n = self.groups.len();
+        let rows = n.div_ceil(MAX_PER_PANEL).max(1);
+        let per = n.div_ceil(rows);
+        (0..rows).map(|r| r * per..((r + 1) * per).min(n)).collect()
+    }
+}
+
 impl Figure for SeedCurves<'_> {
     fn size(&self) -> (u32, u32) {
-        (1500, 620)
+        (1500, 60 + 560 * self.rows().len() as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError> {
@@ -54,13 +68,21 @@ impl Figure for SeedCurves<'_> {
             &format!("{title}: train accuracy, mean over {n} seeds (band: min–max)"),
             (FONT, 24),
         )?;
-        let bands: Vec<_> = groups.iter().map(band).collect();
-        let lo = bands.iter().flatten().map(|b| b.3).fold(1.0f64, f64::min);
+        let all: Vec<_> = groups.iter().map(band).collect();
+        let lo = all.iter().flatten().map(|b| b.3).fold(1.0f64, f64::min);
         let y_lo = ((lo * 10.0).floor() / 10.0).clamp(0.0, 0.9);
-        for (area, by_updates) in root.split_evenly((1, 2)).iter().zip([false, true]) {
+        let rows = self.rows();
+        let areas = root.split_evenly((rows.len(), 2));
+        for (k, (area, by_updates)) in
+            areas.iter().zip([false, true].into_iter().cycle()).enumerate()
+        {
+            let range = rows[k / 2].clone();
+            let offset = range.start;
+            let groups = &groups[range.clone()];
+            let bands = &all[range];
             let x = |b: &(f64, f64, f64, f64, f64)| if by_updates { b.1 } else { b.0 };
-            let x_max = bands.iter().flatten().map(x).fold(1.0, f64::max);
-            let x_min = bands.iter().flatten().map(x).fold(f64::MAX, f64::min).max(1.0);
+            let x_max = all.iter().flatten().map(x).fold(1.0, f64::max);
+            let x_min = all.iter().flatten().map(x).fold(f64::MAX, f64::min).max(1.0);
             let mut builder = ChartBuilder::on(area);
             builder.margin(12).x_label_area_size(48).y_label_area_size(62);
             let caption = if by_updates { "vs parameter updates (log scale)" } else { "vs epoch" };
@@ -77,18 +99,18 @@ impl Figure for SeedCurves<'_> {
                         .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
                         .x_label_formatter(&|v| tick_label(*v, by_updates))
                         .draw()?;
-                    for (i, (g, b)) in groups.iter().zip(&bands).enumerate() {
-                        let c = PALETTE[i % PALETTE.len()];
+                    for (i, (g, b)) in groups.iter().zip(bands).enumerate() {
+                        let (c, dash) = line_style(offset + i);
                         let mut poly: Vec<(f64, f64)> = b.iter().map(|p| (x(p), p.4)).collect();
                         poly.extend(b.iter().rev().map(|p| (x(p), p.3)));
                         chart.draw_series(std::iter::once(Polygon::new(
                             poly,
                             c.mix(0.18).filled(),
                         )))?;
-                        labelled_line(
+                        styled_line(
                             &mut chart,
                             b.iter().map(|p| (x(p), p.2)).collect(),
-                            c,
+                            (c, dash),
                             g.label,
                         )?;
                     }
@@ -106,7 +128,9 @@ impl Figure for SeedCurves<'_> {
     }
 }
 
-/// One column per configuration: a dot per seed's test accuracy and a bar at the mean.
+/// One row per configuration: a dot per seed's test accuracy and a bar at the mean; about
+/// 1000 pixels wide whatever the number of configurations (each adds a row), so it reads at a
+/// web page's width with the names written horizontally.
 pub fn draw_seed_strip(
     groups: &[GroupView<'_>],
     title: &str,
@@ -125,7 +149,7 @@ struct SeedStrip<'a> {
 
 impl Figure for SeedStrip<'_> {
     fn size(&self) -> (u32, u32) {
-        ((220 * self.groups.len() as u32).max(900), 640)
+        (1000, 150 + 44 * self.groups.len() as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError> {
@@ -135,47 +159,46 @@ impl Figure for SeedStrip<'_> {
             groups.iter().map(|g| g.test_accuracies.iter().flatten().copied().collect()).collect();
         let lo = accs.iter().flatten().fold(1.0f64, |m, &a| m.min(a));
         let hi = accs.iter().flatten().fold(0.0f64, |m, &a| m.max(a));
-        let (y_lo, y_hi) =
+        let (x_lo, x_hi) =
             (((lo - 0.01) * 50.0).floor() / 50.0, (((hi + 0.01) * 50.0).ceil() / 50.0).min(1.0));
         let n = groups.len() as i32;
+        let longest = groups.iter().map(|g| g.label.chars().count()).max().unwrap_or(0) as u32;
         let mut chart = ChartBuilder::on(&root)
             .margin(14)
-            .caption(format!("{title}: test accuracy of every seed (bar: mean)"), (FONT, 24))
-            .x_label_area_size(120)
-            .y_label_area_size(70)
-            .build_cartesian_2d((0..n - 1).into_segmented(), y_lo..y_hi.max(y_lo + 0.02))?;
+            .caption(format!("{title}: test accuracy of every seed (bar: mean)"), (FONT, 22))
+            .x_label_area_size(56)
+            .y_label_area_size(24 + 9 * longest)
+            .build_cartesian_2d(x_lo..x_hi.max(x_lo + 0.02), (0..n - 1).into_segmented())?;
         chart
             .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(groups.len() + 1)
-            .x_label_formatter(&|v| match v {
+            .disable_y_mesh()
+            .y_labels(groups.len() + 1)
+            .y_label_formatter(&|v| match v {
+                // The first configuration on top.
                 SegmentValue::CenterOf(k) => {
-                    groups.get(*k as usize).map_or(String::new(), |g| g.label.to_string())
+                    groups.get((n - 1 - *k) as usize).map_or(String::new(), |g| g.label.to_string())
                 }
                 _ => String::new(),
             })
-            .x_label_style(
-                TextStyle::from((FONT, 13).into_font()).transform(FontTransform::Rotate90),
-            )
-            .y_desc("test accuracy")
-            .y_label_formatter(&|v| format!("{:.1}%", v * 100.0))
-            .label_style((FONT, 14))
+            .x_desc("test accuracy")
+            .x_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .label_style((FONT, 15))
             .axis_desc_style((FONT, 16))
             .draw()?;
         for (i, a) in accs.iter().enumerate() {
-            let c = PALETTE[i % PALETTE.len()];
-            let k = a.len().max(1) as f64;
-            let pts: Vec<(SegmentValue<i32>, f64)> =
-                a.iter().map(|&v| (SegmentValue::CenterOf(i as i32), v)).collect();
-            chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 5, c.mix(0.7).filled())))?;
+            let (c, _) = line_style(i);
+            let row = SegmentValue::CenterOf(n - 1 - i as i32);
+            chart.draw_series(
+                a.iter().map(|&v| Circle::new((v, row.clone()), 5, c.mix(0.7).filled())),
+            )?;
             if !a.is_empty() {
-                let mean = a.iter().sum::<f64>() / k;
-                let style = TextStyle::from((FONT, 20).into_font())
+                let mean = a.iter().sum::<f64>() / a.len() as f64;
+                let style = TextStyle::from((FONT, 26).into_font())
                     .color(&BLACK)
                     .pos(Pos::new(HPos::Center, VPos::Center));
                 chart.draw_series(std::iter::once(Text::new(
-                    "—".to_string(),
-                    (SegmentValue::CenterOf(i as i32), mean),
+                    "|".to_string(),
+                    (mean, row),
                     style,
                 )))?;
             }

@@ -34,11 +34,21 @@ pub(crate) fn register_font() {
     });
 }
 
-/// A 2-pixel line with a legend entry.
-pub(crate) fn labelled_line<'a, DB, X, Y>(
+/// Dash patterns `(dash, gap)` in pixels; `None` is a solid line.
+pub(crate) const DASHES: [Option<(u32, u32)>; 3] = [None, Some((10, 5)), Some((3, 4))];
+
+/// The colour and dash of line `i` of a panel: the palette's ten colours solid, then dashed,
+/// then dotted, so no two of the first 30 lines share both.
+pub(crate) fn line_style(i: usize) -> (RGBColor, Option<(u32, u32)>) {
+    (PALETTE[i % PALETTE.len()], DASHES[(i / PALETTE.len()) % DASHES.len()])
+}
+
+/// A 2-pixel line in colour `c` and dash pattern `dash`, with a legend entry whose sample
+/// repeats the pattern.
+pub(crate) fn styled_line<'a, DB, X, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     pts: Vec<(f64, f64)>,
-    c: RGBColor,
+    (c, dash): (RGBColor, Option<(u32, u32)>),
     label: &str,
 ) -> Result<(), DrawError>
 where
@@ -46,10 +56,20 @@ where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
-    chart
-        .draw_series(LineSeries::new(pts, c.stroke_width(2)))?
-        .label(label)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+    let anno = match dash {
+        None => chart.draw_series(LineSeries::new(pts, c.stroke_width(2)))?,
+        Some((size, gap)) => {
+            chart.draw_series(DashedLineSeries::new(pts, size, gap, c.stroke_width(2)))?
+        }
+    };
+    // The legend's sample: three pieces of `size`, `gap` apart (solid: touching).
+    let (size, gap) = dash.map_or((8, 0), |(s, g)| (s.min(8) as i32, g.min(6) as i32));
+    let piece = move |k: i32| {
+        let x0 = k * (size + gap);
+        PathElement::new(vec![(x0, 0), (x0 + size, 0)], c.stroke_width(3))
+    };
+    anno.label(label)
+        .legend(move |(x, y)| EmptyElement::at((x, y)) + piece(0) + piece(1) + piece(2));
     Ok(())
 }
 

@@ -62,3 +62,12 @@ pub fn mnist() -> Mnist {
         panic!("this test needs MNIST in {} (run `make data`): {e}", dir.display())
     })
 }
+
+/// The real Fashion-MNIST from `$TWINNET_FASHION_MNIST_DIR` or the cache (`make data` installs
+/// it); as [`mnist`], for tests marked `#[ignore = "needs Fashion-MNIST"]`.
+pub fn fashion_mnist() -> Mnist {
+    let dir = twinnet_data::DatasetName::FashionMnist.default_dir();
+    Mnist::load(&dir).unwrap_or_else(|e| {
+        panic!("this test needs Fashion-MNIST in {} (run `make data`): {e}", dir.display())
+    })
+}

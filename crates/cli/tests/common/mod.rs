@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+#[allow(unused_imports)] // not every test file makes synthetic data
 pub use twinnet_testkit::synthetic_mnist;
 
 /// The repository root (for `experiments/`).
