@@ -22,7 +22,7 @@ CARGO ?= cargo
 BIN := target/release/twinnet
 
 EXPERIMENTS_MAIN := report identical
-EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer init-rng
+EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer init-rng fashion-report fashion-ablation
 
 .PHONY: help setup data build build-ndarray test lint fmt reproduce verify plots comparisons experiments bench fuzz clean
 
@@ -48,7 +48,7 @@ reproduce: setup data build ## the main job: run the report and identical experi
 verify: setup data build ## rerun report and identical into a temporary folder; fail on any difference from results/
 	@for e in $(EXPERIMENTS_MAIN); do $(BIN) verify experiments/$$e.toml --quiet; done
 
-experiments: setup data build ## rerun every experiment (report, identical, ablation, longer, init-rng, noise-floor; ~45 min on 2 cores)
+experiments: setup data build ## rerun every experiment (report, identical, ablation, longer, init-rng, fashion-report, fashion-ablation, noise-floor; ~55 min on 2 cores)
 	@for e in $(EXPERIMENTS_ALL); do $(BIN) run experiments/$$e.toml; done
 	$(BIN) drift experiments/noise-floor.toml
 

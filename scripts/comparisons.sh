@@ -23,6 +23,15 @@ pairs=(
     "ablation:pytorch ablation:pytorch-with-unit"
     "ablation:pytorch ablation:pytorch-with-uniform-init"
     "ablation:pytorch ablation:pytorch-with-softmax"
+    # the same, on Fashion-MNIST (ndarray backend)
+    "fashion-ablation:numpy fashion-ablation:numpy-with-minibatch"
+    "fashion-ablation:numpy fashion-ablation:numpy-with-symmetric"
+    "fashion-ablation:numpy fashion-ablation:numpy-with-torch-init"
+    "fashion-ablation:numpy fashion-ablation:numpy-with-double-softmax"
+    "fashion-ablation:pytorch fashion-ablation:pytorch-with-full-batch"
+    "fashion-ablation:pytorch fashion-ablation:pytorch-with-unit"
+    "fashion-ablation:pytorch fashion-ablation:pytorch-with-uniform-init"
+    "fashion-ablation:pytorch fashion-ablation:pytorch-with-softmax"
 )
 {
     echo "# Comparisons"
@@ -38,6 +47,7 @@ pairs=(
         "$bin" compare "results/$a" "results/$b"
     done
 } >"$tmp"
+chmod 644 "$tmp"
 mv "$tmp" "$out"
 trap - EXIT
 echo "$out"

@@ -9,8 +9,11 @@
   torchvision.datasets.MNIST; torchvision is not installed here, so the per-item transform is
   re-created with tensor ops, without PIL: if anything, this is faster than the report's loop).
 
-Prints one JSON object: median seconds per iteration/epoch of each, with the sample count.
-Usage: python3 report_loops.py MNIST_DIR
+Prints one JSON object: per loop the median, min and max seconds per iteration/epoch over
+REPS samples (after one warm-up), and the thread count. Usage:
+    OMP_NUM_THREADS=T OPENBLAS_NUM_THREADS=T MKL_NUM_THREADS=T python3 report_loops.py MNIST_DIR T REPS
+(NumPy's BLAS reads its thread count from the environment when it loads, so the caller sets it;
+PyTorch's intra-op threads are set here with torch.set_num_threads(T).)
 """
 import json
 import statistics
@@ -20,7 +23,9 @@ import time
 import numpy as np
 import torch
 
-torch.set_num_threads(min(2, torch.get_num_threads()))
+THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+REPS = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+torch.set_num_threads(THREADS)
 
 
 def idx(path, header):
@@ -122,7 +127,7 @@ def timed(f, reps):
         t = time.perf_counter()
         f()
         ts.append(time.perf_counter() - t)
-    return {"median_s": statistics.median(ts), "samples": reps}
+    return {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts), "samples": reps}
 
 
 def main():
@@ -136,7 +141,7 @@ def main():
     def np_step():
         params[0] = numpy_iteration(params[0], X, y, m)
 
-    out = {"numpy_full_batch_iteration": timed(np_step, 5)}
+    out = {"numpy_full_batch_iteration": timed(np_step, REPS)}
 
     xt = ((torch.from_numpy(x.copy()).float() / 255) - 0.5) / 0.5
     yt = torch.from_numpy(y)
@@ -148,10 +153,12 @@ def main():
         perm = torch.randperm(len(yt))
         epoch(model, opt, loss_fn, ((xt[i], yt[i]) for i in perm.split(64)))
 
-    out["torch_tight_minibatch_epoch"] = timed(tight, 3)
+    out["torch_tight_minibatch_epoch"] = timed(tight, REPS)
 
     loader = torch.utils.data.DataLoader(Mnist(x, y), batch_size=64, shuffle=True)
-    out["torch_dataloader_minibatch_epoch"] = timed(lambda: epoch(model, opt, loss_fn, loader), 1)
+    out["torch_dataloader_minibatch_epoch"] = timed(
+        lambda: epoch(model, opt, loss_fn, loader), REPS
+    )
     out["torch_threads"] = torch.get_num_threads()
     print(json.dumps(out))
 

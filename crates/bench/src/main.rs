@@ -31,8 +31,48 @@ use twinnet_ndarray::kernels::Kernels;
 use twinnet_ndarray::NdarrayBackend;
 use twinnet_tch::{CodePath, Libtorch, TchBackend, TchDevice};
 
+/// What is trained: the head, the pixels and the starting weights' distribution.
+#[derive(Debug, Clone, Copy)]
+struct Setting {
+    name: &'static str,
+    head: Head,
+    normalize: Normalize,
+    init: Init,
+}
+
+/// twinnet's defaults in the speed tables: softmax head, [0, 1] pixels, nn.Linear's init.
+const OWN: Setting = Setting {
+    name: "softmax, [0, 1], nn.Linear init",
+    head: Head::Softmax,
+    normalize: Normalize::Unit,
+    init: Init::TorchDefault,
+};
+/// The report's NumPy model: softmax head, [0, 1] pixels, U[−0.5, 0.5] (trained full-batch).
+const NUMPY_MODEL: Setting = Setting {
+    name: "the report's NumPy model",
+    head: Head::Softmax,
+    normalize: Normalize::Unit,
+    init: Init::Uniform,
+};
+/// The NumPy model on [−1, 1] pixels: no pixel is zero, so no border to skip.
+const NUMPY_MODEL_SYMMETRIC: Setting = Setting {
+    name: "the report's NumPy model on [−1, 1] pixels",
+    normalize: Normalize::Symmetric,
+    ..NUMPY_MODEL
+};
+/// The report's PyTorch model: double softmax, [−1, 1] pixels, nn.Linear's init (mini-batch).
+const PYTORCH_MODEL: Setting = Setting {
+    name: "the report's PyTorch model",
+    head: Head::DoubleSoftmax,
+    normalize: Normalize::Symmetric,
+    init: Init::TorchDefault,
+};
+
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 struct Measure {
+    /// What was trained ([`Setting::name`]).
+    #[serde(default)]
+    setting: String,
     /// What else was fixed: `pinned`/`native` (tch's code path), a kernel set (ndarray).
     #[serde(default)]
     variant: String,
@@ -83,13 +123,28 @@ struct ReportLoops {
 #[derive(Debug, Serialize, serde::Deserialize)]
 struct Timed {
     median_s: f64,
+    min_s: f64,
+    max_s: f64,
     samples: usize,
 }
 
-/// Runs the report's loops with the `python3` on PATH (the venv's, under `make bench`).
-fn report_loops(root: &Path, data: &Path) -> Option<ReportLoops> {
+/// Samples of every figure in the same-work comparison, on each side.
+const SAME_WORK_SAMPLES: usize = 5;
+
+/// Runs the report's loops with the `python3` on PATH (the venv's, under `make bench`), on
+/// `threads` threads: PyTorch's intra-op threads and NumPy's BLAS (read from the environment
+/// when NumPy loads).
+fn report_loops(root: &Path, data: &Path, threads: usize) -> Option<ReportLoops> {
     let script = root.join("crates/bench/report_loops.py");
-    let out = Command::new("python3").arg(&script).arg(data).output().ok()?;
+    let t = threads.to_string();
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(data)
+        .arg(&t)
+        .arg(SAME_WORK_SAMPLES.to_string())
+        .envs(["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"].map(|k| (k, &t)))
+        .output()
+        .ok()?;
     if !out.status.success() {
         eprintln!(
             "skipping the report's loops: {}",
@@ -103,7 +158,10 @@ fn report_loops(root: &Path, data: &Path) -> Option<ReportLoops> {
 #[derive(Debug, Serialize)]
 struct Report {
     machine: Machine,
-    report_loops: Option<ReportLoops>,
+    /// The report's loops on 1 and on 2 threads.
+    report_loops: Vec<ReportLoops>,
+    /// twinnet on the report's settings, each backend on 1 and on 2 threads.
+    same_work: Vec<Measure>,
     main: Vec<Measure>,
     whole_run: Option<WholeRun>,
     scaling: Vec<Measure>,
@@ -127,7 +185,7 @@ fn tch_rows(mnist: &Mnist, floor: &Floor, variant: &str) -> Result<Vec<Measure>>
     let rows = [(Regime::FullBatch, 2), (Regime::Minibatch, 1)];
     rows.iter()
         .map(|&(r, t)| {
-            let m = measure(mnist, BackendKind::Tch, r, n, 10, t, floor, None, None)?;
+            let m = measure(mnist, BackendKind::Tch, r, n, 10, t, floor, None, None, OWN)?;
             Ok(Measure { variant: variant.into(), ..m })
         })
         .collect()
@@ -195,10 +253,11 @@ fn measure(
     floor: &Floor,
     target_ms: Option<f64>,
     kernels: Option<Kernels>,
+    setting: Setting,
 ) -> Result<Measure> {
     let train: Dataset = mnist.train.take(n)?;
-    let config = ModelConfig { hidden, head: Head::Softmax, normalize: Normalize::Unit };
-    let model = Model::new(config, Params::init(hidden, Init::TorchDefault, 0)?)?;
+    let config = ModelConfig { hidden, head: setting.head, normalize: setting.normalize };
+    let model = Model::new(config, Params::init(hidden, setting.init, 0)?)?;
     let threads = Threads::new(threads)?;
     let reps = match regime {
         Regime::FullBatch => 15,
@@ -224,6 +283,7 @@ fn measure(
     };
     let (med, min, max) = median_min_max(&mut secs);
     let m = Measure {
+        setting: setting.name.into(),
         backend,
         regime,
         n_train: n,
@@ -319,6 +379,128 @@ fn verdict(value: f64, target: Option<f64>) -> String {
     }
 }
 
+/// The fastest of `xs` (by median), if any.
+fn best<'a>(xs: impl Iterator<Item = &'a Measure>) -> Option<&'a Measure> {
+    xs.min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
+}
+
+/// The same-work section: the report's two models in the report's code and in twinnet, each
+/// program on 1 and 2 threads, every speed-up from each side's best.
+fn same_work(s: &mut String, r: &Report) {
+    let loops = &r.report_loops;
+    if loops.is_empty() {
+        s.push_str("\n(The report's loops did not run: no `python3` with torch and numpy on PATH; run `make bench`.)\n");
+        return;
+    }
+    s.push_str(
+        "\n## The same work: the report's two models, in the report's code and in twinnet\n\n",
+    );
+    s.push_str("Each program trains the report's model with the report's settings: the NumPy model (full-batch, softmax head, [0, 1] pixels, U[−0.5, 0.5]; the report's NumPy loop in float64, `crates/bench/report_loops.py`) per iteration, and the PyTorch model (mini-batch 64, softmax in forward then CrossEntropyLoss, [−1, 1] pixels, nn.Linear init; the report's loop, tight on pre-normalized tensors, and as the report ran it through a DataLoader) per epoch. Every program at 1 and at 2 threads (PyTorch's intra-op threads, NumPy's BLAS threads, twinnet's `--threads`), median and min–max over the samples after warm-up; each speed-up divides the baseline's best median by twinnet's best, the thread counts shown. Stock PyTorch in the baselines (MKL keeps its vendor check), tch on its pinned AVX2 path.\n\n");
+    s.push_str("| model | program | threads | per | median ms | min–max ms | samples |\n|---|---|---:|---|---:|---:|---:|\n");
+    type Pick = fn(&ReportLoops) -> &Timed;
+    let baselines: [(&str, &str, &str, Pick); 3] = [
+        ("NumPy model", "report's NumPy loop (float64)", "iteration", |l| {
+            &l.numpy_full_batch_iteration
+        }),
+        ("PyTorch model", "report's PyTorch loop, tight", "epoch", |l| {
+            &l.torch_tight_minibatch_epoch
+        }),
+        ("PyTorch model", "report's PyTorch loop, DataLoader", "epoch", |l| {
+            &l.torch_dataloader_minibatch_epoch
+        }),
+    ];
+    let ours = |setting: &'static str, b: BackendKind| {
+        r.same_work.iter().filter(move |m| m.setting == setting && m.backend == b)
+    };
+    for (model, what, per, pick) in baselines {
+        for l in loops {
+            let t = pick(l);
+            let _ = writeln!(
+                s,
+                "| {model} | {what} | {} | {per} | {:.1} | {:.1}–{:.1} | {} |",
+                l.torch_threads,
+                1e3 * t.median_s,
+                1e3 * t.min_s,
+                1e3 * t.max_s,
+                t.samples
+            );
+        }
+        if what.ends_with("tight") || what.starts_with("report's NumPy") {
+            let setting = if per == "iteration" { NUMPY_MODEL.name } else { PYTORCH_MODEL.name };
+            for b in [BackendKind::Ndarray, BackendKind::Tch] {
+                for m in ours(setting, b) {
+                    let _ = writeln!(
+                        s,
+                        "| {model} | twinnet {b} | {} | {per} | {:.1} | {:.1}–{:.1} | {} |",
+                        m.threads, m.median_ms, m.min_ms, m.max_ms, m.samples
+                    );
+                }
+            }
+        }
+    }
+    s.push_str("\n| speed-up (same work) | baseline, best | twinnet, best | × | goal |\n|---|---:|---:|---:|---|\n");
+    let goals: [(&str, Pick, &str, BackendKind, Option<f64>); 6] = [
+        (
+            "NumPy model, full-batch iteration: ndarray vs the report's NumPy loop",
+            |l| &l.numpy_full_batch_iteration,
+            NUMPY_MODEL.name,
+            BackendKind::Ndarray,
+            Some(5.0),
+        ),
+        (
+            "NumPy model, full-batch iteration: tch vs the report's NumPy loop",
+            |l| &l.numpy_full_batch_iteration,
+            NUMPY_MODEL.name,
+            BackendKind::Tch,
+            None,
+        ),
+        (
+            "PyTorch model, mini-batch epoch: ndarray vs the report's tight PyTorch loop",
+            |l| &l.torch_tight_minibatch_epoch,
+            PYTORCH_MODEL.name,
+            BackendKind::Ndarray,
+            Some(10.0),
+        ),
+        (
+            "PyTorch model, mini-batch epoch: tch vs the report's tight PyTorch loop",
+            |l| &l.torch_tight_minibatch_epoch,
+            PYTORCH_MODEL.name,
+            BackendKind::Tch,
+            Some(2.5),
+        ),
+        (
+            "PyTorch model, mini-batch epoch: ndarray vs the report's DataLoader loop",
+            |l| &l.torch_dataloader_minibatch_epoch,
+            PYTORCH_MODEL.name,
+            BackendKind::Ndarray,
+            None,
+        ),
+        (
+            "PyTorch model, mini-batch epoch: tch vs the report's DataLoader loop",
+            |l| &l.torch_dataloader_minibatch_epoch,
+            PYTORCH_MODEL.name,
+            BackendKind::Tch,
+            None,
+        ),
+    ];
+    for (what, pick, setting, b, goal) in goals {
+        let base = loops.iter().min_by(|x, y| pick(x).median_s.total_cmp(&pick(y).median_s));
+        let (Some(base), Some(m)) = (base, best(ours(setting, b))) else { continue };
+        let base_ms = 1e3 * pick(base).median_s;
+        let x = base_ms / m.median_ms;
+        let verdict = match goal {
+            Some(g) if x >= g => format!("≥ {g}× ✓ met"),
+            Some(g) => format!("≥ {g}× ✗ **missed**"),
+            None => "–".into(),
+        };
+        let _ = writeln!(s, "| {what} | {base_ms:.1} ms ({} threads) | {:.1} ms ({} threads) | {x:.1}× | {verdict} |", base.torch_threads, m.median_ms, m.threads);
+    }
+    let border = |setting: &'static str| best(ours(setting, BackendKind::Ndarray));
+    if let (Some(u), Some(y)) = (border(NUMPY_MODEL.name), border(NUMPY_MODEL_SYMMETRIC.name)) {
+        let _ = writeln!(s, "\nThe ndarray backend's border skip, on its own (the same backend and model, full-batch iteration, best thread count): [0, 1] pixels, where each image's blank border is exact zeros that the kernels skip, **{:.1} ms** ({} threads); [−1, 1] pixels, where no pixel is zero, **{:.1} ms** ({} threads): {:.2}× for the skip. The PyTorch model's rows above run on [−1, 1] pixels, so they get no such help.", u.median_ms, u.threads, y.median_ms, y.threads, y.median_ms / u.median_ms);
+    }
+}
+
 fn markdown(r: &Report) -> String {
     let m = &r.machine;
     let mut s = String::new();
@@ -345,48 +527,7 @@ fn markdown(r: &Report) -> String {
             verdict(x.median_ms, x.target_ms)
         );
     }
-    if let Some(l) = &r.report_loops {
-        let find = |b: BackendKind, g: Regime| {
-            r.main
-                .iter()
-                .find(|x| x.backend == b && x.regime == g)
-                .map_or(f64::NAN, |x| x.median_ms)
-        };
-        let _ = writeln!(
-            s,
-            "\nThe report's own loops on this machine (`crates/bench/report_loops.py`, {} torch threads; stock PyTorch, so MKL keeps its vendor check), and how many times faster twinnet is:\n",
-            l.torch_threads
-        );
-        s.push_str(
-            "| the report's code | ms | twinnet ndarray | twinnet tch |\n|---|---:|---:|---:|\n",
-        );
-        let rows = [
-            (
-                "NumPy full-batch iteration (float64)",
-                l.numpy_full_batch_iteration.median_s,
-                Regime::FullBatch,
-            ),
-            (
-                "PyTorch mini-batch epoch, tight loop",
-                l.torch_tight_minibatch_epoch.median_s,
-                Regime::Minibatch,
-            ),
-            (
-                "PyTorch mini-batch epoch, DataLoader + per-item transform",
-                l.torch_dataloader_minibatch_epoch.median_s,
-                Regime::Minibatch,
-            ),
-        ];
-        for (what, secs, regime) in rows {
-            let ms = secs * 1e3;
-            let _ = writeln!(
-                s,
-                "| {what} | {ms:.1} | {:.1}× | {:.1}× |",
-                ms / find(BackendKind::Ndarray, regime),
-                ms / find(BackendKind::Tch, regime)
-            );
-        }
-    }
+    same_work(&mut s, r);
     if let Some(w) = &r.whole_run {
         let _ = writeln!(
             s,
@@ -464,8 +605,8 @@ fn main() -> Result<()> {
     let mut main = vec![];
     for (b, r, t) in targets {
         // The faster of 1 and 2 threads, as the runner would be configured.
-        let one = measure(&mnist, b, r, n, 10, 1, &floor, Some(t), None)?;
-        let two = measure(&mnist, b, r, n, 10, threads, &floor, Some(t), None)?;
+        let one = measure(&mnist, b, r, n, 10, 1, &floor, Some(t), None, OWN)?;
+        let two = measure(&mnist, b, r, n, 10, threads, &floor, Some(t), None, OWN)?;
         main.push(if two.median_ms < one.median_ms { two } else { one });
     }
     let whole_run =
@@ -481,24 +622,56 @@ fn main() -> Result<()> {
                 (n, 128, threads),
                 (n, 10, 1),
             ] {
-                scaling.push(measure(&mnist, b, r, nn, h, t, &floor, None, None)?);
+                scaling.push(measure(&mnist, b, r, nn, h, t, &floor, None, None, OWN)?);
             }
         }
     }
-    let report_loops = report_loops(&root, &twinnet_data::default_data_dir());
+    // The same work on both sides: the report's two models, each program on 1 and 2 threads.
+    let report_loops: Vec<ReportLoops> = [1, threads]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|t| report_loops(&root, &twinnet_data::default_data_dir(), t))
+        .collect();
+    let mut same_work = vec![];
+    let work = [
+        (NUMPY_MODEL, Regime::FullBatch),
+        (NUMPY_MODEL_SYMMETRIC, Regime::FullBatch),
+        (PYTORCH_MODEL, Regime::Minibatch),
+    ];
+    for (setting, regime) in work {
+        for b in [BackendKind::Ndarray, BackendKind::Tch] {
+            if setting.name == NUMPY_MODEL_SYMMETRIC.name && b == BackendKind::Tch {
+                continue; // the border-skip row is the ndarray backend's alone
+            }
+            for t in [1, threads].into_iter().collect::<std::collections::BTreeSet<_>>() {
+                same_work.push(measure(&mnist, b, regime, n, 10, t, &floor, None, None, setting)?);
+            }
+        }
+    }
     // Reproducibility's price: every ndarray kernel set but the portable one (software FMA,
     // far slower) computes the same bits, at its own speed; tch pinned against native.
     let mut code_paths = vec![];
     for k in Kernels::available().into_iter().filter(|k| k.name() != "portable") {
         for r in [Regime::FullBatch, Regime::Minibatch] {
-            let m =
-                measure(&mnist, BackendKind::Ndarray, r, n, 10, threads, &floor, None, Some(k))?;
+            let m = measure(
+                &mnist,
+                BackendKind::Ndarray,
+                r,
+                n,
+                10,
+                threads,
+                &floor,
+                None,
+                Some(k),
+                OWN,
+            )?;
             code_paths.push(Measure { variant: format!("{} kernels", k.name()), ..m });
         }
     }
     code_paths.extend(tch_rows(&mnist, &floor, "pinned")?);
     code_paths.extend(native.rows);
-    let report = Report { machine, report_loops, main, whole_run, scaling, code_paths };
+    let report = Report { machine, report_loops, same_work, main, whole_run, scaling, code_paths };
     let dir = root.join("results/bench");
     std::fs::create_dir_all(&dir)?;
     let md = markdown(&report);

@@ -90,3 +90,31 @@ fn a_run_names_records_and_checks_its_dataset() {
         "{err}"
     );
 }
+
+/// Other files in the format are used and recorded as unverified; comparing results of two
+/// datasets warns.
+#[test]
+fn unverified_data_is_recorded_and_compare_warns_across_datasets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 300, 100);
+    let run = |dataset: &str, out: &str| {
+        let out = tmp.path().join(out);
+        let d = data.to_str().unwrap();
+        let args = ["train", "--dataset", dataset, "--data-dir", d, "--epochs", "2", "--out"];
+        let o = twinnet(&data, &[&args[..], &[out.to_str().unwrap()]].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("recorded as unverified"));
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(
+            (&v["data"]["dataset"], &v["data"]["verified"]),
+            (&dataset.into(), &false.into())
+        );
+        out
+    };
+    let (a, b) = (run("mnist", "a.json"), run("fashion-mnist", "b.json"));
+    let o = twinnet(&data, &["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("ran on mnist") && err.contains("on fashion-mnist"), "{err}");
+}

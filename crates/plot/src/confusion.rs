@@ -35,6 +35,12 @@ struct Confusions<'a> {
 }
 
 impl Confusions<'_> {
+    /// Rows × columns of panels: one row up to [`crate::MAX_PER_ROW`] runs, else a grid.
+    fn grid(&self) -> (usize, usize) {
+        let n = self.runs.len();
+        let rows = n.div_ceil(crate::MAX_PER_ROW).max(1);
+        (rows, n.div_ceil(rows))
+    }
     /// Names longer than a digit need room and are written turned.
     fn long_names(&self) -> bool {
         self.classes.iter().any(|c| c.chars().count() > 2)
@@ -50,11 +56,9 @@ impl Confusions<'_> {
 
 impl Figure for Confusions<'_> {
     fn size(&self) -> (u32, u32) {
-        if self.long_names() {
-            (740 * self.runs.len() as u32, 740)
-        } else {
-            (640 * self.runs.len() as u32, 720)
-        }
+        let (rows, cols) = self.grid();
+        let (w, h) = if self.long_names() { (740, 700) } else { (640, 680) };
+        (w * cols as u32, 40 + h * rows as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError> {
@@ -69,7 +73,7 @@ impl Figure for Confusions<'_> {
             format!("{title}: test confusion matrix (colour = share of the true {})", self.noun())
         };
         let root = root.titled(&head, (FONT, 22))?;
-        for (area, run) in root.split_evenly((1, runs.len())).iter().zip(runs) {
+        for (area, run) in root.split_evenly(self.grid()).iter().zip(runs) {
             heatmap(area, run, self)?;
         }
         Ok(())

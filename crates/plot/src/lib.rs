@@ -36,6 +36,10 @@ pub use style::PALETTE;
 use std::path::PathBuf;
 use twinnet_core::{Confusion, EpochRecord};
 
+/// The most configurations one panel (or one row of confusion matrices) holds: a figure of
+/// more is drawn as small multiples, rows of at most this many on shared axes.
+pub const MAX_PER_ROW: usize = 6;
+
 /// Errors while drawing or writing a figure.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
@@ -121,5 +125,71 @@ mod tests {
             .collect();
         assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
         assert!(matches!(draw_curves(&[], "x", &stem), Err(PlotError::Empty)));
+    }
+
+    /// Width and height from a PNG's IHDR chunk.
+    fn png_size(path: &std::path::Path) -> (u32, u32) {
+        let b = std::fs::read(path).unwrap();
+        let be = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap());
+        (be(16), be(20))
+    }
+
+    /// Many configurations: small multiples of at most 6 per row, a strip that keeps a page's
+    /// width, and class names in the confusion figure.
+    #[test]
+    fn many_configurations_stay_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let h: Vec<Vec<EpochRecord>> =
+            (0..13).map(|k| history(20, 938, 0.1 + k as f64 * 0.02)).collect();
+        let names: Vec<String> = (0..13).map(|k| format!("configuration-{k}")).collect();
+        let groups: Vec<GroupView> = (0..13)
+            .map(|k| GroupView {
+                label: &names[k],
+                histories: vec![&h[k], &h[(k + 1) % 13]],
+                test_accuracies: vec![Some(0.8 + k as f64 * 0.01), Some(0.81)],
+            })
+            .collect();
+        draw_seed_curves(&groups, "t", &dir.path().join("curves")).unwrap();
+        // 13 configurations: 3 rows of panels (5, 5, 3).
+        assert_eq!(png_size(&dir.path().join("curves.png")), (1500, 60 + 3 * 560));
+        draw_seed_curves(&groups[..6], "t", &dir.path().join("six")).unwrap();
+        assert_eq!(png_size(&dir.path().join("six.png")), (1500, 60 + 560));
+        draw_seed_strip(&groups, "t", &dir.path().join("seeds")).unwrap();
+        assert_eq!(png_size(&dir.path().join("seeds.png")), (1000, 150 + 44 * 13));
+        let svg = std::fs::read_to_string(dir.path().join("seeds.svg")).unwrap();
+        assert!(svg.contains("configuration-12"));
+
+        let labels: Vec<u8> = (0..100).map(|i| (i % 10) as u8).collect();
+        let c = Confusion::new(&labels, &labels);
+        let run = [RunView { label: "r", history: &h[0], confusion: Some(&c) }];
+        let fashion = [
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ];
+        draw_confusions(&run, "f", &fashion, &dir.path().join("confusion")).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("confusion.svg")).unwrap();
+        assert!(svg.contains("9 Ankle boot") && svg.contains("true class"), "{}", &svg[..300]);
+        // 13 confusion matrices: a grid of 3 rows of 5.
+        let runs: Vec<RunView> = (0..13)
+            .map(|k| RunView { label: &names[k], history: &h[k], confusion: Some(&c) })
+            .collect();
+        draw_confusions(&runs, "g", &["0"; 10], &dir.path().join("grid")).unwrap();
+        assert_eq!(png_size(&dir.path().join("grid.png")), (5 * 640, 40 + 3 * 680));
+    }
+
+    /// No two of the first 30 lines of a panel share colour and dash.
+    #[test]
+    fn line_styles_are_distinct() {
+        let styles: Vec<String> = (0..30).map(|i| format!("{:?}", style::line_style(i))).collect();
+        let unique: std::collections::HashSet<&String> = styles.iter().collect();
+        assert_eq!(unique.len(), 30);
     }
 }

@@ -41,15 +41,11 @@ struct SeedCurves<'a> {
     title: &'a str,
 }
 
-/// Configurations per row of panels: more than [`MAX_PER_PANEL`] are drawn as small
-/// multiples, a row of panels per chunk, on shared axes.
-pub const MAX_PER_PANEL: usize = 6;
-
 impl SeedCurves<'_> {
-    /// Index ranges of the rows: one row up to [`MAX_PER_PANEL`], else even chunks.
+    /// Index ranges of the rows: one row up to [`crate::MAX_PER_ROW`], else even chunks.
     fn rows(&self) -> Vec<std::ops::Range<usize>> {
         let n = self.groups.len();
-        let rows = n.div_ceil(MAX_PER_PANEL).max(1);
+        let rows = n.div_ceil(crate::MAX_PER_ROW).max(1);
         let per = n.div_ceil(rows);
         (0..rows).map(|r| r * per..((r + 1) * per).min(n)).collect()
     }
