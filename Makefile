@@ -58,8 +58,9 @@ comparisons: build ## the comparisons the findings quote (twinnet compare) -> re
 plots: build ## redraw the figures and summary.md of every results folder from its JSON
 	@for d in results/*/; do [ -f "$$d/experiment.json" ] || [ -f "$$d/drift.json" ] && $(BIN) plot "$$d"; done; true
 
-bench: setup data build ## benchmarks: both backends, floor, whole report run, scaling -> results/bench/
+bench: setup data build ## benchmarks: both backends, the report's code, the Rust peers (candle, burn), floor, whole run, scaling -> results/bench/
 	$(CARGO) run --release --locked -p twinnet-bench
+	$(CARGO) run --release --locked --manifest-path crates/peers/Cargo.toml --target-dir target/peers
 
 fuzz: ## fuzz the IDX and parameter-file readers for a fixed budget (FUZZ_CASES, default 10M each)
 	FUZZ_CASES=$${FUZZ_CASES:-10000000} $(CARGO) test --locked --release -p twinnet-core --test fuzz -- --ignored --nocapture

@@ -12,8 +12,15 @@
 //! peak resident memory), and how time per epoch scales with training-set size, hidden width
 //! and threads, and what reproducible bits cost: each ndarray kernel set (all compute the same
 //! bits) and tch's pinned AVX2 code path against its native one (timed in a second process of
-//! this program, `--native-child`, as the path is process-wide). Writes
-//! `results/bench/bench.md` and `bench.json`.
+//! this program, `--native-child`, as the path is process-wide).
+//!
+//! The same work against the report's code: the report's NumPy model (full-batch) and PyTorch
+//! model (mini-batch 64) on their own settings, in twinnet's two backends and in the report's
+//! loops (`report_loops.py`), every program at 1 and 2 threads, each speed-up from each side's
+//! best; the ndarray backend's border skip on its own (interleaved iterations on [0, 1] and
+//! [−1, 1] pixels); fc1's products with MKL's vendor check answered and restored
+//! (`--mkl-child`, one process each). Writes `results/bench/bench.md` and `bench.json`;
+//! `--render` rewrites `bench.md` from `bench.json`. The Rust peers are `crates/peers`.
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -91,18 +98,18 @@ struct Measure {
     target_ms: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 struct Machine {
     cpu: String,
     cores: usize,
     date: String,
     sgemm_gflops: f64,
     bandwidth_gbs: f64,
-    ndarray_kernels: &'static str,
-    mkl_kernels: &'static str,
+    ndarray_kernels: String,
+    mkl_kernels: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 struct WholeRun {
     command: String,
     wall_s: f64,
@@ -155,9 +162,94 @@ fn report_loops(root: &Path, data: &Path, threads: usize) -> Option<ReportLoops>
     serde_json::from_slice(&out.stdout).ok()
 }
 
-#[derive(Debug, Serialize)]
+/// fc1's two products of a mini-batch step, timed in a process of their own with MKL's vendor
+/// check answered (the default) or restored (`TWINNET_MKL_VENDOR_CHECK=1`).
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct MklProducts {
+    /// Which kernels MKL ran (`twinnet_tch::mkl_kernels`).
+    mkl_kernels: String,
+    forward_us: f64,
+    weight_grad_us: f64,
+}
+
+/// `make bench`'s MKL child (`--mkl-child`): fc1's products on one thread, as JSON.
+fn mkl_child() -> Result<()> {
+    let torch = Libtorch::configure(Threads::ONE);
+    let (forward_us, weight_grad_us) = twinnet_tch::floor::fc1_products_us(&torch, 10, 9);
+    let out =
+        MklProducts { mkl_kernels: twinnet_tch::mkl_kernels().into(), forward_us, weight_grad_us };
+    println!("{}", serde_json::to_string(&out)?);
+    Ok(())
+}
+
+/// fc1's products with the vendor check answered and with it restored, each in its own process.
+fn mkl_products() -> Result<Vec<MklProducts>> {
+    [false, true]
+        .into_iter()
+        .map(|check| {
+            let mut c = Command::new(std::env::current_exe()?);
+            c.arg("--mkl-child");
+            if check {
+                c.env(twinnet_tch::mkl::VENDOR_CHECK_VAR, "1");
+            } else {
+                c.env_remove(twinnet_tch::mkl::VENDOR_CHECK_VAR);
+            }
+            let out = c.output()?;
+            anyhow::ensure!(
+                out.status.success(),
+                "the MKL child failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Ok(serde_json::from_slice(&out.stdout)?)
+        })
+        .collect()
+}
+
+/// The border skip measured on its own: full-batch iterations of the NumPy model on [0, 1]
+/// and on [−1, 1] pixels, one of each in turn (so that a slow spell of the machine hits both
+/// sides alike), milliseconds.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct BorderSkip {
+    threads: usize,
+    unit_ms: Vec<f64>,
+    symmetric_ms: Vec<f64>,
+}
+
+/// [`BorderSkip`], `samples` pairs after two warm-up iterations of each.
+fn border_skip(mnist: &Mnist, threads: usize, samples: usize) -> Result<BorderSkip> {
+    let threads_t = Threads::new(threads)?;
+    let backend = |s: Setting| -> Result<NdarrayBackend> {
+        let config = ModelConfig { hidden: 10, head: s.head, normalize: s.normalize };
+        let model = Model::new(config, Params::init(10, s.init, 0)?)?;
+        Ok(NdarrayBackend::new(&model, &mnist.train, threads_t))
+    };
+    let (mut u, mut y) = (backend(NUMPY_MODEL)?, backend(NUMPY_MODEL_SYMMETRIC)?);
+    let once = |b: &mut NdarrayBackend| -> Result<f64> {
+        let t = Instant::now();
+        b.step(twinnet_core::Batch::All, 0.1)?;
+        Ok(t.elapsed().as_secs_f64() * 1e3)
+    };
+    for _ in 0..2 {
+        once(&mut u)?;
+        once(&mut y)?;
+    }
+    let (mut unit_ms, mut symmetric_ms) = (vec![], vec![]);
+    for _ in 0..samples {
+        unit_ms.push(once(&mut u)?);
+        symmetric_ms.push(once(&mut y)?);
+    }
+    Ok(BorderSkip { threads, unit_ms, symmetric_ms })
+}
+
+#[derive(Debug, Serialize, serde::Deserialize)]
 struct Report {
     machine: Machine,
+    /// The ndarray backend's border skip, interleaved.
+    #[serde(default)]
+    border_skip: Option<BorderSkip>,
+    /// fc1's products with MKL's vendor check answered and restored.
+    #[serde(default)]
+    mkl_products: Vec<MklProducts>,
     /// The report's loops on 1 and on 2 threads.
     report_loops: Vec<ReportLoops>,
     /// twinnet on the report's settings, each backend on 1 and on 2 threads.
@@ -379,6 +471,15 @@ fn verdict(value: f64, target: Option<f64>) -> String {
     }
 }
 
+/// `1 thread`, `2 threads`.
+fn threads_label(n: usize) -> String {
+    if n == 1 {
+        "1 thread".into()
+    } else {
+        format!("{n} threads")
+    }
+}
+
 /// The fastest of `xs` (by median), if any.
 fn best<'a>(xs: impl Iterator<Item = &'a Measure>) -> Option<&'a Measure> {
     xs.min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
@@ -493,11 +594,19 @@ fn same_work(s: &mut String, r: &Report) {
             Some(g) => format!("≥ {g}× ✗ **missed**"),
             None => "–".into(),
         };
-        let _ = writeln!(s, "| {what} | {base_ms:.1} ms ({} threads) | {:.1} ms ({} threads) | {x:.1}× | {verdict} |", base.torch_threads, m.median_ms, m.threads);
+        let _ = writeln!(
+            s,
+            "| {what} | {base_ms:.1} ms ({}) | {:.1} ms ({}) | {x:.1}× | {verdict} |",
+            threads_label(base.torch_threads),
+            m.median_ms,
+            threads_label(m.threads)
+        );
     }
-    let border = |setting: &'static str| best(ours(setting, BackendKind::Ndarray));
-    if let (Some(u), Some(y)) = (border(NUMPY_MODEL.name), border(NUMPY_MODEL_SYMMETRIC.name)) {
-        let _ = writeln!(s, "\nThe ndarray backend's border skip, on its own (the same backend and model, full-batch iteration, best thread count): [0, 1] pixels, where each image's blank border is exact zeros that the kernels skip, **{:.1} ms** ({} threads); [−1, 1] pixels, where no pixel is zero, **{:.1} ms** ({} threads): {:.2}× for the skip. The PyTorch model's rows above run on [−1, 1] pixels, so they get no such help.", u.median_ms, u.threads, y.median_ms, y.threads, y.median_ms / u.median_ms);
+    if let Some(b) = &r.border_skip {
+        let (mut u, mut y) = (b.unit_ms.clone(), b.symmetric_ms.clone());
+        let (um, ulo, uhi) = median_min_max(&mut u);
+        let (ym, ylo, yhi) = median_min_max(&mut y);
+        let _ = writeln!(s, "\nThe ndarray backend's border skip, on its own: the NumPy model's full-batch iteration on [0, 1] pixels (each image's blank border is exact zeros, which the kernels skip) and on [−1, 1] pixels (no pixel is zero), the same backend and weights, {}, one iteration of each in turn ({} pairs): **{um:.1} ms** ({ulo:.1}–{uhi:.1}) against **{ym:.1} ms** ({ylo:.1}–{yhi:.1}), {:.2}× for the skip. The PyTorch model's rows above run on [−1, 1] pixels, so they get no such help.", threads_label(b.threads), u.len(), ym / um);
     }
 }
 
@@ -510,6 +619,7 @@ fn markdown(r: &Report) -> String {
         "{} ({} cores), {}. Floor measured here: sgemm {:.0} GFLOP/s (2048² libtorch matmul, native code path), memory {:.1} GB/s (one sum over 188 MB); ndarray kernels: {}; libtorch's MKL: {}; tch timed on its default, pinned AVX2 code path (native: last table).\n",
         m.cpu, m.cores, m.date, m.sgemm_gflops, m.bandwidth_gbs, m.ndarray_kernels, m.mkl_kernels
     );
+    s.push_str("Each backend on twinnet's own defaults (softmax head, [0, 1] pixels, nn.Linear init), at the faster of 1 and 2 threads, against the floor and the per-backend targets; the comparison with the report's code, on the report's own settings, is the next section.\n\n");
     s.push_str("| backend | regime | per | median ms | min–max ms | threads | floor ms | of floor | target ms |\n|---|---|---|---:|---:|---:|---:|---:|---|\n");
     for x in &r.main {
         let _ = writeln!(
@@ -539,7 +649,7 @@ fn markdown(r: &Report) -> String {
             verdict(w.peak_rss_mb, Some(w.target_mb))
         );
     }
-    s.push_str("\n## Scaling (ms per full-batch iteration / per mini-batch-64 epoch)\n\nOne factor at a time from 60000 images, hidden 10, 2 threads. Time grows linearly with images and, past the fixed per-update costs, with hidden width; mini-batch epochs pay a fixed cost per update (938 per epoch), which threads do not shrink. The floor is that of the dense products: the ndarray backend skips each image's blank border (exact zeros, about 30% of MNIST's pixels), so it can run below it.\n\n| backend | regime | images | hidden | threads | median ms | floor ms |\n|---|---|---:|---:|---:|---:|---:|\n");
+    s.push_str("\n## Scaling (ms per full-batch iteration / per mini-batch-64 epoch)\n\nOne factor at a time from 60000 images, hidden 10, 2 threads. Time grows linearly with images and, past the fixed per-update costs, with hidden width; mini-batch epochs pay a fixed cost per update (938 per epoch), which threads do not shrink. The floor is that of the dense products; the ndarray backend skips each image's blank border (exact zeros), what that saves is the border-skip row above.\n\n| backend | regime | images | hidden | threads | median ms | floor ms |\n|---|---|---:|---:|---:|---:|---:|\n");
     for x in &r.scaling {
         let _ = writeln!(
             s,
@@ -555,15 +665,37 @@ fn markdown(r: &Report) -> String {
             x.backend, x.regime, x.per, x.variant, x.threads, x.median_ms, x.min_ms, x.max_ms
         );
     }
+    if !r.mkl_products.is_empty() {
+        s.push_str("\n## MKL's kernels on this CPU\n\nfc1's two matrix products of a mini-batch-64 step in libtorch, one thread, each setting in a process of its own (median of 9 samples of 1000 products): with MKL's vendor check answered by twinnet (the default: MKL picks kernels by the CPU's feature flags) and restored with `TWINNET_MKL_VENDOR_CHECK=1` (stock MKL: on a CPU that is not Intel's, its generic kernels).\n\n| MKL kernels | forward X·W1ᵀ µs | weight gradient dZ1ᵀ·X µs |\n|---|---:|---:|\n");
+        for m in &r.mkl_products {
+            let _ = writeln!(
+                s,
+                "| {} | {:.1} | {:.1} |",
+                m.mkl_kernels, m.forward_us, m.weight_grad_us
+            );
+        }
+    }
     s
 }
 
 fn main() -> Result<()> {
     // libtorch's code path is process-wide: this process times the pinned one (what `twinnet`
     // runs by default), a child the native one.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
+    // `--render`: rewrite bench.md from the committed bench.json (the text changed, the
+    // measurements did not).
+    if std::env::args().nth(1).is_some_and(|a| a == "--render") {
+        let dir = root.join("results/bench");
+        let report: Report = serde_json::from_slice(&std::fs::read(dir.join("bench.json"))?)?;
+        twinnet_core::file::write_atomic(&dir.join("bench.md"), markdown(&report).as_bytes())?;
+        return Ok(());
+    }
+    if std::env::args().nth(1).is_some_and(|a| a == "--mkl-child") {
+        twinnet_tch::code_path::select(CodePath::Pinned);
+        return mkl_child();
+    }
     let child = std::env::args().nth(1).is_some_and(|a| a == "--native-child");
     twinnet_tch::code_path::select(if child { CodePath::Native } else { CodePath::Pinned });
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
     let mnist = Mnist::load(&twinnet_data::default_data_dir())?;
     if child {
         return native_child(&mnist);
@@ -592,8 +724,8 @@ fn main() -> Result<()> {
         date,
         sgemm_gflops: floor.sgemm,
         bandwidth_gbs: floor.bandwidth,
-        ndarray_kernels: twinnet_ndarray::kernels::Kernels::best().name(),
-        mkl_kernels: twinnet_tch::mkl_kernels(),
+        ndarray_kernels: twinnet_ndarray::kernels::Kernels::best().name().into(),
+        mkl_kernels: twinnet_tch::mkl_kernels().into(),
     };
     let n = mnist.train.len();
     let targets = [
@@ -634,16 +766,9 @@ fn main() -> Result<()> {
         .filter_map(|t| report_loops(&root, &twinnet_data::default_data_dir(), t))
         .collect();
     let mut same_work = vec![];
-    let work = [
-        (NUMPY_MODEL, Regime::FullBatch),
-        (NUMPY_MODEL_SYMMETRIC, Regime::FullBatch),
-        (PYTORCH_MODEL, Regime::Minibatch),
-    ];
+    let work = [(NUMPY_MODEL, Regime::FullBatch), (PYTORCH_MODEL, Regime::Minibatch)];
     for (setting, regime) in work {
         for b in [BackendKind::Ndarray, BackendKind::Tch] {
-            if setting.name == NUMPY_MODEL_SYMMETRIC.name && b == BackendKind::Tch {
-                continue; // the border-skip row is the ndarray backend's alone
-            }
             for t in [1, threads].into_iter().collect::<std::collections::BTreeSet<_>>() {
                 same_work.push(measure(&mnist, b, regime, n, 10, t, &floor, None, None, setting)?);
             }
@@ -671,7 +796,19 @@ fn main() -> Result<()> {
     }
     code_paths.extend(tch_rows(&mnist, &floor, "pinned")?);
     code_paths.extend(native.rows);
-    let report = Report { machine, report_loops, same_work, main, whole_run, scaling, code_paths };
+    let mkl_products = mkl_products()?;
+    let border_skip = Some(border_skip(&mnist, threads, 15)?);
+    let report = Report {
+        machine,
+        border_skip,
+        mkl_products,
+        report_loops,
+        same_work,
+        main,
+        whole_run,
+        scaling,
+        code_paths,
+    };
     let dir = root.join("results/bench");
     std::fs::create_dir_all(&dir)?;
     let md = markdown(&report);

@@ -18,7 +18,7 @@ use twinnet_data::DatasetName;
 pub struct Cli {
     #[command(subcommand)]
     pub cmd: Cmd,
-    /// Let libtorch run this CPU's fastest code (AVX-512 where there is one) instead of the AVX2 path pinned by default: faster full-batch runs, but the tch backend's bits then depend on the CPU. Recorded in each result (environment.numerics.code_path)
+    /// Let libtorch run this CPU's fastest code (AVX-512 where there is one) instead of the AVX2 path pinned by default (no faster in `make bench` on our AVX-512 machine), but the tch backend's bits then depend on the CPU. Recorded in each result (environment.numerics.code_path)
     #[arg(long, global = true)]
     pub native_kernels: bool,
 }

@@ -3,8 +3,9 @@
 //! files, plus pure noise. Neither may ever panic; each must either parse or return an error.
 //!
 //! A short run is part of `cargo test`; `make fuzz` runs `FUZZ_CASES` (default 10,000,000) of
-//! each with `--ignored` and prints the executions. Any crash it finds becomes a case in
-//! `REGRESSIONS` below.
+//! each with `--ignored`, prints the executions and writes what it ran (cases, executions, time,
+//! crashes) to `results/bench/fuzz.md`. A crash (a panic, caught and counted so that the record
+//! is written) fails the run; any crash it finds becomes a case in `REGRESSIONS` below.
 
 use std::path::Path;
 use twinnet_core::rng::{Rng, Stream};
@@ -52,41 +53,72 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     v
 }
 
-/// Runs `cases` mutations through both readers; returns the number of executions.
-fn fuzz(cases: u64) -> u64 {
+/// What a fuzzing run did.
+struct Outcome {
+    executions: u64,
+    /// Inputs that made a reader panic (or break its promise), with the reader's name.
+    crashes: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// Runs `f` on `input`; a panic is recorded as a crash of `reader` instead of unwinding.
+fn guarded(
+    crashes: &mut Vec<(&'static str, Vec<u8>)>,
+    reader: &'static str,
+    input: &[u8],
+    f: impl FnOnce(&[u8]),
+) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(input)));
+    if r.is_err() {
+        crashes.push((reader, input.to_vec()));
+    }
+}
+
+/// Runs `cases` mutations through both readers.
+fn fuzz(cases: u64) -> Outcome {
     let mut rng = Rng::new(2024, Stream::Shuffle);
     let images = encode_images(&(0..3 * 784).map(|i| (i % 256) as u8).collect::<Vec<_>>(), 28, 28);
     let labels = encode_labels(&[0, 5, 9]);
     let params = Params::init(2, Init::TorchDefault, 0).unwrap().to_safetensors();
     let p = Path::new("fuzz");
-    let mut execs = 0;
-    for input in REGRESSIONS {
-        let _ = parse_images(p, input);
-        let _ = parse_labels(p, input);
-        let _ = Params::from_safetensors(p, input, None);
-    }
-    for _ in 0..cases {
-        let m = mutate(&mut rng, &images);
-        if let Ok(px) = parse_images(p, &m) {
+    let mut executions = 0;
+    let mut crashes = vec![];
+    let images_reader = |m: &[u8]| {
+        if let Ok(px) = parse_images(p, m) {
             assert_eq!(px.len() % 784, 0);
         }
-        let m = mutate(&mut rng, &labels);
-        if let Ok(ls) = parse_labels(p, &m) {
+    };
+    let labels_reader = |m: &[u8]| {
+        if let Ok(ls) = parse_labels(p, m) {
             assert!(ls.iter().all(|&l| l <= 9));
         }
-        let m = mutate(&mut rng, &params);
-        if let Ok(q) = Params::from_safetensors(p, &m, None) {
+    };
+    let params_reader = |m: &[u8]| {
+        if let Ok(q) = Params::from_safetensors(p, m, None) {
             assert!(q.first_non_finite().is_none());
             assert_eq!(q.w1.len(), q.hidden * 784);
         }
-        execs += 3;
+    };
+    for input in REGRESSIONS {
+        guarded(&mut crashes, "idx images", input, images_reader);
+        guarded(&mut crashes, "idx labels", input, labels_reader);
+        guarded(&mut crashes, "safetensors", input, params_reader);
     }
-    execs
+    for _ in 0..cases {
+        let m = mutate(&mut rng, &images);
+        guarded(&mut crashes, "idx images", &m, images_reader);
+        let m = mutate(&mut rng, &labels);
+        guarded(&mut crashes, "idx labels", &m, labels_reader);
+        let m = mutate(&mut rng, &params);
+        guarded(&mut crashes, "safetensors", &m, params_reader);
+        executions += 3;
+    }
+    Outcome { executions, crashes }
 }
 
 #[test]
 fn readers_survive_mutations() {
-    assert_eq!(fuzz(20_000), 60_000);
+    let o = fuzz(20_000);
+    assert_eq!((o.executions, o.crashes.len()), (60_000, 0));
 }
 
 #[test]
@@ -94,6 +126,27 @@ fn readers_survive_mutations() {
 fn fuzz_long() {
     let cases = std::env::var("FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
     let t = std::time::Instant::now();
-    let execs = fuzz(cases);
-    println!("fuzz: {execs} executions in {:.1} s, 0 crashes", t.elapsed().as_secs_f64());
+    let o = fuzz(cases);
+    let secs = t.elapsed().as_secs_f64();
+    let line = format!(
+        "{} mutated inputs per reader ({} executions) in {secs:.1} s, {} crash(es)",
+        cases,
+        o.executions,
+        o.crashes.len()
+    );
+    println!("fuzz: {line}");
+    let mut md = format!(
+        "# Fuzzing\n\nWritten by `make fuzz` (`crates/core/tests/fuzz.rs`, `FUZZ_CASES={cases}`) on {}: \
+         random mutations (bit flips, byte changes, truncations, insertions, header rewrites) of a \
+         valid IDX image file, IDX label file and safetensors parameter file, and pure noise, each \
+         through its reader, which must return a value or an error and never panic.\n\n\
+         - {line}.\n",
+        twinnet_core::system::cpu_model()
+    );
+    for (reader, input) in o.crashes.iter().take(10) {
+        md.push_str(&format!("- crash in the {reader} reader on a {}-byte input\n", input.len()));
+    }
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/bench/fuzz.md");
+    twinnet_core::file::write_atomic(&out, md.as_bytes()).unwrap();
+    assert!(o.crashes.is_empty(), "{line}: see {}", out.display());
 }

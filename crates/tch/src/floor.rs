@@ -37,3 +37,33 @@ pub fn sum_bandwidth_gbs(torch: &Libtorch, floats: usize) -> f64 {
     }
     (floats as f64 * 4.0) / best / 1e9
 }
+
+/// Microseconds of fc1's two matrix products in one mini-batch-64 step, median of `samples`
+/// samples of 1000 products each (after a warm-up), at the thread count `torch` was configured
+/// with: the forward `X·W1ᵀ` (`[64, 784]·[784, h]`, as `nn.Linear` computes it through a
+/// transposed view) and the weight gradient `dZ1ᵀ·X` (`[h, 64]·[64, 784]`). These small
+/// products are where MKL's choice of kernels shows (see [`crate::mkl`]).
+pub fn fc1_products_us(torch: &Libtorch, hidden: usize, samples: usize) -> (f64, f64) {
+    let _ = torch;
+    let opts = (Kind::Float, tch::Device::Cpu);
+    let x = Tensor::rand([64, 784], opts);
+    let w = Tensor::rand([hidden as i64, 784], opts);
+    let dz = Tensor::rand([64, hidden as i64], opts);
+    let time = |f: &dyn Fn() -> Tensor| {
+        let _ = f();
+        let mut s: Vec<f64> = (0..samples.max(1))
+            .map(|_| {
+                let t = Instant::now();
+                for _ in 0..1000 {
+                    let _ = f();
+                }
+                t.elapsed().as_secs_f64() * 1e3 // µs per product: s / 1000 · 1e6
+            })
+            .collect();
+        s.sort_by(f64::total_cmp);
+        s[s.len() / 2]
+    };
+    let forward = time(&|| x.matmul(&w.tr()));
+    let weight_grad = time(&|| dz.tr().matmul(&x));
+    (forward, weight_grad)
+}

@@ -275,10 +275,10 @@ impl TchBackend {
     ///
     /// The softmaxes run over the class axis of `zᵀ`, a class-major copy `[10, rows]`, and
     /// `nll_loss` reads the result through a transposed view. Same functions, same autograd;
-    /// the reason is speed: libtorch's row-wise softmax kernels pay about 175 ns per row when
-    /// a row (10 classes) is shorter than one vector (16 floats), six times a 16-wide row,
-    /// while along a column they vectorize across the batch (the README's Benchmarks section
-    /// gives the figures measured when this was written).
+    /// the reason is speed: libtorch's row-wise softmax kernels vectorize along a row, and a
+    /// row of 10 classes is shorter than one vector (16 floats), while along a column they
+    /// vectorize across the batch (not timed on its own by `make bench`; its tch rows include
+    /// it).
     fn forward(&self, xs: &Tensor, ys: &Tensor) -> (Tensor, Tensor) {
         let logits = xs.apply(&self.fc1).relu().apply(&self.fc2);
         let z = logits.tr().contiguous();

@@ -3,9 +3,8 @@
 //! libtorch's CPU matrix products are MKL's `sgemm`. MKL chooses its kernels from the CPU's
 //! feature flags (AVX2, AVX-512, ...) only after asking its exported function
 //! `mkl_serv_intel_cpu_true` whether the vendor string is `GenuineIntel`; on any other CPU it
-//! takes generic code paths whatever the flags say, which makes the small products of a
-//! mini-batch step several times slower on an AMD CPU (the README's "MKL on AMD CPUs" gives
-//! the figures measured when this was written).
+//! takes generic code paths whatever the flags say, which in our profiling made the small
+//! products of a mini-batch step slower on an AMD CPU (not yet isolated by `make bench`).
 //!
 //! Every executable that links this crate therefore defines `mkl_serv_intel_cpu_true` to
 //! answer yes, and exports it (`build-support/libtorch_link.rs` passes the linker
