@@ -42,6 +42,13 @@ pub enum Cmd {
     Eval(EvalArgs),
     /// Rerun an experiment into a temporary folder and check it reproduces the committed results (parameters bit for bit, JSON apart from timings and environment)
     Verify(VerifyArgs),
+    /// List an experiment's runs by index (name, seed, config hash): what --index, --shard, Slurm array task ids and Kubernetes completion indices name
+    Plan(PlanArgs),
+    /// Check that a folder filled by `run --index/--shard` holds every planned run, complete and of its planned config, then write the summary and figures
+    Collect {
+        /// The shared results folder
+        dir: PathBuf,
+    },
     /// The noise floor: train pairs of runs from identical starts that differ in one thing (framework, threads, one ulp, seed) and measure how far they drift apart
     Drift(DriftArgs),
 }
@@ -85,7 +92,28 @@ pub struct RunArgs {
     /// Repeat every run over these seeds: A..B (B excluded) or A,B,C; overrides the file's `seeds`
     #[arg(long, value_name = "SEEDS", value_parser = |s: &str| experiment::parse_seeds(s).map(SeedList))]
     pub seeds: Option<SeedList>,
+    /// Run only run I of the plan (`twinnet plan`), into the shared --out folder; `env` reads SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX. Finished runs already there are skipped
+    #[arg(long, value_name = "I|env")]
+    pub index: Option<String>,
+    /// Run every N-th run from K (0 ≤ K < N) into the shared --out folder, as several runs per array task
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// Settings that override every run of the file (e.g. --epochs 5 for a quick look)
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The experiment file (TOML)
+    pub experiment: PathBuf,
+    /// Repeat every run over these seeds, as `run --seeds` would
+    #[arg(long, value_name = "SEEDS", value_parser = |s: &str| experiment::parse_seeds(s).map(SeedList))]
+    pub seeds: Option<SeedList>,
+    /// Print the plan as JSON (what plan.json holds)
+    #[arg(long)]
+    pub json: bool,
+    /// Settings that override every run of the file, as given to `run`
     #[command(flatten)]
     pub settings: Settings,
 }

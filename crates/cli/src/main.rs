@@ -22,11 +22,12 @@ mod result;
 mod run;
 mod staging;
 mod summary;
+mod sweep;
 mod verify;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use cli::{Cli, Cmd, Common, DriftArgs, RunArgs, SeedList, TrainArgs, VerifyArgs};
+use cli::{Cli, Cmd, Common, DriftArgs, PlanArgs, RunArgs, SeedList, TrainArgs, VerifyArgs};
 use config::Settings;
 use experiment::Experiment;
 use progress::Progress;
@@ -76,6 +77,12 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Drift(a) => drift_experiment(a),
+        Cmd::Plan(a) => plan(a),
+        Cmd::Collect { dir } => {
+            sweep::collect(&dir)?;
+            println!("{}", dir.join(summary::SUMMARY).display());
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Plot { dir } => {
             let (exp, runs) = summary::load(&dir)?;
             summary::render(&dir, &exp, &runs)?;
@@ -167,6 +174,8 @@ fn verify_experiment(a: VerifyArgs) -> Result<ExitCode> {
         out: Some(fresh.clone()),
         common: a.common,
         seeds: (!record.seeds.is_empty()).then(|| SeedList(record.seeds.clone())),
+        index: None,
+        shard: None,
         settings: Settings::default(),
     })?;
     verify::report(&name, &fresh, &committed)?;
@@ -294,9 +303,67 @@ fn drift_experiment(a: DriftArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn plan(a: PlanArgs) -> Result<ExitCode> {
+    let exp = Experiment::load(&a.experiment, &a.settings, a.seeds.map(|s| s.0))?;
+    let plan = sweep::Plan::of(&exp);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+    } else {
+        print!("{}", plan.table());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `run --index/--shard`: the selected runs of the plan, into the shared `--out` folder, each
+/// result written as it finishes; runs already there (same config) are skipped.
+fn run_selected(a: &RunArgs, exp: &Experiment, sel: sweep::Selection) -> Result<ExitCode> {
+    let Some(out) = &a.out else {
+        bail!("--index/--shard: give --out DIR, the results folder every task of the sweep shares")
+    };
+    let plan = sweep::Plan::of(exp);
+    let indices = sel.indices(plan.runs.len())?;
+    sweep::claim(out, &plan)?;
+    let mut todo = vec![];
+    for i in indices {
+        if sweep::done(out, &plan.runs[i])? {
+            println!("run {i} `{}`: already done, skipped", plan.runs[i].name);
+        } else {
+            todo.push(i);
+        }
+    }
+    if todo.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let data = load_data(&a.common, one_dataset(&a.experiment, &exp.runs)?)?;
+    let runs = todo
+        .iter()
+        .map(|&i| {
+            let r = &exp.runs[i];
+            r.validate(data.mnist.train.len())
+                .with_context(|| format!("{}: run {i} `{}`", a.experiment.display(), r.name))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let progress = Progress::new(a.common.quiet);
+    let bars: Vec<_> =
+        todo.iter().map(|&i| progress.add(&exp.runs[i].name, exp.runs[i].epochs)).collect();
+    for ((i, run), bar) in todo.iter().zip(&runs).zip(&bars) {
+        let name = &run.config().name;
+        let done =
+            run::execute(run, &data, bar, &STOP).with_context(|| format!("run {i} `{name}`"))?;
+        // Parameters first, the JSON last: a result on disk is a finished run.
+        done.params.save(&out.join(format!("{name}.safetensors")))?;
+        write_json(&out.join(format!("{name}.json")), &done.result)?;
+    }
+    println!("{}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_experiment(a: RunArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let exp = Experiment::load(&a.experiment, &a.settings, a.seeds.clone().map(|s| s.0))?;
+    if let Some(sel) = sweep::Selection::parse(a.index.as_deref(), a.shard.as_deref())? {
+        return run_selected(&a, &exp, sel);
+    }
     let out = match &a.out {
         Some(o) => o.clone(),
         None => {

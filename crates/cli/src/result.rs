@@ -13,6 +13,10 @@ pub struct RunResult {
     pub config: RunConfig,
     /// Where and with what it ran.
     pub environment: Environment,
+    /// [`crate::sweep::config_hash`] of `config`: what `twinnet collect` checks a result against
+    /// its plan by (absent from results made before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_hash: Option<String>,
     /// The data it trained and was tested on (absent from results made before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<crate::data::DataRecord>,

@@ -169,6 +169,7 @@ fn train_and_evaluate<B: Backend>(
         config: run.config().clone(),
         environment: Environment::here(info, run.threads().get()),
         data: Some(data.record.clone()),
+        config_hash: Some(crate::sweep::config_hash(run.config())),
         initial: Some(initial),
         status,
         divergence: out.divergence.clone(),

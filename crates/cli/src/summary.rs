@@ -410,6 +410,7 @@ mod tests {
                 os: "test".into(),
             },
             data: None,
+            config_hash: None,
             initial: None,
             status: if acc.is_some() { Status::Completed } else { Status::Diverged },
             divergence,

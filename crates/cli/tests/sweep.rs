@@ -1,0 +1,167 @@
+//! The run-by-index contract end to end: `plan`, `run --index/--shard` into one shared folder,
+//! resume, `collect`, and its bad input; on smoke.toml and synthetic data.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// A result without what legitimately differs between two runs of it: timings.
+fn without_timings(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("timing");
+    for h in v["history"].as_array_mut().unwrap() {
+        h.as_object_mut().unwrap().remove("elapsed_s");
+    }
+    v
+}
+
+#[test]
+fn shards_resume_and_collect_equal_a_local_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 2000, 300);
+    let exp = repo().join("experiments/smoke.toml");
+    let e = exp.to_str().unwrap();
+    let shared = tmp.path().join("shared");
+    let s = shared.to_str().unwrap();
+
+    let o = twinnet(&data, &["plan", e, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plan: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> =
+        plan["runs"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ndarray-full-batch", "tch-minibatch"]);
+    assert!(plan["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .all(|(i, r)| r["index"] == i && r["config_hash"].as_str().unwrap().len() == 16));
+
+    for shard in ["0/2", "1/2"] {
+        let o = twinnet(&data, &["run", e, "--shard", shard, "--out", s, "--quiet"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    // Resume: a rerun skips what is there (the files are not touched).
+    let before = std::fs::metadata(shared.join("tch-minibatch.json")).unwrap().modified().unwrap();
+    let o = twinnet(&data, &["run", e, "--index", "1", "--out", s, "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("run 1 `tch-minibatch`: already done"));
+    let after = std::fs::metadata(shared.join("tch-minibatch.json")).unwrap().modified().unwrap();
+    assert_eq!(before, after);
+
+    let o = twinnet(&data, &["collect", s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let local = tmp.path().join("local");
+    let o = twinnet(&data, &["run", e, "--out", local.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for n in names {
+        assert_eq!(
+            without_timings(json(&shared.join(format!("{n}.json")))),
+            without_timings(json(&local.join(format!("{n}.json")))),
+            "{n}"
+        );
+        let p = format!("{n}.safetensors");
+        assert_eq!(std::fs::read(shared.join(&p)).unwrap(), std::fs::read(local.join(&p)).unwrap());
+    }
+    let (mut a, mut b) =
+        (json(&shared.join("experiment.json")), json(&local.join("experiment.json")));
+    for v in [&mut a, &mut b] {
+        for k in ["total_s", "command"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+    }
+    assert_eq!(a, b);
+    for f in ["summary.md", "curves.png", "confusion.png", "experiment.toml"] {
+        assert!(shared.join(f).exists(), "{f}");
+    }
+}
+
+#[test]
+fn index_from_the_scheduler_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 2000, 300);
+    let exp = repo().join("experiments/smoke.toml");
+    let out = tmp.path().join("o");
+    for (var, i) in [("SLURM_ARRAY_TASK_ID", "0"), ("JOB_COMPLETION_INDEX", "1")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_twinnet"))
+            .args(["run", exp.to_str().unwrap(), "--index", "env", "--quiet", "--out"])
+            .arg(&out)
+            .env("TWINNET_DATA_DIR", &data)
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env(var, i)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{var}: {}", stderr(&o));
+    }
+    assert!(
+        out.join("ndarray-full-batch.json").exists() && out.join("tch-minibatch.json").exists()
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_twinnet"))
+        .args(["run", exp.to_str().unwrap(), "--index", "env", "--out"])
+        .arg(&out)
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .output()
+        .unwrap();
+    assert!(stderr(&o).contains("neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set"));
+}
+
+/// Every bad input names what is wrong and leaves what was written as it was.
+#[test]
+fn bad_sweeps_are_refused_and_lose_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 2000, 300);
+    let exp = repo().join("experiments/smoke.toml");
+    let e = exp.to_str().unwrap();
+    let shared = tmp.path().join("shared");
+    let s = shared.to_str().unwrap();
+    let o = twinnet(&data, &["run", e, "--index", "0", "--out", s, "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listing_before = listing(&shared);
+    let result_before = std::fs::read(shared.join("ndarray-full-batch.json")).unwrap();
+
+    let fails = |args: &[&str], want: &str| {
+        let o = twinnet(&data, args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let err = stderr(&o);
+        assert!(err.contains(want), "{args:?}: {err}");
+    };
+    fails(&["run", e, "--index", "2", "--out", s], "--index 2: the plan has runs 0..1 (2 runs)");
+    fails(&["run", e, "--shard", "3/2", "--out", s], "--shard 3/2: expected K/N");
+    fails(&["run", e, "--index", "0"], "give --out DIR");
+    // The experiment's settings changed since the folder was planned.
+    fails(
+        &["run", e, "--index", "1", "--out", s, "--epochs", "3"],
+        "planned from a different version of experiment `smoke`",
+    );
+    // A folder of another experiment.
+    let other = tmp.path().join("other.toml");
+    std::fs::write(&other, "description = \"d\"\n[[run]]\nname = \"a\"\nepochs = 1\n").unwrap();
+    fails(
+        &["run", other.to_str().unwrap(), "--index", "0", "--out", s],
+        "a results folder of experiment `smoke`, not `other`",
+    );
+    // Incomplete: collect names the missing run; a stray result; a result of another config.
+    fails(&["collect", s], "run 1 `tch-minibatch` is missing");
+    std::fs::write(shared.join("stray.json"), "{}").unwrap();
+    fails(&["collect", s], "stray.json is not a run of this plan");
+    std::fs::remove_file(shared.join("stray.json")).unwrap();
+    let mut v = json(&shared.join("ndarray-full-batch.json"));
+    v["config_hash"] = "0000000000000000".into();
+    let edited = serde_json::to_string_pretty(&v).unwrap();
+    std::fs::write(shared.join("ndarray-full-batch.json"), &edited).unwrap();
+    fails(&["collect", s], "run 0 `ndarray-full-batch`: config 0000000000000000 there");
+    fails(&["run", e, "--index", "0", "--out", s], "a result of another config (0000000000000000)");
+    std::fs::write(shared.join("ndarray-full-batch.json"), &result_before).unwrap();
+    assert_eq!(listing(&shared), listing_before, "files were added or removed");
+    assert!(!shared.join("summary.md").exists());
+}
