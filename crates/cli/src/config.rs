@@ -19,6 +19,35 @@ pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
         .map(|s| T::parse_choice(&s).expect("clap only passes possible values"))
 }
 
+/// A setting's value as a command-line argument (its `Display`, paths as given).
+trait ArgValue {
+    fn arg(&self) -> String;
+}
+
+macro_rules! arg_by_display {
+    ($($t:ty),+) => { $(impl ArgValue for $t { fn arg(&self) -> String { self.to_string() } })+ };
+}
+arg_by_display!(
+    String,
+    usize,
+    u64,
+    f32,
+    BackendKind,
+    Regime,
+    Init,
+    Normalize,
+    Head,
+    Device,
+    InitRng,
+    DatasetName
+);
+
+impl ArgValue for PathBuf {
+    fn arg(&self) -> String {
+        self.to_string_lossy().into_owned()
+    }
+}
+
 macro_rules! settings {
     (
         required { $($(#[$m:meta])* $field:ident : $ty:ty = $default:expr,)+ }
@@ -40,6 +69,21 @@ macro_rules! settings {
                     $($field: self.$field.or_else(|| base.$field.clone()),)+
                     $($ofield: self.$ofield.or_else(|| base.$ofield.clone()),)+
                 }
+            }
+
+            /// The command-line flags that give these settings (`--lr 0.1 …`), for a child
+            /// process that must plan the same runs.
+            pub fn to_args(&self) -> Vec<String> {
+                let mut args = vec![];
+                $(if let Some(v) = &self.$field {
+                    args.push(format!("--{}", stringify!($field).replace('_', "-")));
+                    args.push(ArgValue::arg(v));
+                })+
+                $(if let Some(v) = &self.$ofield {
+                    args.push(format!("--{}", stringify!($ofield).replace('_', "-")));
+                    args.push(ArgValue::arg(v));
+                })+
+                args
             }
 
             /// Every setting of a complete config (for `--config-from`).

@@ -42,8 +42,12 @@ use twinnet_data::DatasetName;
 /// Raised by SIGINT/SIGTERM; the training loop stops after the current update.
 static STOP: AtomicBool = AtomicBool::new(false);
 
+/// `--native-kernels` was given (passed on to the processes of `run --jobs`).
+static NATIVE_KERNELS: AtomicBool = AtomicBool::new(false);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    NATIVE_KERNELS.store(cli.native_kernels, Ordering::Relaxed);
     // libtorch's code path is process-wide and read once: chosen here, before any thread
     // (the signal handler's) starts and before anything runs libtorch.
     #[cfg(feature = "tch")]
@@ -176,6 +180,8 @@ fn verify_experiment(a: VerifyArgs) -> Result<ExitCode> {
         seeds: (!record.seeds.is_empty()).then(|| SeedList(record.seeds.clone())),
         index: None,
         shard: None,
+        jobs: 1,
+        resume: false,
         settings: Settings::default(),
     })?;
     verify::report(&name, &fresh, &committed)?;
@@ -358,11 +364,135 @@ fn run_selected(a: &RunArgs, exp: &Experiment, sel: sweep::Selection) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
+/// `run --jobs N` / `--resume`: the plan's runs as `run --index I` processes, `N` at a time,
+/// into `.<out>.partial` (kept if anything stops them, so `--resume` finishes it), then
+/// checked as `collect` checks, summarized and moved into place as a whole.
+fn run_parallel(a: &RunArgs, exp: &Experiment, start: Instant) -> Result<ExitCode> {
+    let out = match &a.out {
+        Some(o) => o.clone(),
+        None => {
+            std::fs::create_dir_all("results").context("results: cannot create the folder")?;
+            Path::new("results").join(&exp.name)
+        }
+    };
+    let (staged, existed) = Staged::resumable(&out)?;
+    let work = staged.dir().to_path_buf();
+    if existed && !a.resume {
+        bail!(
+            "{}: holds an unfinished run of this experiment: rerun with --resume to finish it, or remove the folder",
+            work.display()
+        );
+    }
+    let plan = sweep::Plan::of(exp);
+    sweep::claim(&work, &plan)?;
+    // The data and every run's settings are checked here, before any process starts.
+    let data = load_data(&a.common, one_dataset(&a.experiment, &exp.runs)?)?;
+    for (i, r) in exp.runs.iter().enumerate() {
+        r.validate(data.mnist.train.len())
+            .with_context(|| format!("{}: run {i} `{}`", a.experiment.display(), r.name))?;
+    }
+    drop(data);
+    let progress = Progress::new(a.common.quiet);
+    let mut todo = std::collections::VecDeque::new();
+    for r in &plan.runs {
+        if sweep::done(&work, r)? {
+            progress.println(&format!("run {} `{}`: already done, kept", r.index, r.name));
+        } else {
+            todo.push_back(r.index);
+        }
+    }
+    let total = todo.len();
+    let queue = std::sync::Mutex::new(todo);
+    let failures = std::sync::Mutex::new(Vec::<String>::new());
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let child_args = |i: usize| {
+        let mut args: Vec<String> = vec![];
+        if NATIVE_KERNELS.load(Ordering::Relaxed) {
+            args.push("--native-kernels".into());
+        }
+        args.extend(["run".into(), a.experiment.to_string_lossy().into_owned()]);
+        args.extend(["--index".into(), i.to_string(), "--quiet".into()]);
+        args.extend(["--out".into(), work.to_string_lossy().into_owned()]);
+        if let Some(s) = &a.seeds {
+            let s: Vec<String> = s.0.iter().map(|x| x.to_string()).collect();
+            args.extend(["--seeds".into(), s.join(",")]);
+        }
+        if let Some(d) = &a.common.data_dir {
+            args.extend(["--data-dir".into(), d.to_string_lossy().into_owned()]);
+        }
+        args.extend(a.settings.to_args());
+        args
+    };
+    let exe = std::env::current_exe().context("cannot find twinnet's own executable")?;
+    std::thread::scope(|s| {
+        for _ in 0..a.jobs.min(total.max(1)) {
+            s.spawn(|| loop {
+                if STOP.load(Ordering::Relaxed) || !failures.lock().expect("lock").is_empty() {
+                    return;
+                }
+                let Some(i) = queue.lock().expect("lock").pop_front() else { return };
+                let name = &plan.runs[i].name;
+                progress.println(&format!("run {i} `{name}`: started"));
+                match std::process::Command::new(&exe).args(child_args(i)).output() {
+                    Ok(o) if o.status.success() => {
+                        let k = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                        progress.println(&format!("run {i} `{name}`: finished ({k}/{total})"));
+                    }
+                    Ok(o) => failures.lock().expect("lock").push(format!(
+                        "run {i} `{name}`: {}",
+                        String::from_utf8_lossy(&o.stderr).trim()
+                    )),
+                    Err(e) => failures.lock().expect("lock").push(format!("run {i} `{name}`: {e}")),
+                }
+            });
+        }
+    });
+    if STOP.load(Ordering::Relaxed) {
+        bail!(run::Interrupted);
+    }
+    let failures = failures.into_inner().expect("lock");
+    if let Some(first) = failures.first() {
+        bail!(
+            "{first}
+(finished runs are kept in {}: rerun with --resume)",
+            work.display()
+        );
+    }
+    let (plan, results) = sweep::check_complete(&work)?;
+    let record = ExperimentRecord {
+        name: plan.experiment.clone(),
+        description: plan.description.clone(),
+        runs: plan.runs.iter().map(|r| r.name.clone()).collect(),
+        configs: plan.configs.clone(),
+        seeds: plan.seeds.clone(),
+        total_s: start.elapsed().as_secs_f64(),
+        cpu: twinnet_core::system::cpu_model(),
+        command: format!("twinnet run {}", a.experiment.display()),
+    };
+    twinnet_core::file::write_atomic(&work.join("experiment.toml"), exp.source.as_bytes())?;
+    write_json(&work.join(summary::EXPERIMENT_JSON), &record)?;
+    summary::render(&work, &record, &results)?;
+    std::fs::remove_file(work.join(sweep::PLAN_JSON))
+        .with_context(|| work.join(sweep::PLAN_JSON).display().to_string())?;
+    staged.commit()?;
+    println!("{}", out.join(summary::SUMMARY).display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_experiment(a: RunArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let exp = Experiment::load(&a.experiment, &a.settings, a.seeds.clone().map(|s| s.0))?;
     if let Some(sel) = sweep::Selection::parse(a.index.as_deref(), a.shard.as_deref())? {
+        if a.jobs != 1 || a.resume {
+            bail!("--jobs/--resume run a whole experiment: not with --index/--shard (a rerun of a task resumes by itself)");
+        }
         return run_selected(&a, &exp, sel);
+    }
+    if a.jobs == 0 {
+        bail!("--jobs: must be at least 1");
+    }
+    if a.jobs > 1 || a.resume {
+        return run_parallel(&a, &exp, start);
     }
     let out = match &a.out {
         Some(o) => o.clone(),

@@ -46,6 +46,8 @@ fn check_out_folder(out: &Path) -> Result<()> {
 pub struct Staged {
     out: PathBuf,
     tmp: Option<PathBuf>,
+    /// Kept on drop (a resumable folder, [`Staged::resumable`]).
+    keep: bool,
 }
 
 impl Staged {
@@ -56,7 +58,20 @@ impl Staged {
         let tmp = parent_of(out).join(format!(".{leaf}.tmp-{}", std::process::id()));
         std::fs::create_dir_all(&tmp)
             .with_context(|| format!("{}: cannot create", tmp.display()))?;
-        Ok(Self { out: out.to_path_buf(), tmp: Some(tmp) })
+        Ok(Self { out: out.to_path_buf(), tmp: Some(tmp), keep: false })
+    }
+
+    /// The resumable folder for `out`, `.<name>.partial` beside it: kept when the work stops
+    /// (an error, an interrupt) so that `--resume` finishes it; also returns whether it was
+    /// there already.
+    pub fn resumable(out: &Path) -> Result<(Self, bool)> {
+        check_out_folder(out)?;
+        let leaf = out.file_name().context("--out must name a folder")?.to_string_lossy();
+        let tmp = parent_of(out).join(format!(".{leaf}.partial"));
+        let existed = tmp.exists();
+        std::fs::create_dir_all(&tmp)
+            .with_context(|| format!("{}: cannot create", tmp.display()))?;
+        Ok((Self { out: out.to_path_buf(), tmp: Some(tmp), keep: true }, existed))
     }
 
     /// The folder to write into.
@@ -89,7 +104,7 @@ impl Staged {
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        if let Some(p) = self.tmp.take() {
+        if let Some(p) = self.tmp.take().filter(|_| !self.keep) {
             let _ = std::fs::remove_dir_all(p);
         }
     }

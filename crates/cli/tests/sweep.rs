@@ -165,3 +165,60 @@ fn bad_sweeps_are_refused_and_lose_nothing() {
     assert_eq!(listing(&shared), listing_before, "files were added or removed");
     assert!(!shared.join("summary.md").exists());
 }
+
+/// `--jobs 2` gives what `--jobs 1` gives (apart from timings), and `--resume` finishes an
+/// interrupted one without redoing its finished runs.
+#[test]
+fn jobs_and_resume_give_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 2000, 300);
+    let exp = repo().join("experiments/smoke.toml");
+    let e = exp.to_str().unwrap();
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    let o = twinnet(&data, &["run", e, "--out", one.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = twinnet(&data, &["run", e, "--out", two.to_str().unwrap(), "--jobs", "2", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(listing(&one), listing(&two));
+    assert!(!tmp.path().join(".two.partial").exists());
+    let same = |a: &Path, b: &Path| {
+        for n in ["ndarray-full-batch", "tch-minibatch"] {
+            assert_eq!(
+                without_timings(json(&a.join(format!("{n}.json")))),
+                without_timings(json(&b.join(format!("{n}.json")))),
+                "{n}"
+            );
+            let p = format!("{n}.safetensors");
+            assert_eq!(std::fs::read(a.join(&p)).unwrap(), std::fs::read(b.join(&p)).unwrap());
+        }
+        let (mut x, mut y) = (json(&a.join("experiment.json")), json(&b.join("experiment.json")));
+        x.as_object_mut().unwrap().remove("total_s");
+        y.as_object_mut().unwrap().remove("total_s");
+        assert_eq!(x, y);
+    };
+    same(&one, &two);
+
+    // An interrupted `--jobs` run: its folder holds run 0 only.
+    let out = tmp.path().join("three");
+    let partial = tmp.path().join(".three.partial");
+    let o =
+        twinnet(&data, &["run", e, "--index", "0", "--quiet", "--out", partial.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kept =
+        std::fs::metadata(partial.join("ndarray-full-batch.json")).unwrap().modified().unwrap();
+    let o = twinnet(&data, &["run", e, "--out", out.to_str().unwrap(), "--jobs", "2"]);
+    assert!(!o.status.success() && stderr(&o).contains("rerun with --resume"), "{}", stderr(&o));
+    assert!(!out.exists());
+    let o = twinnet(&data, &["run", e, "--out", out.to_str().unwrap(), "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("run 0 `ndarray-full-batch`: already done, kept"), "{err}");
+    assert!(!err.contains("run 0 `ndarray-full-batch`: started"), "{err}");
+    assert_eq!(
+        std::fs::metadata(out.join("ndarray-full-batch.json")).unwrap().modified().unwrap(),
+        kept
+    );
+    assert!(!partial.exists());
+    same(&one, &out);
+}
