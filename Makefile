@@ -24,7 +24,7 @@ BIN := target/release/twinnet
 EXPERIMENTS_MAIN := report identical
 EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer init-rng fashion-report fashion-ablation
 
-.PHONY: help setup data build build-ndarray test lint fmt reproduce verify plots comparisons experiments bench fuzz clean
+.PHONY: help setup data build build-ndarray test test-slurm lint fmt reproduce verify plots comparisons experiments bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -80,6 +80,9 @@ test: setup data lint ## lint, then every test (release profile: they train real
 	$(CARGO) test --locked --release -p twinnet --no-default-features --test errors
 	TWINNET_CUDA=1 $(CARGO) test --locked --release -p twinnet-tch -p twinnet --all-features $(TEST_ALL)
 	$(CARGO) test --locked --release --workspace --all-features $(TEST_ALL)
+
+test-slurm: build data ## a single-node Slurm on localhost (root; installs slurm-wlm + munge), smoke.toml as a job array + collect, checked against a local run
+	@scripts/test-slurm.sh $(BIN)
 
 clean: ## remove build outputs (the caches stay)
 	$(CARGO) clean

@@ -117,8 +117,11 @@ pub struct PlanArgs {
     #[arg(long, value_name = "SEEDS", value_parser = |s: &str| experiment::parse_seeds(s).map(SeedList))]
     pub seeds: Option<SeedList>,
     /// Print the plan as JSON (what plan.json holds)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "count")]
     pub json: bool,
+    /// Print only the number of runs (for `--array=0-$((N-1))` and `completions: N`)
+    #[arg(long)]
+    pub count: bool,
     /// Settings that override every run of the file, as given to `run`
     #[command(flatten)]
     pub settings: Settings,

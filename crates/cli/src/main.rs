@@ -312,7 +312,9 @@ fn drift_experiment(a: DriftArgs) -> Result<ExitCode> {
 fn plan(a: PlanArgs) -> Result<ExitCode> {
     let exp = Experiment::load(&a.experiment, &a.settings, a.seeds.map(|s| s.0))?;
     let plan = sweep::Plan::of(&exp);
-    if a.json {
+    if a.count {
+        println!("{}", plan.runs.len());
+    } else if a.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else {
         print!("{}", plan.table());
