@@ -188,6 +188,17 @@ fn verify_experiment(a: VerifyArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--out`, else `results/<name>` (creating `results/`).
+fn out_folder(out: Option<&Path>, name: &str) -> Result<std::path::PathBuf> {
+    match out {
+        Some(o) => Ok(o.to_path_buf()),
+        None => {
+            std::fs::create_dir_all("results").context("results: cannot create the folder")?;
+            Ok(Path::new("results").join(name))
+        }
+    }
+}
+
 fn load_data(common: &Common, dataset: DatasetName) -> Result<data::Data> {
     data::load(common.data_dir.as_deref(), dataset)
 }
@@ -276,13 +287,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
 fn drift_experiment(a: DriftArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let exp = drift::DriftExperiment::load(&a.experiment, &a.settings)?;
-    let out = match &a.out {
-        Some(o) => o.clone(),
-        None => {
-            std::fs::create_dir_all("results").context("results: cannot create the folder")?;
-            Path::new("results").join(&exp.name)
-        }
-    };
+    let out = out_folder(a.out.as_deref(), &exp.name)?;
     let staged = Staged::new(&out)?;
     let runs = exp.settings.iter().flat_map(|s| s.runs.iter().map(|r| &r.0));
     let data = load_data(&a.common, one_dataset(&a.experiment, runs)?)?;
@@ -370,13 +375,7 @@ fn run_selected(a: &RunArgs, exp: &Experiment, sel: sweep::Selection) -> Result<
 /// into `.<out>.partial` (kept if anything stops them, so `--resume` finishes it), then
 /// checked as `collect` checks, summarized and moved into place as a whole.
 fn run_parallel(a: &RunArgs, exp: &Experiment, start: Instant) -> Result<ExitCode> {
-    let out = match &a.out {
-        Some(o) => o.clone(),
-        None => {
-            std::fs::create_dir_all("results").context("results: cannot create the folder")?;
-            Path::new("results").join(&exp.name)
-        }
-    };
+    let out = out_folder(a.out.as_deref(), &exp.name)?;
     let (staged, existed) = Staged::resumable(&out)?;
     let work = staged.dir().to_path_buf();
     if existed && !a.resume {
@@ -461,19 +460,14 @@ fn run_parallel(a: &RunArgs, exp: &Experiment, start: Instant) -> Result<ExitCod
         );
     }
     let (plan, results) = sweep::check_complete(&work)?;
-    let record = ExperimentRecord {
-        name: plan.experiment.clone(),
-        description: plan.description.clone(),
-        runs: plan.runs.iter().map(|r| r.name.clone()).collect(),
-        configs: plan.configs.clone(),
-        seeds: plan.seeds.clone(),
-        total_s: start.elapsed().as_secs_f64(),
-        cpu: twinnet_core::system::cpu_model(),
-        command: format!("twinnet run {}", a.experiment.display()),
-    };
-    twinnet_core::file::write_atomic(&work.join("experiment.toml"), exp.source.as_bytes())?;
-    write_json(&work.join(summary::EXPERIMENT_JSON), &record)?;
-    summary::render(&work, &record, &results)?;
+    sweep::write_summary(
+        &work,
+        &plan,
+        &results,
+        start.elapsed().as_secs_f64(),
+        twinnet_core::system::cpu_model(),
+        format!("twinnet run {}", a.experiment.display()),
+    )?;
     std::fs::remove_file(work.join(sweep::PLAN_JSON))
         .with_context(|| work.join(sweep::PLAN_JSON).display().to_string())?;
     staged.commit()?;
@@ -496,13 +490,7 @@ fn run_experiment(a: RunArgs) -> Result<ExitCode> {
     if a.jobs > 1 || a.resume {
         return run_parallel(&a, &exp, start);
     }
-    let out = match &a.out {
-        Some(o) => o.clone(),
-        None => {
-            std::fs::create_dir_all("results").context("results: cannot create the folder")?;
-            Path::new("results").join(&exp.name)
-        }
-    };
+    let out = out_folder(a.out.as_deref(), &exp.name)?;
     // The results are built beside `out` and renamed into place: its folder must be writable,
     // which this checks before any data is read (the folder is removed again on any error).
     let staged = Staged::new(&out)?;

@@ -289,20 +289,35 @@ pub fn check_complete(dir: &Path) -> Result<(Plan, Vec<RunResult>)> {
 /// `twinnet collect DIR`: the checked results' summary, figures and experiment record.
 pub fn collect(dir: &Path) -> Result<()> {
     let (plan, results) = check_complete(dir)?;
+    let total_s = results.iter().map(|r| r.timing.train_s + r.timing.eval_s).sum();
+    let cpu = results.first().map_or_else(String::new, |r| r.environment.cpu.clone());
+    write_summary(dir, &plan, &results, total_s, cpu, format!("twinnet collect {}", dir.display()))
+}
+
+/// Writes into `dir` what completes a results folder of a checked plan: the experiment file,
+/// `experiment.json` (with `total_s`, `cpu` and `command`) and the summary and figures.
+pub fn write_summary(
+    dir: &Path,
+    plan: &Plan,
+    results: &[RunResult],
+    total_s: f64,
+    cpu: String,
+    command: String,
+) -> Result<()> {
     let record = ExperimentRecord {
         name: plan.experiment.clone(),
         description: plan.description.clone(),
         runs: plan.runs.iter().map(|r| r.name.clone()).collect(),
         configs: plan.configs.clone(),
         seeds: plan.seeds.clone(),
-        total_s: results.iter().map(|r| r.timing.train_s + r.timing.eval_s).sum(),
-        cpu: results.first().map_or_else(String::new, |r| r.environment.cpu.clone()),
-        command: format!("twinnet collect {}", dir.display()),
+        total_s,
+        cpu,
+        command,
     };
     twinnet_core::file::write_atomic(&dir.join("experiment.toml"), plan.source.as_bytes())
         .with_context(|| dir.join("experiment.toml").display().to_string())?;
     write_json(&dir.join(crate::summary::EXPERIMENT_JSON), &record)?;
-    crate::summary::render(dir, &record, &results)
+    crate::summary::render(dir, &record, results)
 }
 
 #[cfg(test)]
