@@ -4,15 +4,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-/// A result without what legitimately changes between two runs: timings.
-fn without_timings(mut v: Value) -> Value {
-    v.as_object_mut().unwrap().remove("timing");
-    for h in v["history"].as_array_mut().unwrap() {
-        h.as_object_mut().unwrap().remove("elapsed_s");
-    }
-    v
-}
-
 #[test]
 fn smoke_experiment_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();

@@ -7,10 +7,6 @@ use common::*;
 use serde_json::Value;
 use std::path::Path;
 
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// Trains `args` on `data` with `env` set; returns the parameter file's bytes and the result.
 #[cfg(feature = "tch")]
 fn train(

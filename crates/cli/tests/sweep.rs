@@ -7,17 +7,26 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-fn json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
-/// A result without what legitimately differs between two runs of it: timings.
-fn without_timings(mut v: Value) -> Value {
-    v.as_object_mut().unwrap().remove("timing");
-    for h in v["history"].as_array_mut().unwrap() {
-        h.as_object_mut().unwrap().remove("elapsed_s");
+/// Smoke's two runs in `a` and `b` are the same apart from timings (results bit for bit in
+/// their parameters), and so is `experiment.json` apart from its total time and the keys in
+/// `also_differ`.
+fn assert_same_results(a: &Path, b: &Path, also_differ: &[&str]) {
+    for n in ["ndarray-full-batch", "tch-minibatch"] {
+        assert_eq!(
+            without_timings(json(&a.join(format!("{n}.json")))),
+            without_timings(json(&b.join(format!("{n}.json")))),
+            "{n}"
+        );
+        let p = format!("{n}.safetensors");
+        assert_eq!(std::fs::read(a.join(&p)).unwrap(), std::fs::read(b.join(&p)).unwrap());
     }
-    v
+    let (mut x, mut y) = (json(&a.join("experiment.json")), json(&b.join("experiment.json")));
+    for v in [&mut x, &mut y] {
+        for k in ["total_s"].iter().chain(also_differ) {
+            v.as_object_mut().unwrap().remove(*k);
+        }
+    }
+    assert_eq!(x, y);
 }
 
 #[test]
@@ -60,23 +69,7 @@ fn shards_resume_and_collect_equal_a_local_run() {
     let local = tmp.path().join("local");
     let o = twinnet(&data, &["run", e, "--out", local.to_str().unwrap(), "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    for n in names {
-        assert_eq!(
-            without_timings(json(&shared.join(format!("{n}.json")))),
-            without_timings(json(&local.join(format!("{n}.json")))),
-            "{n}"
-        );
-        let p = format!("{n}.safetensors");
-        assert_eq!(std::fs::read(shared.join(&p)).unwrap(), std::fs::read(local.join(&p)).unwrap());
-    }
-    let (mut a, mut b) =
-        (json(&shared.join("experiment.json")), json(&local.join("experiment.json")));
-    for v in [&mut a, &mut b] {
-        for k in ["total_s", "command"] {
-            v.as_object_mut().unwrap().remove(k);
-        }
-    }
-    assert_eq!(a, b);
+    assert_same_results(&shared, &local, &["command"]);
     for f in ["summary.md", "curves.png", "confusion.png", "experiment.toml"] {
         assert!(shared.join(f).exists(), "{f}");
     }
@@ -182,22 +175,7 @@ fn jobs_and_resume_give_the_same_results() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(listing(&one), listing(&two));
     assert!(!tmp.path().join(".two.partial").exists());
-    let same = |a: &Path, b: &Path| {
-        for n in ["ndarray-full-batch", "tch-minibatch"] {
-            assert_eq!(
-                without_timings(json(&a.join(format!("{n}.json")))),
-                without_timings(json(&b.join(format!("{n}.json")))),
-                "{n}"
-            );
-            let p = format!("{n}.safetensors");
-            assert_eq!(std::fs::read(a.join(&p)).unwrap(), std::fs::read(b.join(&p)).unwrap());
-        }
-        let (mut x, mut y) = (json(&a.join("experiment.json")), json(&b.join("experiment.json")));
-        x.as_object_mut().unwrap().remove("total_s");
-        y.as_object_mut().unwrap().remove("total_s");
-        assert_eq!(x, y);
-    };
-    same(&one, &two);
+    assert_same_results(&one, &two, &[]);
 
     // An interrupted `--jobs` run: its folder holds run 0 only.
     let out = tmp.path().join("three");
@@ -220,5 +198,5 @@ fn jobs_and_resume_give_the_same_results() {
         kept
     );
     assert!(!partial.exists());
-    same(&one, &out);
+    assert_same_results(&one, &out, &[]);
 }

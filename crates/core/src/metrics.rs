@@ -230,18 +230,7 @@ weighted avg       0.64      0.68      0.65       145
     /// the first column (expected text from scikit-learn 1.x).
     #[test]
     fn named_report_matches_scikit_learn() {
-        let mut names = [
-            "T-shirt/top",
-            "Trouser",
-            "Pullover",
-            "Dress",
-            "Coat",
-            "Sandal",
-            "Shirt",
-            "Sneaker",
-            "Bag",
-            "Ankle boot",
-        ];
+        let mut names = twinnet_data::DatasetName::FashionMnist.class_names();
         let expected = "              precision    recall  f1-score   support
 
  T-shirt/top       0.71      0.50      0.59        10

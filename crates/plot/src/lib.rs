@@ -162,18 +162,7 @@ mod tests {
         let labels: Vec<u8> = (0..100).map(|i| (i % 10) as u8).collect();
         let c = Confusion::new(&labels, &labels);
         let run = [RunView { label: "r", history: &h[0], confusion: Some(&c) }];
-        let fashion = [
-            "T-shirt/top",
-            "Trouser",
-            "Pullover",
-            "Dress",
-            "Coat",
-            "Sandal",
-            "Shirt",
-            "Sneaker",
-            "Bag",
-            "Ankle boot",
-        ];
+        let fashion = twinnet_data::DatasetName::FashionMnist.class_names();
         draw_confusions(&run, "f", &fashion, &dir.path().join("confusion")).unwrap();
         let svg = std::fs::read_to_string(dir.path().join("confusion.svg")).unwrap();
         assert!(svg.contains("9 Ankle boot") && svg.contains("true class"), "{}", &svg[..300]);

@@ -36,3 +36,17 @@ pub fn listing(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// A JSON file, parsed.
+pub fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A result without what legitimately changes between two runs: timings.
+pub fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
+    v.as_object_mut().unwrap().remove("timing");
+    for h in v["history"].as_array_mut().unwrap() {
+        h.as_object_mut().unwrap().remove("elapsed_s");
+    }
+    v
+}
