@@ -48,8 +48,8 @@ reproduce: setup data build ## the main job: run the report and identical experi
 verify: setup data build ## rerun report and identical into a temporary folder; fail on any difference from results/
 	@for e in $(EXPERIMENTS_MAIN); do $(BIN) verify experiments/$$e.toml --quiet; done
 
-experiments: setup data build ## rerun every experiment (report, identical, ablation, longer, init-rng, fashion-report, fashion-ablation, noise-floor; ~55 min on 2 cores)
-	@for e in $(EXPERIMENTS_ALL); do $(BIN) run experiments/$$e.toml; done
+experiments: setup data build ## rerun every experiment, as many runs at once as the cores allow; an interrupted one resumes (times: README)
+	@for e in $(EXPERIMENTS_ALL); do $(BIN) run experiments/$$e.toml --resume; done
 	$(BIN) drift experiments/noise-floor.toml
 
 comparisons: build ## the comparisons the findings quote (twinnet compare) -> results/comparisons.md

@@ -98,12 +98,15 @@ pub struct RunArgs {
     /// Run every N-th run from K (0 ≤ K < N) into the shared --out folder, as several runs per array task
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
-    /// Run N runs at a time, each in a process of its own (results identical to --jobs 1); the work goes to .<out>.partial beside the output folder and is moved into place when complete
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub jobs: usize,
+    /// Run N runs at a time, each in a process of its own (results identical to --jobs 1); the work goes to .<out>.partial beside the output folder and is moved into place when complete. --jobs 1: one run after the other in this process [default: as many runs at once as the cores allow at each run's thread count; one after the other when no two fit]
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Finish an interrupted `run --jobs`/`--resume`: runs already in .<out>.partial (same config) are kept, the rest are run
     #[arg(long)]
     pub resume: bool,
+    /// (--index/--shard) Report each epoch on stderr as a line of JSON, for the `run --jobs` that started this process
+    #[arg(long, hide = true)]
+    pub progress_to_parent: bool,
     /// Settings that override every run of the file (e.g. --epochs 5 for a quick look)
     #[command(flatten)]
     pub settings: Settings,

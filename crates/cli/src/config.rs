@@ -308,6 +308,23 @@ impl RunConfig {
         Ok(ValidRun { config: self.clone(), engine, model: self.model(), plan, threads })
     }
 
+    /// The cores the run keeps busy on a training set of `n_train` images, which is what
+    /// `run`'s default `--jobs` counts: tch its threads; ndarray only as many of its threads as
+    /// its batch is cut into parts ([`twinnet_ndarray::threads_used`]: one for a 64-row
+    /// mini-batch, two for a full batch of 60,000).
+    pub fn cores_busy(&self, n_train: usize) -> usize {
+        let n = self.train_limit.unwrap_or(n_train).min(n_train);
+        match (self.backend, self.regime) {
+            (BackendKind::Tch, _) => self.threads.max(1),
+            (BackendKind::Ndarray, Regime::FullBatch) => {
+                twinnet_ndarray::threads_used(n, self.threads)
+            }
+            (BackendKind::Ndarray, Regime::Minibatch) => {
+                twinnet_ndarray::threads_used(self.batch_size.min(n), self.threads)
+            }
+        }
+    }
+
     /// The network's settings.
     fn model(&self) -> ModelConfig {
         ModelConfig { hidden: self.hidden, head: self.head, normalize: self.normalize }

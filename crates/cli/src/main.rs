@@ -17,6 +17,7 @@ mod data;
 mod drift;
 mod eval;
 mod experiment;
+mod jobs;
 mod progress;
 mod result;
 mod run;
@@ -30,6 +31,7 @@ use clap::Parser;
 use cli::{Cli, Cmd, Common, DriftArgs, PlanArgs, RunArgs, SeedList, TrainArgs, VerifyArgs};
 use config::Settings;
 use experiment::Experiment;
+use jobs::Limit;
 use progress::Progress;
 use result::{read_json, write_json, ExperimentRecord, RunResult, Status};
 use staging::{check_writable, Staged};
@@ -180,8 +182,9 @@ fn verify_experiment(a: VerifyArgs) -> Result<ExitCode> {
         seeds: (!record.seeds.is_empty()).then(|| SeedList(record.seeds.clone())),
         index: None,
         shard: None,
-        jobs: 1,
+        jobs: None,
         resume: false,
+        progress_to_parent: false,
         settings: Settings::default(),
     })?;
     verify::report(&name, &fresh, &committed)?;
@@ -356,7 +359,8 @@ fn run_selected(a: &RunArgs, exp: &Experiment, sel: sweep::Selection) -> Result<
                 .with_context(|| format!("{}: run {i} `{}`", a.experiment.display(), r.name))
         })
         .collect::<Result<Vec<_>>>()?;
-    let progress = Progress::new(a.common.quiet);
+    let progress =
+        if a.progress_to_parent { Progress::to_parent() } else { Progress::new(a.common.quiet) };
     let bars: Vec<_> =
         todo.iter().map(|&i| progress.add(&exp.runs[i].name, exp.runs[i].epochs)).collect();
     for ((i, run), bar) in todo.iter().zip(&runs).zip(&bars) {
@@ -371,10 +375,11 @@ fn run_selected(a: &RunArgs, exp: &Experiment, sel: sweep::Selection) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
-/// `run --jobs N` / `--resume`: the plan's runs as `run --index I` processes, `N` at a time,
-/// into `.<out>.partial` (kept if anything stops them, so `--resume` finishes it), then
-/// checked as `collect` checks, summarized and moved into place as a whole.
-fn run_parallel(a: &RunArgs, exp: &Experiment, start: Instant) -> Result<ExitCode> {
+/// `run --jobs N` / `--resume` / the default when two runs fit at once: the plan's runs as
+/// `run --index I` processes, as many at once as `limit` allows, into `.<out>.partial` (kept if
+/// anything stops them, so `--resume` finishes it), then checked as `collect` checks,
+/// summarized and moved into place as a whole.
+fn run_parallel(a: &RunArgs, exp: &Experiment, limit: Limit, start: Instant) -> Result<ExitCode> {
     let out = out_folder(a.out.as_deref(), &exp.name)?;
     let (staged, existed) = Staged::resumable(&out)?;
     let work = staged.dir().to_path_buf();
@@ -388,31 +393,28 @@ fn run_parallel(a: &RunArgs, exp: &Experiment, start: Instant) -> Result<ExitCod
     sweep::claim(&work, &plan)?;
     // The data and every run's settings are checked here, before any process starts.
     let data = load_data(&a.common, one_dataset(&a.experiment, &exp.runs)?)?;
+    let n_train = data.mnist.train.len();
     for (i, r) in exp.runs.iter().enumerate() {
-        r.validate(data.mnist.train.len())
+        r.validate(n_train)
             .with_context(|| format!("{}: run {i} `{}`", a.experiment.display(), r.name))?;
     }
     drop(data);
     let progress = Progress::new(a.common.quiet);
-    let mut todo = std::collections::VecDeque::new();
+    let mut todo = vec![];
     for r in &plan.runs {
         if sweep::done(&work, r)? {
             progress.println(&format!("run {} `{}`: already done, kept", r.index, r.name));
         } else {
-            todo.push_back(r.index);
+            todo.push(r.index);
         }
     }
-    let total = todo.len();
-    let queue = std::sync::Mutex::new(todo);
-    let failures = std::sync::Mutex::new(Vec::<String>::new());
-    let finished = std::sync::atomic::AtomicUsize::new(0);
     let child_args = |i: usize| {
         let mut args: Vec<String> = vec![];
         if NATIVE_KERNELS.load(Ordering::Relaxed) {
             args.push("--native-kernels".into());
         }
         args.extend(["run".into(), a.experiment.to_string_lossy().into_owned()]);
-        args.extend(["--index".into(), i.to_string(), "--quiet".into()]);
+        args.extend(["--index".into(), i.to_string(), "--progress-to-parent".into()]);
         args.extend(["--out".into(), work.to_string_lossy().into_owned()]);
         if let Some(s) = &a.seeds {
             let s: Vec<String> = s.0.iter().map(|x| x.to_string()).collect();
@@ -424,34 +426,24 @@ fn run_parallel(a: &RunArgs, exp: &Experiment, start: Instant) -> Result<ExitCod
         args.extend(a.settings.to_args());
         args
     };
+    let jobs: Vec<jobs::Job> = todo
+        .iter()
+        .map(|&i| {
+            let r = &exp.runs[i];
+            jobs::Job {
+                index: i,
+                name: r.name.clone(),
+                cores: r.cores_busy(n_train),
+                args: child_args(i),
+                bar: progress.add(&r.name, r.epochs),
+            }
+        })
+        .collect();
     let exe = std::env::current_exe().context("cannot find twinnet's own executable")?;
-    std::thread::scope(|s| {
-        for _ in 0..a.jobs.min(total.max(1)) {
-            s.spawn(|| loop {
-                if STOP.load(Ordering::Relaxed) || !failures.lock().expect("lock").is_empty() {
-                    return;
-                }
-                let Some(i) = queue.lock().expect("lock").pop_front() else { return };
-                let name = &plan.runs[i].name;
-                progress.println(&format!("run {i} `{name}`: started"));
-                match std::process::Command::new(&exe).args(child_args(i)).output() {
-                    Ok(o) if o.status.success() => {
-                        let k = finished.fetch_add(1, Ordering::Relaxed) + 1;
-                        progress.println(&format!("run {i} `{name}`: finished ({k}/{total})"));
-                    }
-                    Ok(o) => failures.lock().expect("lock").push(format!(
-                        "run {i} `{name}`: {}",
-                        String::from_utf8_lossy(&o.stderr).trim()
-                    )),
-                    Err(e) => failures.lock().expect("lock").push(format!("run {i} `{name}`: {e}")),
-                }
-            });
-        }
-    });
+    let failures = jobs::run_all(&exe, &jobs, limit, &progress, &STOP);
     if STOP.load(Ordering::Relaxed) {
         bail!(run::Interrupted);
     }
-    let failures = failures.into_inner().expect("lock");
     if let Some(first) = failures.first() {
         bail!(
             "{first}
@@ -475,20 +467,36 @@ fn run_parallel(a: &RunArgs, exp: &Experiment, start: Instant) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
+/// The cores each run of `exp` keeps busy ([`config::RunConfig::cores_busy`]), before any data
+/// is read: MNIST and Fashion-MNIST both train on 60,000 images.
+fn cores_busy(exp: &Experiment) -> Vec<usize> {
+    exp.runs.iter().map(|r| r.cores_busy(60_000)).collect()
+}
+
 fn run_experiment(a: RunArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let exp = Experiment::load(&a.experiment, &a.settings, a.seeds.clone().map(|s| s.0))?;
     if let Some(sel) = sweep::Selection::parse(a.index.as_deref(), a.shard.as_deref())? {
-        if a.jobs != 1 || a.resume {
+        if a.jobs.is_some() || a.resume {
             bail!("--jobs/--resume run a whole experiment: not with --index/--shard (a rerun of a task resumes by itself)");
         }
         return run_selected(&a, &exp, sel);
     }
-    if a.jobs == 0 {
-        bail!("--jobs: must be at least 1");
+    if a.progress_to_parent {
+        bail!("--progress-to-parent: only with --index/--shard");
     }
-    if a.jobs > 1 || a.resume {
-        return run_parallel(&a, &exp, start);
+    let limit = match a.jobs {
+        Some(0) => bail!("--jobs: must be at least 1"),
+        Some(1) if !a.resume => None,
+        Some(n) => Some(Limit::Runs(n)),
+        None => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let limit = Limit::Cores(cores);
+            (a.resume || limit.fits_two(&cores_busy(&exp))).then_some(limit)
+        }
+    };
+    if let Some(limit) = limit {
+        return run_parallel(&a, &exp, limit, start);
     }
     let out = out_folder(a.out.as_deref(), &exp.name)?;
     // The results are built beside `out` and renamed into place: its folder must be writable,

@@ -1,5 +1,7 @@
 //! Progress: one indicatif bar per run on a terminal (all of an experiment's runs shown
-//! together), plain lines when stderr is not a terminal, nothing with `--quiet`.
+//! together), plain lines when stderr is not a terminal, nothing with `--quiet`; a run that
+//! `run --jobs` started as a process of its own reports each epoch to it as a line of JSON
+//! ([`Progress::to_parent`], read back by [`parse_report`]) and the parent shows it.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -10,6 +12,30 @@ use twinnet_core::EpochRecord;
 pub struct Progress {
     multi: Option<MultiProgress>,
     quiet: bool,
+    to_parent: bool,
+}
+
+/// What starts a line reporting an epoch to a parent `run --jobs` (the rest is an
+/// [`EpochRecord`] as JSON).
+const EPOCH: &str = "twinnet-epoch ";
+/// What starts the line reporting a run's final message to a parent `run --jobs`.
+const FINISHED: &str = "twinnet-finished ";
+
+/// A line of progress from a [`Progress::to_parent`] run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    /// The end of an epoch.
+    Epoch(EpochRecord),
+    /// The run's final message ([`RunBar::finish`]).
+    Finished(String),
+}
+
+/// What a line written by a [`Progress::to_parent`] run reports, if it is such a line.
+pub fn parse_report(line: &str) -> Option<Report> {
+    if let Some(json) = line.strip_prefix(EPOCH) {
+        return serde_json::from_str(json).ok().map(Report::Epoch);
+    }
+    line.strip_prefix(FINISHED).map(|m| Report::Finished(m.to_string()))
 }
 
 /// The progress of one run.
@@ -20,6 +46,7 @@ pub struct RunBar {
     epochs: usize,
     every: usize,
     quiet: bool,
+    to_parent: bool,
 }
 
 impl Progress {
@@ -27,7 +54,13 @@ impl Progress {
     pub fn new(quiet: bool) -> Self {
         let multi = (!quiet && std::io::stderr().is_terminal())
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10)));
-        Self { multi, quiet }
+        Self { multi, quiet, to_parent: false }
+    }
+
+    /// Each epoch as a line of JSON on stderr, for the `run --jobs` that started this process;
+    /// other lines (a divergence) as they are.
+    pub fn to_parent() -> Self {
+        Self { multi: None, quiet: false, to_parent: true }
     }
 
     /// A bar (or line printer) for a run of `epochs` epochs, shown as waiting until it starts.
@@ -44,7 +77,14 @@ impl Progress {
             b.set_message("waiting");
             b
         });
-        RunBar { bar, name: name.into(), epochs, every: (epochs / 10).max(1), quiet: self.quiet }
+        RunBar {
+            bar,
+            name: name.into(),
+            epochs,
+            every: (epochs / 10).max(1),
+            quiet: self.quiet,
+            to_parent: self.to_parent,
+        }
     }
 
     /// Prints a line above the bars (or to stderr).
@@ -60,8 +100,20 @@ impl Progress {
 }
 
 impl RunBar {
+    /// Shows that the run started (its bar stops saying "waiting").
+    pub fn start(&self) {
+        if let Some(b) = &self.bar {
+            b.reset_elapsed();
+            b.set_message("started");
+        }
+    }
+
     /// Shows the end of one epoch.
     pub fn epoch(&self, r: &EpochRecord) {
+        if self.to_parent {
+            eprintln!("{EPOCH}{}", serde_json::to_string(r).expect("an epoch record is JSON"));
+            return;
+        }
         let msg = format!("acc {:.2}% loss {:.4}", 100.0 * r.train_accuracy, r.train_loss);
         match &self.bar {
             Some(b) => {
@@ -83,9 +135,34 @@ impl RunBar {
     /// Marks the run finished with a final message.
     pub fn finish(&self, msg: &str) {
         match &self.bar {
+            _ if self.to_parent => eprintln!("{FINISHED}{msg}"),
             Some(b) => b.finish_with_message(msg.to_string()),
             None if !self.quiet => eprintln!("[{}] {msg}", self.name),
             None => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_read_back() {
+        let r = EpochRecord {
+            epoch: 3,
+            step: 2814,
+            train_loss: 0.25,
+            train_accuracy: 0.9125,
+            elapsed_s: 1.5,
+        };
+        let line = format!("{EPOCH}{}", serde_json::to_string(&r).unwrap());
+        assert_eq!(parse_report(&line), Some(Report::Epoch(r)));
+        assert_eq!(
+            parse_report(&format!("{FINISHED}test 91.20%")),
+            Some(Report::Finished("test 91.20%".into()))
+        );
+        assert_eq!(parse_report("run `a` diverged at epoch 2, step 9; continuing"), None);
+        assert_eq!(parse_report(&format!("{EPOCH}{{not json")), None);
     }
 }

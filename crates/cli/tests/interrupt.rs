@@ -55,3 +55,66 @@ fn sigint_leaves_nothing_half_written() {
 fn sigterm_leaves_nothing_half_written() {
     interrupted_by(libc::SIGTERM);
 }
+
+/// The processes whose command line mentions `needle` (this test's own temporary folder).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = vec![];
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else { continue };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(needle) {
+            found.push(format!("{}: {cmd}", e.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+/// SIGTERM to a `run --jobs 2` stops its run processes too: exit 130, no process left, the
+/// previous results intact, and the resumable folder holding no half-written result.
+#[test]
+fn sigterm_stops_every_run_of_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 3000, 100);
+    let exp = tmp.path().join("long.toml");
+    std::fs::write(
+        &exp,
+        "description = \"long\"\n[defaults]\nregime = \"minibatch\"\nepochs = 100000\n\
+         [[run]]\nname = \"a\"\n[[run]]\nname = \"b\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("previous.json"), "{\"kept\": true}").unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twinnet"))
+        .args(["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--jobs", "2"])
+        .env("TWINNET_DATA_DIR", &data)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let partial = tmp.path().join(".out.partial");
+    let needle = partial.to_str().unwrap().to_string();
+    // Wait until both runs' processes are training.
+    let start = Instant::now();
+    while processes_mentioning(&needle).len() < 2 {
+        assert!(start.elapsed() < Duration::from_secs(30), "the runs did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    // SAFETY: kill only sends a signal to our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "did not stop after the signal");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    let left = processes_mentioning(&needle);
+    assert!(left.is_empty(), "still running: {left:?}");
+    assert_eq!(listing(&out), ["previous.json"]);
+    assert_eq!(listing(&partial), ["plan.json"], "a half-written result");
+}

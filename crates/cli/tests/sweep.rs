@@ -159,8 +159,9 @@ fn bad_sweeps_are_refused_and_lose_nothing() {
     assert!(!shared.join("summary.md").exists());
 }
 
-/// `--jobs 2` gives what `--jobs 1` gives (apart from timings), and `--resume` finishes an
-/// interrupted one without redoing its finished runs.
+/// `--jobs 2` and the default (as many as the cores allow) give what `--jobs 1` gives (apart
+/// from timings), every running run shows its progress, and `--resume` finishes an interrupted
+/// one without redoing its finished runs.
 #[test]
 fn jobs_and_resume_give_the_same_results() {
     let tmp = tempfile::tempdir().unwrap();
@@ -168,14 +169,28 @@ fn jobs_and_resume_give_the_same_results() {
     synthetic_mnist(&data, 2000, 300);
     let exp = repo().join("experiments/smoke.toml");
     let e = exp.to_str().unwrap();
-    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
-    let o = twinnet(&data, &["run", e, "--out", one.to_str().unwrap(), "--quiet"]);
+    let (one, two, auto) =
+        (tmp.path().join("one"), tmp.path().join("two"), tmp.path().join("auto"));
+    let o = twinnet(&data, &["run", e, "--out", one.to_str().unwrap(), "--jobs", "1", "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = twinnet(&data, &["run", e, "--out", two.to_str().unwrap(), "--jobs", "2", "--quiet"]);
+    // Not a terminal: plain lines, each run's epochs among them.
+    let o = twinnet(&data, &["run", e, "--out", two.to_str().unwrap(), "--jobs", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(listing(&one), listing(&two));
+    let err = stderr(&o);
+    for (i, run) in ["ndarray-full-batch", "tch-minibatch"].iter().enumerate() {
+        assert!(err.contains(&format!("run {i} `{run}`: started")), "{err}");
+        assert!(err.contains(&format!("[{run}] epoch 1/")), "{run}: no progress line\n{err}");
+        assert!(err.contains(&format!("[{run}] test accuracy ")), "{run}: no final line\n{err}");
+    }
+    assert!(err.contains("finished (2/2)"), "{err}");
+    assert!(!err.contains("twinnet-epoch"), "a child's report shown raw:\n{err}");
+    let o = twinnet(&data, &["run", e, "--out", auto.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for dir in [&two, &auto] {
+        assert_eq!(listing(&one), listing(dir));
+        assert_same_results(&one, dir, &[]);
+    }
     assert!(!tmp.path().join(".two.partial").exists());
-    assert_same_results(&one, &two, &[]);
 
     // An interrupted `--jobs` run: its folder holds run 0 only.
     let out = tmp.path().join("three");

@@ -40,6 +40,12 @@ pub const MIN_ROWS_PER_PART: usize = 1024;
 /// the same time, so every thread count gives the same bits.
 pub const PARTS: usize = 2;
 
+/// How many parts a batch of `m` rows is cut into: `min(PARTS, m / MIN_ROWS_PER_PART)`, at
+/// least 1 (see [`PARTS`]).
+pub fn parts(m: usize) -> usize {
+    PARTS.min(m / MIN_ROWS_PER_PART).max(1)
+}
+
 /// The parameters as `f32` matrices in PyTorch's shapes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Weights {
@@ -421,7 +427,7 @@ pub fn step(
 ) -> (f64, usize) {
     let m = idx.len();
     let inv_m = 1.0 / m as f32;
-    let parts = PARTS.min(m / MIN_ROWS_PER_PART).max(1);
+    let parts = parts(m);
     // Contiguous parts, multiples of CHUNK so that every part holds whole chunks.
     let per = m.div_ceil(parts).div_ceil(CHUNK) * CHUNK;
     let net_ref = &*net;

@@ -36,6 +36,13 @@ use twinnet_data::Dataset;
 /// this backend every core up to this many.
 pub const MAX_THREADS: usize = fused::PARTS;
 
+/// How many of `threads` an update of a `rows`-row batch keeps busy: one per part
+/// ([`fused::parts`]), so a 64-row mini-batch step uses one thread whatever `threads` says. A
+/// scheduler running several runs at once counts a run by this.
+pub fn threads_used(rows: usize, threads: usize) -> usize {
+    threads.min(fused::parts(rows)).max(1)
+}
+
 /// The `ndarray` release this backend is written against (recorded in every result).
 pub const NDARRAY_VERSION: &str = "0.17";
 
