@@ -3,8 +3,22 @@
 
 mod common;
 use common::*;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+/// Sends `signal` to `child` and waits (at most 20 s) for it to exit.
+fn stop_with(child: &mut Child, signal: i32) -> ExitStatus {
+    // SAFETY: kill only sends a signal to our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "did not stop after the signal");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 fn interrupted_by(signal: i32) {
     let tmp = tempfile::tempdir().unwrap();
@@ -28,16 +42,7 @@ fn interrupted_by(signal: i32) {
         .unwrap();
     // Let it load and train for a moment, then interrupt.
     std::thread::sleep(Duration::from_millis(1500));
-    // SAFETY: kill only sends a signal to our own child.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "did not stop after the signal");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = stop_with(&mut child, signal);
     assert_eq!(status.code(), Some(130), "signal {signal}");
     assert_eq!(listing(&out), ["previous.json"], "signal {signal}: the old results changed");
     assert_eq!(std::fs::read_to_string(out.join("previous.json")).unwrap(), "{\"kept\": true}");
@@ -102,16 +107,7 @@ fn sigterm_stops_every_run_of_jobs() {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(1000));
-    // SAFETY: kill only sends a signal to our own child.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "did not stop after the signal");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = stop_with(&mut child, libc::SIGTERM);
     assert_eq!(status.code(), Some(130));
     let left = processes_mentioning(&needle);
     assert!(left.is_empty(), "still running: {left:?}");

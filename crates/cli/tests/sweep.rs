@@ -4,8 +4,17 @@
 mod common;
 use common::*;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// What every test here starts from: a temporary folder, synthetic data in it (2000 training
+/// images) and the path of experiments/smoke.toml.
+fn smoke() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 2000, 300);
+    (tmp, data, repo().join("experiments/smoke.toml"))
+}
 
 /// Smoke's two runs in `a` and `b` are the same apart from timings (results bit for bit in
 /// their parameters), and so is `experiment.json` apart from its total time and the keys in
@@ -31,10 +40,7 @@ fn assert_same_results(a: &Path, b: &Path, also_differ: &[&str]) {
 
 #[test]
 fn shards_resume_and_collect_equal_a_local_run() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    synthetic_mnist(&data, 2000, 300);
-    let exp = repo().join("experiments/smoke.toml");
+    let (tmp, data, exp) = smoke();
     let e = exp.to_str().unwrap();
     let shared = tmp.path().join("shared");
     let s = shared.to_str().unwrap();
@@ -77,10 +83,7 @@ fn shards_resume_and_collect_equal_a_local_run() {
 
 #[test]
 fn index_from_the_scheduler_environment() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    synthetic_mnist(&data, 2000, 300);
-    let exp = repo().join("experiments/smoke.toml");
+    let (tmp, data, exp) = smoke();
     let out = tmp.path().join("o");
     for (var, i) in [("SLURM_ARRAY_TASK_ID", "0"), ("JOB_COMPLETION_INDEX", "1")] {
         let o = Command::new(env!("CARGO_BIN_EXE_twinnet"))
@@ -110,10 +113,7 @@ fn index_from_the_scheduler_environment() {
 /// Every bad input names what is wrong and leaves what was written as it was.
 #[test]
 fn bad_sweeps_are_refused_and_lose_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    synthetic_mnist(&data, 2000, 300);
-    let exp = repo().join("experiments/smoke.toml");
+    let (tmp, data, exp) = smoke();
     let e = exp.to_str().unwrap();
     let shared = tmp.path().join("shared");
     let s = shared.to_str().unwrap();
@@ -164,10 +164,7 @@ fn bad_sweeps_are_refused_and_lose_nothing() {
 /// one without redoing its finished runs.
 #[test]
 fn jobs_and_resume_give_the_same_results() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    synthetic_mnist(&data, 2000, 300);
-    let exp = repo().join("experiments/smoke.toml");
+    let (tmp, data, exp) = smoke();
     let e = exp.to_str().unwrap();
     let (one, two, auto) =
         (tmp.path().join("one"), tmp.path().join("two"), tmp.path().join("auto"));
