@@ -101,49 +101,27 @@ pub fn run_all(
         s.spawn(|| forward_stop(&state, stop, &all_done));
         let workers: Vec<_> = (0..limit.most().min(total))
             .map(|_| {
-                s.spawn(|| loop {
-                    let mut st = state.lock().expect("lock");
-                    let job = loop {
-                        if stop.load(Ordering::Relaxed) || !st.failures.is_empty() {
-                            return;
-                        }
-                        let fits = st
-                            .queue
-                            .iter()
-                            .position(|&j| limit.admits(st.running, st.busy, jobs[j].cores));
-                        match fits {
-                            Some(k) => break st.queue.remove(k).expect("a queued job"),
-                            None if st.queue.is_empty() => return,
-                            None => {
-                                st = changed
-                                    .wait_timeout(st, Duration::from_millis(100))
-                                    .expect("lock")
-                                    .0
+                s.spawn(|| {
+                    while let Some(job) = take(&state, &changed, limit, jobs, stop) {
+                        let outcome = run_one(exe, job, &state, progress);
+                        let mut st = state.lock().expect("lock");
+                        st.running -= 1;
+                        st.busy -= job.cores;
+                        match outcome {
+                            Ok(()) => {
+                                st.finished += 1;
+                                progress.println(&format!(
+                                    "run {} `{}`: finished ({}/{total})",
+                                    job.index, job.name, st.finished
+                                ));
+                            }
+                            Err(_) if stop.load(Ordering::Relaxed) => {}
+                            Err(e) => {
+                                st.failures.push(format!("run {} `{}`: {e}", job.index, job.name))
                             }
                         }
-                    };
-                    let job = &jobs[job];
-                    st.running += 1;
-                    st.busy += job.cores;
-                    drop(st);
-                    let outcome = run_one(exe, job, &state, progress);
-                    let mut st = state.lock().expect("lock");
-                    st.running -= 1;
-                    st.busy -= job.cores;
-                    match outcome {
-                        Ok(()) => {
-                            st.finished += 1;
-                            progress.println(&format!(
-                                "run {} `{}`: finished ({}/{total})",
-                                job.index, job.name, st.finished
-                            ));
-                        }
-                        Err(_) if stop.load(Ordering::Relaxed) => {}
-                        Err(e) => {
-                            st.failures.push(format!("run {} `{}`: {e}", job.index, job.name))
-                        }
+                        changed.notify_all();
                     }
-                    changed.notify_all();
                 })
             })
             .collect();
@@ -153,6 +131,34 @@ pub fn run_all(
         all_done.store(true, Ordering::Relaxed);
     });
     state.into_inner().expect("lock").failures
+}
+
+/// Waits for the first queued job that `limit` admits beside the running ones and counts it
+/// as running (its cores busy). None when the queue is empty, a run failed or `stop` was raised.
+fn take<'a>(
+    state: &Mutex<State>,
+    changed: &Condvar,
+    limit: Limit,
+    jobs: &'a [Job],
+    stop: &AtomicBool,
+) -> Option<&'a Job> {
+    let mut st = state.lock().expect("lock");
+    loop {
+        if stop.load(Ordering::Relaxed) || !st.failures.is_empty() {
+            return None;
+        }
+        let fits = st.queue.iter().position(|&j| limit.admits(st.running, st.busy, jobs[j].cores));
+        match fits {
+            Some(k) => {
+                let job = &jobs[st.queue.remove(k).expect("a queued job")];
+                st.running += 1;
+                st.busy += job.cores;
+                return Some(job);
+            }
+            None if st.queue.is_empty() => return None,
+            None => st = changed.wait_timeout(st, Duration::from_millis(100)).expect("lock").0,
+        }
+    }
 }
 
 /// Starts `job`'s process, shows its progress on its bar and forwards its other lines, and
