@@ -7,26 +7,22 @@
 //! ```
 //! Full-batch: 20 iterations after 3 warm-up ones; mini-batch: 3 epochs (or `$EPOCHS`) of
 //! batch 64 after one warm-up epoch; both heads; pixels in [0, 1] (or [−1, 1] with
-//! `NORM=symmetric`, as the report's PyTorch model). Threads default to the runner's: 2, but 1
-//! for tch mini-batch.
+//! `NORM=symmetric`, as the report's PyTorch model). Threads default to the runner's (the
+//! backend's policy).
 
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use twinnet_core::{
-    train, Backend, BackendKind, Head, Init, Model, ModelConfig, Normalize, Params, Regime,
+    train, Backend, BackendKind, Device, Head, Init, Model, ModelConfig, Normalize, Params, Regime,
     Threads, TrainConfig,
 };
-use twinnet_data::{default_data_dir, Mnist};
-use twinnet_ndarray::NdarrayBackend;
-use twinnet_tch::{Libtorch, TchBackend, TchDevice};
+use twinnet_data::{default_data_dir, Splits};
+use twinnet_engine::Engine;
 
 type Error = Box<dyn std::error::Error>;
 
 /// Milliseconds per epoch over `n` epochs after `warm` ones, and the parameters' fingerprint.
-fn time<B: Backend>(b: &mut B, regime: Regime, warm: usize, n: usize) -> Result<(f64, u64), Error>
-where
-    B::Error: 'static,
-{
+fn time(b: &mut dyn Backend, regime: Regime, warm: usize, n: usize) -> Result<(f64, u64), Error> {
     let stop = AtomicBool::new(false);
     let len = b.train_len();
     let plan = |epochs, seed| {
@@ -49,7 +45,7 @@ fn main() -> Result<(), Error> {
         Ok("symmetric") => Normalize::Symmetric,
         _ => Normalize::Unit,
     };
-    let data = Mnist::load(&default_data_dir())?;
+    let data = Splits::load(&default_data_dir())?;
     for head in [Head::Softmax, Head::DoubleSoftmax] {
         let config = ModelConfig { hidden: 10, head, normalize };
         for (regime, name, warm, n) in
@@ -59,18 +55,10 @@ fn main() -> Result<(), Error> {
                 continue;
             }
             let model = Model::new(config, Params::init(10, Init::Uniform, 0)?)?;
-            let (ms, fp) = match backend {
-                BackendKind::Ndarray => {
-                    let t = Threads::new(threads.unwrap_or(2))?;
-                    time(&mut NdarrayBackend::new(&model, &data.train, t), regime, warm, n)?
-                }
-                BackendKind::Tch => {
-                    let t = threads.unwrap_or(if regime == Regime::Minibatch { 1 } else { 2 });
-                    let torch = Libtorch::configure(Threads::new(t)?);
-                    let mut b = TchBackend::new(&torch, &model, &data.train, TchDevice::Cpu)?;
-                    time(&mut b, regime, warm, n)?
-                }
-            };
+            let engine = Engine::resolve(backend, Device::Cpu)?;
+            let t = threads.unwrap_or(engine.policy().default_threads(regime));
+            let mut b = engine.build(&model, &data.train, Threads::new(t)?)?;
+            let (ms, fp) = time(b.as_mut(), regime, warm, n)?;
             let per = if regime == Regime::FullBatch { "iteration" } else { "epoch" };
             println!("{backend} {head} {regime}: {ms:.2} ms/{per}, parameters {fp:016x}");
         }

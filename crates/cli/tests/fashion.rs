@@ -4,7 +4,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::process::Command;
-use twinnet_data::{DatasetName, Mnist, FILES};
+use twinnet_data::{DatasetName, Splits, FILES};
 
 #[test]
 #[ignore = "needs Fashion-MNIST"]
@@ -40,7 +40,7 @@ fn corrupted_cached_file_is_fetched_again() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{out}{}", stderr(&o));
     assert!(out.contains("t10k-labels-idx1-ubyte.gz fails its sha256 check, fetching it again"));
-    assert!(Mnist::load(&dest).unwrap().is(DatasetName::FashionMnist));
+    assert!(Splits::load(&dest).unwrap().is(DatasetName::FashionMnist));
     let o = run();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success() && out.contains("all four files present and verified"), "{out}");

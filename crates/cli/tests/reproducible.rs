@@ -120,7 +120,7 @@ fn verify_catches_a_moved_result() {
     let o = twinnet(&data, &["verify", e, "--against", c, "--quiet"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("tiny: b: test: accuracy"), "{err}");
-    assert!(err.contains("tiny: a: parameters"), "{err}");
+    assert!(err.contains("b: test.accuracy: ") && err.contains(" here, 0.5 committed"), "{err}");
+    assert!(err.contains("a: parameters"), "{err}");
     assert!(err.contains("2 difference(s)"), "{err}");
 }

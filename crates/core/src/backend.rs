@@ -80,17 +80,36 @@ pub struct Evaluation {
     pub loss: f64,
 }
 
-/// A network implementation: forward, backward and update of the 784 → hidden → 10 model.
-pub trait Backend {
-    /// The backend's own error type.
-    type Error: std::error::Error + Send + Sync + 'static;
+/// Why a backend could not compute: a batch it must reject, or its own failure (boxed, so
+/// that every backend, in this process or another, fits behind one `Box<dyn Backend>`).
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// A batch index outside the training set: every backend rejects it the same way.
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    /// The implementation failed; its own error, with its causes.
+    #[error(transparent)]
+    Failed(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
 
+impl BackendError {
+    /// The backend's own error `e`.
+    pub fn failed(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Failed(Box::new(e))
+    }
+}
+
+/// A network implementation: forward, backward and update of the 784 → hidden → 10 model.
+///
+/// Object-safe: the runner holds every backend as a `Box<dyn Backend>` (built in one place,
+/// the engine), and a `Box` of a backend is a backend.
+pub trait Backend {
     /// Number of training examples the backend holds.
     fn train_len(&self) -> usize;
 
     /// One gradient-descent update `θ := θ − lr·∇θ L(batch)`, returning the statistics of the
     /// forward pass that preceded it.
-    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, Self::Error>;
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, BackendError>;
 
     /// A hint that `next` is the batch of the step after the coming one ([`crate::train()`]
     /// gives it before each mini-batch step), so a backend can start fetching its examples
@@ -101,11 +120,32 @@ pub trait Backend {
     }
 
     /// Predictions and mean loss on `data`, normalized as the model's inputs are.
-    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, Self::Error>;
+    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError>;
 
-    /// A copy of the current parameters.
-    fn params(&self) -> Result<Params, Self::Error>;
+    /// A copy of the current parameters (`&mut`: a backend in another process is asked).
+    fn params(&mut self) -> Result<Params, BackendError>;
 
     /// The library and device that compute this backend's numbers.
     fn describe(&self) -> BackendInfo;
+}
+
+impl<B: Backend + ?Sized> Backend for Box<B> {
+    fn train_len(&self) -> usize {
+        (**self).train_len()
+    }
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, BackendError> {
+        (**self).step(batch, lr)
+    }
+    fn will_need(&mut self, next: Batch<'_>) {
+        (**self).will_need(next)
+    }
+    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError> {
+        (**self).evaluate(data)
+    }
+    fn params(&mut self) -> Result<Params, BackendError> {
+        (**self).params()
+    }
+    fn describe(&self) -> BackendInfo {
+        (**self).describe()
+    }
 }

@@ -9,7 +9,7 @@
 //! starts at drift ≈ 1. The noise-floor experiment (`twinnet drift`) measures both and places
 //! every other difference between them.
 
-use crate::backend::{Backend, BackendInfo, Batch, Evaluation, StepStats};
+use crate::backend::{Backend, BackendError, BackendInfo, Batch, Evaluation, StepStats};
 use crate::params::{Params, NAMES};
 use twinnet_data::Dataset;
 
@@ -151,13 +151,11 @@ impl<B: Backend> Snapshots<B> {
 }
 
 impl<B: Backend> Backend for Snapshots<B> {
-    type Error = B::Error;
-
     fn train_len(&self) -> usize {
         self.inner.train_len()
     }
 
-    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, Self::Error> {
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, BackendError> {
         let s = self.inner.step(batch, lr)?;
         self.steps += 1;
         if self.at.get(self.next) == Some(&self.steps) {
@@ -171,11 +169,11 @@ impl<B: Backend> Backend for Snapshots<B> {
         self.inner.will_need(next)
     }
 
-    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, Self::Error> {
+    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError> {
         self.inner.evaluate(data)
     }
 
-    fn params(&self) -> Result<Params, Self::Error> {
+    fn params(&mut self) -> Result<Params, BackendError> {
         self.inner.params()
     }
 

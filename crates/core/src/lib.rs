@@ -25,7 +25,7 @@ pub mod stats;
 pub mod system;
 pub mod train;
 
-pub use backend::{Backend, BackendInfo, Batch, BatchError, Evaluation, StepStats};
+pub use backend::{Backend, BackendError, BackendInfo, Batch, BatchError, Evaluation, StepStats};
 pub use config::{defaults, ConfigError, Model, ModelConfig, Threads, TrainConfig, TrainPlan};
 pub use metrics::{argmax, ClassMetrics, Confusion};
 pub use options::{BackendKind, Choice, Device, Head, Init, InitRng, Normalize, Regime};

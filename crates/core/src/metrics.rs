@@ -133,15 +133,10 @@ impl Confusion {
     }
 
     /// The text of scikit-learn's `classification_report(y_true, y_pred, digits=2,
-    /// zero_division=0)`, character for character, for all ten digits.
-    pub fn report(&self) -> String {
-        let digits: [String; CLASSES] = std::array::from_fn(|k| k.to_string());
-        self.report_named(&digits.each_ref().map(|d| d.as_str()))
-    }
-
-    /// [`Confusion::report`] with `target_names=names`: the name column is as wide as the
-    /// longest name or `weighted avg`, whichever is longer, as scikit-learn makes it.
-    pub fn report_named(&self, names: &[&str; CLASSES]) -> String {
+    /// zero_division=0, target_names=names)`, character for character (MNIST's names are the
+    /// digits, `"0"` to `"9"`): the name column is as wide as the longest name or
+    /// `weighted avg`, whichever is longer, as scikit-learn makes it.
+    pub fn classification_report(&self, names: &[&str; CLASSES]) -> String {
         let w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(12);
         let mut s = format!("{:>w$} ", "");
         for h in ["precision", "recall", "f1-score", "support"] {
@@ -223,7 +218,8 @@ mod tests {
    macro avg       0.65      0.69      0.66       145
 weighted avg       0.64      0.68      0.65       145
 ";
-        assert_eq!(example().report(), expected);
+        let digits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+        assert_eq!(example().classification_report(&digits), expected);
     }
 
     /// With class names (`target_names=`), and a name longer than `weighted avg`, which widens
@@ -248,7 +244,7 @@ weighted avg       0.64      0.68      0.65       145
    macro avg       0.65      0.69      0.66       145
 weighted avg       0.64      0.68      0.65       145
 ";
-        assert_eq!(example().report_named(&names), expected);
+        assert_eq!(example().classification_report(&names), expected);
         names[3] = "Dress (a much longer name)";
         let wide = "                            precision    recall  f1-score   support
 
@@ -267,7 +263,7 @@ Dress (a much longer name)       0.77      0.77      0.77        13
                  macro avg       0.65      0.69      0.66       145
               weighted avg       0.64      0.68      0.65       145
 ";
-        assert_eq!(example().report_named(&names), wide);
+        assert_eq!(example().classification_report(&names), wide);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! The train accuracy of an epoch is that of the forward passes *before* each update, summed
 //! over the epoch's batches, as the report's curves (and its PyTorch loop) measure it.
 
-use crate::backend::{Backend, Batch};
+use crate::backend::{Backend, BackendError, Batch};
 use crate::config::TrainPlan;
 use crate::options::Regime;
 use crate::rng::{Rng, Stream};
@@ -106,7 +106,7 @@ impl BatchOrder {
 
 /// Why [`train()`] could not train.
 #[derive(Debug, thiserror::Error)]
-pub enum TrainError<E: std::error::Error + 'static> {
+pub enum TrainError {
     /// The plan was checked for a training set of another size than the backend holds.
     #[error(
         "the training plan was checked for {planned} training examples, the backend holds {held}"
@@ -119,7 +119,7 @@ pub enum TrainError<E: std::error::Error + 'static> {
     },
     /// The backend failed.
     #[error(transparent)]
-    Backend(#[from] E),
+    Backend(#[from] BackendError),
 }
 
 /// Trains `backend` by `plan` (checked for the backend's training set).
@@ -133,7 +133,7 @@ pub fn train<B: Backend + ?Sized>(
     plan: &TrainPlan,
     stop: &AtomicBool,
     on_epoch: &mut dyn FnMut(&EpochRecord),
-) -> Result<TrainOutcome, TrainError<B::Error>> {
+) -> Result<TrainOutcome, TrainError> {
     let n = backend.train_len();
     if n != plan.n_train() {
         return Err(TrainError::SizeMismatch { planned: plan.n_train(), held: n });

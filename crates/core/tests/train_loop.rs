@@ -17,11 +17,14 @@ struct Recorder {
 }
 
 impl Backend for Recorder {
-    type Error = std::convert::Infallible;
     fn train_len(&self) -> usize {
         self.n
     }
-    fn step(&mut self, batch: Batch<'_>, _lr: f32) -> Result<StepStats, Self::Error> {
+    fn step(
+        &mut self,
+        batch: Batch<'_>,
+        _lr: f32,
+    ) -> Result<StepStats, twinnet_core::BackendError> {
         let ix: Vec<u32> = match batch {
             Batch::All => (0..self.n as u32).collect(),
             Batch::Indices(ix) => ix.to_vec(),
@@ -36,10 +39,10 @@ impl Backend for Recorder {
             Batch::Indices(ix) => self.hints.push((self.batches.len(), ix.to_vec())),
         }
     }
-    fn evaluate(&mut self, _: &Dataset) -> Result<Evaluation, Self::Error> {
+    fn evaluate(&mut self, _: &Dataset) -> Result<Evaluation, twinnet_core::BackendError> {
         unreachable!()
     }
-    fn params(&self) -> Result<Params, Self::Error> {
+    fn params(&mut self) -> Result<Params, twinnet_core::BackendError> {
         Ok(Params::zeros(1))
     }
     fn describe(&self) -> BackendInfo {
@@ -119,18 +122,17 @@ fn divergence_stops_at_once() {
 fn blow_up_is_divergence() {
     struct Growing(usize);
     impl Backend for Growing {
-        type Error = std::convert::Infallible;
         fn train_len(&self) -> usize {
             8
         }
-        fn step(&mut self, _: Batch<'_>, _: f32) -> Result<StepStats, Self::Error> {
+        fn step(&mut self, _: Batch<'_>, _: f32) -> Result<StepStats, twinnet_core::BackendError> {
             self.0 += 1;
             Ok(StepStats { loss: 3.0 * 2f32.powi(self.0 as i32 - 1), correct: 0, size: 8 })
         }
-        fn evaluate(&mut self, _: &Dataset) -> Result<Evaluation, Self::Error> {
+        fn evaluate(&mut self, _: &Dataset) -> Result<Evaluation, twinnet_core::BackendError> {
             unreachable!()
         }
-        fn params(&self) -> Result<Params, Self::Error> {
+        fn params(&mut self) -> Result<Params, twinnet_core::BackendError> {
             Ok(Params::zeros(1))
         }
         fn describe(&self) -> BackendInfo {

@@ -10,7 +10,7 @@
 //! Zalando's; the decompressed IDX data is what is pinned (`data/*.sha256` in the repository,
 //! embedded here).
 
-use crate::mnist::{cache_dir, FILES};
+use crate::folder::{cache_dir, FILES};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -78,7 +78,7 @@ impl DatasetName {
     /// The environment variable naming this dataset's folder (`--data-dir` wins over it).
     pub fn dir_env(self) -> &'static str {
         match self {
-            DatasetName::Mnist => crate::mnist::DATA_DIR_ENV,
+            DatasetName::Mnist => crate::folder::DATA_DIR_ENV,
             DatasetName::FashionMnist => "TWINNET_FASHION_MNIST_DIR",
         }
     }

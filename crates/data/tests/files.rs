@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use twinnet_data::idx::{encode_images, encode_labels};
-use twinnet_data::{DataError, Dataset, Mnist, FILES, PIXELS};
+use twinnet_data::{DataError, Dataset, Splits, FILES, PIXELS};
 use twinnet_testkit::gz;
 
 /// A small valid data folder: `n_train`/`n_test` images, pixel `i` of image `k` = `(k + i) % 256`.
@@ -30,7 +30,7 @@ fn round_trip_raw_and_gzip() {
     for gzip in [false, true] {
         let dir = tempfile::tempdir().unwrap();
         write_folder(dir.path(), 12, 5, gzip);
-        let m = Mnist::load(dir.path()).unwrap();
+        let m = Splits::load(dir.path()).unwrap();
         assert_eq!((m.train.len(), m.test.len()), (12, 5));
         assert_eq!(m.train.image(3)[0], 3);
         assert_eq!(m.train.image(3)[10], 13);
@@ -45,20 +45,20 @@ fn torchvision_layout_is_found() {
     let raw = dir.path().join("MNIST").join("raw");
     std::fs::create_dir_all(&raw).unwrap();
     write_folder(&raw, 3, 2, true);
-    assert_eq!(Mnist::load(dir.path()).unwrap().train.len(), 3);
+    assert_eq!(Splits::load(dir.path()).unwrap().train.len(), 3);
 }
 
 fn err_of(setup: impl FnOnce(&Path)) -> (DataError, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     write_folder(dir.path(), 4, 3, false);
     setup(dir.path());
-    let err = Mnist::load(dir.path()).unwrap_err();
+    let err = Splits::load(dir.path()).unwrap_err();
     (err, dir.path().to_path_buf())
 }
 
 #[test]
 fn missing_folder_and_file() {
-    let err = Mnist::load(Path::new("/nonexistent/twinnet")).unwrap_err();
+    let err = Splits::load(Path::new("/nonexistent/twinnet")).unwrap_err();
     assert!(matches!(err, DataError::MissingDir { .. }));
     assert!(err.to_string().contains("/nonexistent/twinnet"));
     let (err, _) = err_of(|d| std::fs::remove_file(d.join(FILES[3])).unwrap());

@@ -4,11 +4,11 @@
 
 use std::time::Instant;
 use twinnet_core::INPUTS;
-use twinnet_data::{default_data_dir, Mnist};
+use twinnet_data::{default_data_dir, Splits};
 use twinnet_ndarray::kernels::{Kernels, Pixels, Shape, Span};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let data = Mnist::load(&default_data_dir())?;
+    let data = Splits::load(&default_data_dir())?;
     let p = data.train.pixels();
     let n = data.train.len();
     let spans = Span::of_rows(p, INPUTS);

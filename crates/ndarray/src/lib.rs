@@ -26,8 +26,8 @@ pub mod reference;
 
 use kernels::Kernels;
 use twinnet_core::{
-    Backend, BackendInfo, Batch, BatchError, Evaluation, Model, ModelConfig, Params, StepStats,
-    Threads,
+    Backend, BackendError, BackendInfo, Batch, BatchError, Evaluation, Model, ModelConfig, Params,
+    StepStats, Threads,
 };
 use twinnet_data::Dataset;
 
@@ -45,14 +45,6 @@ pub fn threads_used(rows: usize, threads: usize) -> usize {
 
 /// The `ndarray` release this backend is written against (recorded in every result).
 pub const NDARRAY_VERSION: &str = "0.17";
-
-/// Errors of the ndarray backend: only misuse, which every backend rejects the same way.
-#[derive(Debug, thiserror::Error)]
-pub enum NdarrayError {
-    /// A batch index outside the training set.
-    #[error(transparent)]
-    Batch(#[from] BatchError),
-}
 
 /// The from-scratch backend: normalized training set in memory, hand-written passes.
 #[derive(Debug)]
@@ -99,13 +91,11 @@ impl NdarrayBackend {
 }
 
 impl Backend for NdarrayBackend {
-    type Error = NdarrayError;
-
     fn train_len(&self) -> usize {
         self.y.len()
     }
 
-    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, NdarrayError> {
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, BackendError> {
         let idx = match batch {
             Batch::All => &self.all[..],
             Batch::Indices(ix) => {
@@ -114,12 +104,10 @@ impl Backend for NdarrayBackend {
             }
         };
         let x = fused::Pixels::new(&self.pixels, self.model.normalize, Some(&self.spans));
+        let rows = fused::Rows { head: self.model.head, x: &x, y: &self.y, idx };
         let (loss, correct) = fused::step(
             &mut self.net,
-            self.model.head,
-            &x,
-            &self.y,
-            idx,
+            rows,
             lr,
             &mut self.scratch,
             self.threads.get(),
@@ -137,7 +125,7 @@ impl Backend for NdarrayBackend {
         }
     }
 
-    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, NdarrayError> {
+    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError> {
         // No spans: finding them would cost about what they save on one pass.
         let x = fused::Pixels::new(data.pixels(), self.model.normalize, None);
         let (predictions, loss) = fused::evaluate(
@@ -151,20 +139,39 @@ impl Backend for NdarrayBackend {
         Ok(Evaluation { predictions, loss: loss / data.len().max(1) as f64 })
     }
 
-    fn params(&self) -> Result<Params, NdarrayError> {
+    fn params(&mut self) -> Result<Params, BackendError> {
         Ok(self.net.to_params())
     }
 
     fn describe(&self) -> BackendInfo {
-        let numerics = [
-            ("kernels", self.kernels.name().to_string()),
-            ("sum_order", "pinned: every kernel set computes the same bits".to_string()),
-            ("threads", "do not change the bits".to_string()),
-        ];
-        BackendInfo::new(
-            format!("ndarray {NDARRAY_VERSION} (from scratch)"),
-            "cpu".into(),
-            numerics,
-        )
+        describe(&self.kernels)
     }
+}
+
+/// What computes this backend's numbers with `kernels`.
+fn describe(kernels: &Kernels) -> BackendInfo {
+    let numerics = [
+        ("kernels", kernels.name().to_string()),
+        ("sum_order", "pinned: every kernel set computes the same bits".to_string()),
+        ("threads", "do not change the bits".to_string()),
+    ];
+    BackendInfo::new(format!("ndarray {NDARRAY_VERSION} (from scratch)"), "cpu".into(), numerics)
+}
+
+/// Evaluates `model` on `data` (no training set needed), with `kernels`; also says what
+/// computed it. The same predictions and loss as [`NdarrayBackend`]'s `evaluate` from the same
+/// parameters.
+pub fn evaluate_model(
+    model: &Model,
+    data: &Dataset,
+    kernels: Kernels,
+) -> (Evaluation, BackendInfo) {
+    let config = model.config();
+    let net = fused::Weights::from_params(model.params());
+    let mut scratch = fused::Scratch::new(config.hidden);
+    let x = fused::Pixels::new(data.pixels(), config.normalize, None);
+    let (predictions, loss) =
+        fused::evaluate(&net, config.head, &x, data.labels(), &mut scratch, &kernels);
+    let eval = Evaluation { predictions, loss: loss / data.len().max(1) as f64 };
+    (eval, describe(&kernels))
 }

@@ -5,6 +5,9 @@
 //! seed 0, handed in as index lists) from the same starting weights, and timed next to twinnet's
 //! ndarray backend in the same process.
 //!
+//! Every program is a `twinnet_core::Backend` (twinnet's own built by the engine, as a run's
+//! is), and every figure is taken through one loop, the runner's (`twinnet_core::train`).
+//!
 //! Before a peer is timed, its correctness is checked: the mean train loss of one mini-batch
 //! epoch (the forward passes before each update, as twinnet's history records it) must be
 //! within [`LOSS_TOLERANCE`] (relative) of twinnet's from the same weights and batches. The
@@ -24,12 +27,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
-use twinnet_core::train::BatchOrder;
 use twinnet_core::{
-    train, Backend, Head, Init, Model, ModelConfig, Normalize, Params, Regime, Threads, TrainConfig,
+    train, Backend, BackendError, BackendInfo, Batch, BackendKind, Device, Evaluation, Head, Init,
+    Model, ModelConfig, Normalize, Params, Regime, StepStats, Threads, TrainConfig,
 };
-use twinnet_data::{Dataset, Mnist};
-use twinnet_ndarray::NdarrayBackend;
+use twinnet_data::{Dataset, Splits};
 
 /// Largest relative difference between a peer's and twinnet's one-epoch mean train loss.
 const LOSS_TOLERANCE: f64 = 1e-4;
@@ -38,26 +40,14 @@ const SAMPLES: usize = 5;
 const LR: f32 = 0.1;
 const BATCH: usize = 64;
 
-/// One training implementation: a step on a batch of training-set indices (`None`: all of
-/// them, full-batch), returning the batch's mean loss before the update.
-trait Trainer {
-    fn step(&mut self, batch: Option<&[u32]>) -> Result<f32>;
+/// A peer's own error, as a backend's.
+fn failed(e: impl std::fmt::Display) -> BackendError {
+    BackendError::Failed(e.to_string().into())
 }
 
-/// The mini-batches of epoch `e` (from 0) for `n` examples: twinnet's batch order for seed 0.
-fn epoch_batches(n: usize, epochs: usize) -> Vec<Vec<Vec<u32>>> {
-    let mut order = BatchOrder::new(n, 0);
-    (0..epochs).map(|_| order.next_epoch(n).chunks(BATCH).map(|c| c.to_vec()).collect()).collect()
-}
-
-/// Mean loss over an epoch's batches, weighted by batch size (twinnet's `train_loss`).
-fn run_epoch(t: &mut dyn Trainer, batches: &[Vec<u32>]) -> Result<f64> {
-    let (mut sum, mut seen) = (0f64, 0usize);
-    for b in batches {
-        sum += t.step(Some(b))? as f64 * b.len() as f64;
-        seen += b.len();
-    }
-    Ok(sum / seen as f64)
+/// How many of `predictions` equal `labels`.
+fn count_correct(predictions: &[u8], labels: &[u8]) -> usize {
+    predictions.iter().zip(labels).filter(|(p, l)| p == l).count()
 }
 
 // ---------------------------------------------------------------- candle
@@ -67,6 +57,8 @@ mod peer_candle {
     use candle_core::{DType, Device, Tensor, Var};
     use candle_nn::{loss, Linear, Module, Optimizer, SGD};
 
+    type R<T> = std::result::Result<T, BackendError>;
+
     pub struct CandleNet {
         w1: Var,
         b1: Var,
@@ -74,6 +66,7 @@ mod peer_candle {
         b2: Var,
         x: Tensor,
         y: Tensor,
+        labels: Vec<u8>,
         opt: SGD,
     }
 
@@ -88,25 +81,73 @@ mod peer_candle {
             let labels: Vec<u32> = train.labels().iter().map(|&l| l as u32).collect();
             let y = Tensor::from_vec(labels, train.len(), &dev)?;
             let opt = SGD::new(vec![w1.clone(), b1.clone(), w2.clone(), b2.clone()], LR as f64)?;
-            Ok(Self { w1, b1, w2, b2, x, y, opt })
+            let labels = train.labels().to_vec();
+            Ok(Self { w1, b1, w2, b2, x, y, labels, opt })
+        }
+
+        fn logits(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+            let fc1 = Linear::new(self.w1.as_tensor().clone(), Some(self.b1.as_tensor().clone()));
+            let fc2 = Linear::new(self.w2.as_tensor().clone(), Some(self.b2.as_tensor().clone()));
+            fc2.forward(&fc1.forward(x)?.relu()?)
+        }
+
+        fn predictions(logits: &Tensor) -> candle_core::Result<Vec<u8>> {
+            Ok(logits.argmax(1)?.to_vec1::<u32>()?.into_iter().map(|p| p as u8).collect())
         }
     }
 
-    impl Trainer for CandleNet {
-        fn step(&mut self, batch: Option<&[u32]>) -> Result<f32> {
-            let (xb, yb) = match batch {
-                Some(ix) => {
-                    let ix = Tensor::from_slice(ix, ix.len(), &Device::Cpu)?;
-                    (self.x.index_select(&ix, 0)?, self.y.index_select(&ix, 0)?)
+    impl Backend for CandleNet {
+        fn train_len(&self) -> usize {
+            self.labels.len()
+        }
+
+        fn step(&mut self, batch: Batch<'_>, lr: f32) -> R<StepStats> {
+            self.opt.set_learning_rate(lr as f64);
+            let (xb, yb, labels) = match batch {
+                Batch::Indices(ix) => {
+                    twinnet_core::BatchError::check(ix, self.labels.len())?;
+                    let t = Tensor::from_slice(ix, ix.len(), &Device::Cpu).map_err(failed)?;
+                    let labels = ix.iter().map(|&i| self.labels[i as usize]).collect();
+                    let xb = self.x.index_select(&t, 0).map_err(failed)?;
+                    (xb, self.y.index_select(&t, 0).map_err(failed)?, labels)
                 }
-                None => (self.x.clone(), self.y.clone()),
+                Batch::All => (self.x.clone(), self.y.clone(), self.labels.clone()),
             };
-            let fc1 = Linear::new(self.w1.as_tensor().clone(), Some(self.b1.as_tensor().clone()));
-            let fc2 = Linear::new(self.w2.as_tensor().clone(), Some(self.b2.as_tensor().clone()));
-            let logits = fc2.forward(&fc1.forward(&xb)?.relu()?)?;
-            let l = loss::cross_entropy(&logits, &yb)?;
-            self.opt.backward_step(&l)?;
-            Ok(l.to_dtype(DType::F32)?.to_scalar::<f32>()?)
+            let logits = self.logits(&xb).map_err(failed)?;
+            let correct = count_correct(&Self::predictions(&logits).map_err(failed)?, &labels);
+            let l = loss::cross_entropy(&logits, &yb).map_err(failed)?;
+            self.opt.backward_step(&l).map_err(failed)?;
+            let loss = l.to_dtype(DType::F32).and_then(|l| l.to_scalar::<f32>()).map_err(failed)?;
+            Ok(StepStats { loss, correct, size: labels.len() })
+        }
+
+        fn evaluate(&mut self, data: &Dataset) -> R<Evaluation> {
+            let dev = Device::Cpu;
+            let x = Tensor::from_vec(data.features(Normalize::Unit), (data.len(), 784), &dev)
+                .map_err(failed)?;
+            let labels: Vec<u32> = data.labels().iter().map(|&l| l as u32).collect();
+            let y = Tensor::from_vec(labels, data.len(), &dev).map_err(failed)?;
+            let logits = self.logits(&x).map_err(failed)?;
+            let loss = loss::cross_entropy(&logits, &y)
+                .and_then(|l| l.to_dtype(DType::F64))
+                .and_then(|l| l.to_scalar::<f64>())
+                .map_err(failed)?;
+            Ok(Evaluation { predictions: Self::predictions(&logits).map_err(failed)?, loss })
+        }
+
+        fn params(&mut self) -> R<Params> {
+            let v = |t: &Var| t.as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>());
+            Ok(Params {
+                hidden: self.b1.as_tensor().dims1().map_err(failed)?,
+                w1: v(&self.w1).map_err(failed)?,
+                b1: v(&self.b1).map_err(failed)?,
+                w2: v(&self.w2).map_err(failed)?,
+                b2: v(&self.b2).map_err(failed)?,
+            })
+        }
+
+        fn describe(&self) -> BackendInfo {
+            BackendInfo::new("candle 0.10.2 (candle-nn)".into(), "cpu".into(), [])
         }
     }
 }
@@ -133,12 +174,26 @@ mod peer_burn {
         fc2: Linear<B>,
     }
 
+    type R<T> = std::result::Result<T, BackendError>;
+
     pub struct BurnNet {
         net: Option<Net<AD>>,
         opt: OptimizerAdaptor<Sgd<NdArray<f32>>, Net<AD>, AD>,
         x: Tensor<AD, 2>,
         y: Tensor<AD, 1, Int>,
+        labels: Vec<u8>,
         dev: Device,
+    }
+
+    /// `[inp, out]` (burn's layout) back to PyTorch's `[out, inp]`.
+    fn untransposed(t: &[f32], out: usize, inp: usize) -> Vec<f32> {
+        let mut w = vec![0f32; t.len()];
+        for o in 0..out {
+            for i in 0..inp {
+                w[o * inp + i] = t[i * out + o];
+            }
+        }
+        w
     }
 
     /// `W` `[out, in]` (PyTorch's layout) as burn's row-layout weight `[in, out]`.
@@ -173,65 +228,119 @@ mod peer_burn {
             );
             let labels: Vec<i64> = train.labels().iter().map(|&l| l as i64).collect();
             let y = Tensor::from_data(TensorData::new(labels, [train.len()]), &dev);
-            Ok(Self { net: Some(net), opt: SgdConfig::new().init(), x, y, dev })
+            let labels = train.labels().to_vec();
+            Ok(Self { net: Some(net), opt: SgdConfig::new().init(), x, y, labels, dev })
+        }
+
+        fn net(&self) -> R<&Net<AD>> {
+            self.net.as_ref().ok_or_else(|| failed("the network is being updated"))
         }
     }
 
-    impl Trainer for BurnNet {
-        fn step(&mut self, batch: Option<&[u32]>) -> Result<f32> {
-            let (xb, yb) = match batch {
-                Some(ix) => {
+    /// The arg-max class of each row of `logits`.
+    fn predictions<B: burn::tensor::backend::Backend>(logits: Tensor<B, 2>) -> R<Vec<u8>> {
+        let p = logits.argmax(1).into_data().convert::<i64>().to_vec::<i64>().map_err(|e| failed(format!("{e:?}")))?;
+        Ok(p.into_iter().map(|p| p as u8).collect())
+    }
+
+    impl Backend for BurnNet {
+        fn train_len(&self) -> usize {
+            self.labels.len()
+        }
+
+        fn step(&mut self, batch: Batch<'_>, lr: f32) -> R<StepStats> {
+            let (xb, yb, labels) = match batch {
+                Batch::Indices(ix) => {
+                    twinnet_core::BatchError::check(ix, self.labels.len())?;
+                    let labels: Vec<u8> = ix.iter().map(|&i| self.labels[i as usize]).collect();
                     let ix: Vec<i64> = ix.iter().map(|&i| i as i64).collect();
                     let n = ix.len();
                     let ix = Tensor::<AD, 1, Int>::from_data(TensorData::new(ix, [n]), &self.dev);
-                    (self.x.clone().select(0, ix.clone()), self.y.clone().select(0, ix))
+                    (self.x.clone().select(0, ix.clone()), self.y.clone().select(0, ix), labels)
                 }
-                None => (self.x.clone(), self.y.clone()),
+                Batch::All => (self.x.clone(), self.y.clone(), self.labels.clone()),
             };
-            let net = self.net.take().context("the network is being updated")?;
+            let net = self.net.take().ok_or_else(|| failed("the network is being updated"))?;
             let logits = net.fc2.forward(burn::tensor::activation::relu(net.fc1.forward(xb)));
+            let correct = count_correct(&predictions(logits.clone().inner())?, &labels);
             let l = CrossEntropyLossConfig::new().init(&self.dev).forward(logits, yb);
-            let value: f32 = l.clone().into_scalar();
+            let loss: f32 = l.clone().into_scalar();
             let grads = GradientsParams::from_grads::<AD, Net<AD>>(l.backward(), &net);
-            let net = self.opt.step(LR as f64, net, grads);
-            self.net = Some(net);
-            Ok(value)
+            self.net = Some(self.opt.step(lr as f64, net, grads));
+            Ok(StepStats { loss, correct, size: labels.len() })
+        }
+
+        fn evaluate(&mut self, data: &Dataset) -> R<Evaluation> {
+            let net = self.net()?.clone().valid();
+            let x = Tensor::<NdArray<f32>, 2>::from_data(
+                TensorData::new(data.features(Normalize::Unit), [data.len(), 784]),
+                &self.dev,
+            );
+            let labels: Vec<i64> = data.labels().iter().map(|&l| l as i64).collect();
+            let y = Tensor::from_data(TensorData::new(labels, [data.len()]), &self.dev);
+            let logits = net.fc2.forward(burn::tensor::activation::relu(net.fc1.forward(x)));
+            let loss: f32 =
+                CrossEntropyLossConfig::new().init(&self.dev).forward(logits.clone(), y).into_scalar();
+            Ok(Evaluation { predictions: predictions(logits)?, loss: loss as f64 })
+        }
+
+        fn params(&mut self) -> R<Params> {
+            let net = self.net()?;
+            let v = |t: Tensor<AD, 1>| -> R<Vec<f32>> {
+                t.into_data().to_vec::<f32>().map_err(|e| failed(format!("{e:?}")))
+            };
+            let w = |l: &Linear<AD>| -> R<(Vec<f32>, Vec<f32>, usize, usize)> {
+                let [inp, out] = l.weight.val().dims();
+                let b = l.bias.as_ref().ok_or_else(|| failed("no bias"))?.val();
+                Ok((v(l.weight.val().flatten(0, 1))?, v(b)?, out, inp))
+            };
+            let (w1, b1, h, _) = w(&net.fc1)?;
+            let (w2, b2, _, _) = w(&net.fc2)?;
+            Ok(Params {
+                hidden: h,
+                w1: untransposed(&w1, h, 784),
+                b1,
+                w2: untransposed(&w2, 10, h),
+                b2,
+            })
+        }
+
+        fn describe(&self) -> BackendInfo {
+            BackendInfo::new("burn 0.19.1 (ndarray backend)".into(), "cpu".into(), [])
         }
     }
 }
 
-// ---------------------------------------------------------------- twinnet
-
-/// twinnet's ndarray backend driven by the same index lists (through its own training loop for
-/// the loss check, and step by step for timing).
-struct Twinnet(NdarrayBackend);
-
-impl Trainer for Twinnet {
-    fn step(&mut self, batch: Option<&[u32]>) -> Result<f32> {
-        let b = match batch {
-            Some(ix) => twinnet_core::Batch::Indices(ix),
-            None => twinnet_core::Batch::All,
-        };
-        Ok(self.0.step(b, LR)?.loss)
-    }
-}
+// ---------------------------------------------------------------- every program
 
 fn params() -> Result<Params> {
     Ok(Params::init(10, Init::TorchDefault, 0)?)
 }
 
-fn make(peer: &str, p: &Params, train: &Dataset, threads: usize) -> Result<Box<dyn Trainer>> {
+/// The program `peer` as a backend from the shared start `p`: twinnet's ndarray backend built
+/// by the engine (as a run's is), or a peer.
+fn make(peer: &str, p: &Params, train: &Dataset, threads: usize) -> Result<Box<dyn Backend>> {
     Ok(match peer {
         "twinnet-ndarray" => {
             let config =
                 ModelConfig { hidden: p.hidden, head: Head::Softmax, normalize: Normalize::Unit };
             let model = Model::new(config, p.clone())?;
-            Box::new(Twinnet(NdarrayBackend::new(&model, train, Threads::new(threads)?)))
+            let engine = twinnet_engine::Engine::resolve(BackendKind::Ndarray, Device::Cpu)?;
+            engine.build(&model, train, Threads::new(threads)?)?
         }
         "candle" => Box::new(peer_candle::CandleNet::new(p, train)?),
         "burn-ndarray" => Box::new(peer_burn::BurnNet::new(p, train)?),
         other => anyhow::bail!("unknown peer `{other}`"),
     })
+}
+
+/// Trains `b` for `epochs` epochs in `regime` with the runner's loop (twinnet's batch order
+/// for `seed`); returns the last epoch's mean train loss.
+fn train_epochs(b: &mut dyn Backend, regime: Regime, epochs: usize, seed: u64) -> Result<f64> {
+    let cfg = TrainConfig { regime, batch_size: BATCH, lr: LR, epochs, seed, log_every: 1 };
+    let out = train(b, &cfg.validate(b.train_len())?, &AtomicBool::new(false), &mut |_| {})?;
+    ensure!(out.divergence.is_none(), "diverged");
+    Ok(out.history.last().context("no epoch")?.train_loss)
 }
 
 /// What a child process reports: the loss check and the timing of one (peer, regime, threads).
@@ -254,30 +363,13 @@ struct Row {
     samples: usize,
 }
 
-fn child(mnist: &Mnist, peer: &str, regime: &str, threads: usize) -> Result<Row> {
+fn child(mnist: &Splits, peer: &str, regime: &str, threads: usize) -> Result<Row> {
     let p = params()?;
     let set = &mnist.train;
-    let n = set.len();
-    // The check: one epoch from the shared start, on twinnet's batches, against twinnet's own
-    // training loop (the same loop every twinnet run uses).
-    let batches = epoch_batches(n, 1).remove(0);
-    let reference = {
-        let config = ModelConfig { hidden: 10, head: Head::Softmax, normalize: Normalize::Unit };
-        let mut b = NdarrayBackend::new(&Model::new(config, p.clone())?, set, Threads::ONE);
-        let cfg = TrainConfig {
-            regime: Regime::Minibatch,
-            batch_size: BATCH,
-            lr: LR,
-            epochs: 1,
-            seed: 0,
-            log_every: 1,
-        };
-        let out = train(&mut b, &cfg.validate(n)?, &AtomicBool::new(false), &mut |_| {})
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        out.history[0].train_loss
-    };
-    let mut t = make(peer, &p, set, threads)?;
-    let epoch_loss = run_epoch(t.as_mut(), &batches)?;
+    // The check: one mini-batch epoch from the shared start, on twinnet's batches for seed 0,
+    // against twinnet's ndarray backend on one thread, both through the runner's loop.
+    let reference = train_epochs(make("twinnet-ndarray", &p, set, 1)?.as_mut(), Regime::Minibatch, 1, 0)?;
+    let epoch_loss = train_epochs(make(peer, &p, set, threads)?.as_mut(), Regime::Minibatch, 1, 0)?;
     let loss_rel_diff = (epoch_loss - reference).abs() / reference.abs();
     let correct = loss_rel_diff <= LOSS_TOLERANCE;
     let mut row = Row {
@@ -296,35 +388,20 @@ fn child(mnist: &Mnist, peer: &str, regime: &str, threads: usize) -> Result<Row>
     if !correct {
         return Ok(row);
     }
-    let mut t = make(peer, &p, set, threads)?;
-    let mut secs: Vec<f64> = match regime {
-        "full-batch" => {
-            for _ in 0..2 {
-                t.step(None)?;
-            }
-            (0..SAMPLES)
-                .map(|_| {
-                    let s = Instant::now();
-                    t.step(None)?;
-                    Ok(s.elapsed().as_secs_f64())
-                })
-                .collect::<Result<_>>()?
-        }
-        _ => {
-            let epochs = epoch_batches(n, 2 + SAMPLES);
-            for e in &epochs[..2] {
-                run_epoch(t.as_mut(), e)?;
-            }
-            epochs[2..]
-                .iter()
-                .map(|e| {
-                    let s = Instant::now();
-                    run_epoch(t.as_mut(), e)?;
-                    Ok(s.elapsed().as_secs_f64())
-                })
-                .collect::<Result<_>>()?
-        }
-    };
+    // Every program through the same loop: one full-batch iteration or one mini-batch epoch
+    // per sample, a fresh batch order each, after two warm-ups.
+    let regime = if regime == "full-batch" { Regime::FullBatch } else { Regime::Minibatch };
+    let mut b = make(peer, &p, set, threads)?;
+    for seed in 0..2 {
+        train_epochs(b.as_mut(), regime, 1, seed)?;
+    }
+    let mut secs = (0..SAMPLES)
+        .map(|k| {
+            let s = Instant::now();
+            train_epochs(b.as_mut(), regime, 1, 2 + k as u64)?;
+            Ok(s.elapsed().as_secs_f64())
+        })
+        .collect::<Result<Vec<f64>>>()?;
     secs.sort_by(f64::total_cmp);
     row.median_ms = Some(1e3 * secs[secs.len() / 2]);
     row.min_ms = Some(1e3 * secs[0]);
@@ -399,7 +476,7 @@ fn markdown(rows: &[Row], cpu: &str) -> String {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mnist = Mnist::load(&twinnet_data::default_data_dir())?;
+    let mnist = Splits::load(&twinnet_data::default_data_dir())?;
     if args.first().map(String::as_str) == Some("--child") {
         ensure!(args.len() == 4, "usage: twinnet-peers --child PEER REGIME THREADS");
         let row = child(&mnist, &args[1], &args[2], args[3].parse()?)?;

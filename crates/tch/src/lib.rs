@@ -42,8 +42,8 @@ pub use runtime::Libtorch;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 use twinnet_core::{
-    Backend, BackendInfo, Batch, BatchError, Evaluation, Head, Model, ModelConfig, Normalize,
-    Params, StepStats, CLASSES, INPUTS,
+    Backend, BackendError, BackendInfo, Batch, BatchError, Evaluation, Head, Model, ModelConfig,
+    Normalize, Params, StepStats, CLASSES, INPUTS,
 };
 use twinnet_data::Dataset;
 
@@ -80,15 +80,23 @@ pub const TORCH_VERSION: &str = "2.13.0";
 /// The `tch` release this backend is written against.
 pub const TCH_VERSION: &str = "0.26";
 
-/// The tch backend: `nn::Linear` layers, autograd, SGD, and the training set as its batches
-/// need it (the private `TrainSet`: `u8` rows gathered per mini-batch, the full set built once).
+/// The network alone: `fc1`, ReLU, `fc2` on a device, with the model's head. What
+/// [`TchBackend`] trains, and what [`evaluate_model`] evaluates without any training set.
 #[derive(Debug)]
-pub struct TchBackend {
+struct Net {
     model: ModelConfig,
     device: tch::Device,
-    _vs: nn::VarStore,
+    vs: nn::VarStore,
     fc1: nn::Linear,
     fc2: nn::Linear,
+}
+
+/// The tch backend: the [`Net`]'s `nn::Linear` layers, autograd, SGD, and the training set as
+/// its batches need it (the private `TrainSet`: `u8` rows gathered per mini-batch, the full set
+/// built once).
+#[derive(Debug)]
+pub struct TchBackend {
+    net: Net,
     opt: nn::Optimizer,
     lr: f64,
     train: TrainSet,
@@ -224,24 +232,15 @@ pub(crate) fn to_vec(t: &Tensor) -> Result<Vec<f32>, TchBackendError> {
     Vec::<f32>::try_from(t.to_device(tch::Device::Cpu).to_kind(Kind::Float).flatten(0, -1)).torch()
 }
 
-impl TchBackend {
-    /// Builds the layers on `device` with the model's parameters and keeps `train`
-    /// (normalized as the model asks, on the device when a full-batch step first needs it).
-    /// Computes with the thread count `torch` was configured with; touches no process-wide
-    /// setting.
-    pub fn new(
-        torch: &Libtorch,
-        model: &Model,
-        train: &Dataset,
-        device: TchDevice,
-    ) -> Result<Self, TchBackendError> {
-        let _ = torch;
+impl Net {
+    /// The layers on `device`, holding the model's parameters. Touches no process-wide
+    /// setting (libtorch's generator included: built with zeros, then overwritten).
+    fn new(model: &Model, device: TchDevice) -> Result<Self, TchBackendError> {
         let config = model.config();
         let p = model.params();
         let device = tch::Device::from(device);
         let h = config.hidden as i64;
         let vs = nn::VarStore::new(device);
-        // Built with zeros, then overwritten: libtorch's global generator is not touched.
         let zeros = nn::LinearConfig {
             ws_init: nn::Init::Const(0.0),
             bs_init: Some(nn::Init::Const(0.0)),
@@ -260,10 +259,7 @@ impl TchBackend {
             set(&fc2.ws, &p.w2)?;
             set(fc2.bs.as_ref().expect("bias"), &p.b2)
         })?;
-        let lr = 0.1;
-        let opt = nn::Sgd::default().build(&vs, lr).torch()?;
-        let train = TrainSet::new(train, config.normalize);
-        Ok(Self { model: config, device, _vs: vs, fc1, fc2, opt, lr, train })
+        Ok(Self { model: config, device, vs, fc1, fc2 })
     }
 
     /// The model's `forward` and `CrossEntropyLoss`: the logits `z = fc2(relu(fc1(x)))`
@@ -290,63 +286,8 @@ impl TchBackend {
         (logits, loss)
     }
 
-    /// The device in use.
-    pub fn device(&self) -> TchDevice {
-        self.device.into()
-    }
-}
-
-impl Backend for TchBackend {
-    type Error = TchBackendError;
-
-    fn train_len(&self) -> usize {
-        self.train.len()
-    }
-
-    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, TchBackendError> {
-        if lr as f64 != self.lr {
-            self.lr = lr as f64;
-            self.opt.set_lr(self.lr);
-        }
-        let (xs, ys) = match batch {
-            Batch::All => self.train.all(self.device),
-            Batch::Indices(ix) => {
-                BatchError::check(ix, self.train.len())?;
-                self.train.gather(ix, self.device)
-            }
-        };
-        self.opt.zero_grad();
-        let (logits, loss) = self.forward(&xs, &ys);
-        loss.f_backward().torch()?;
-        self.opt.step();
-        let size = ys.size()[0] as usize;
-        let correct = match (cpu_f32s(&logits), batch) {
-            // A mini-batch on the CPU: the arg-max of each row of logits already in memory,
-            // against the labels kept in Rust (three libtorch ops and a copy fewer per step,
-            // which is what a mini-batch step is made of). A full batch is 60,000 rows: there
-            // libtorch's vectorized, threaded ops win.
-            (Some(z), Batch::Indices(ix)) => {
-                count_correct(z, ix.iter().map(|&i| &self.train.labels[i as usize]))
-            }
-            _ => {
-                let c = tch::no_grad(|| logits.argmax(-1, false).eq_tensor(&ys).sum(Kind::Int64));
-                i64::try_from(&c).torch()? as usize
-            }
-        };
-        let loss = match cpu_f32s(&loss) {
-            Some(&[l]) => l,
-            _ => f32::try_from(&loss).torch()?,
-        };
-        Ok(StepStats { loss, correct, size })
-    }
-
-    fn will_need(&mut self, next: Batch<'_>) {
-        if let Batch::Indices(ix) = next {
-            self.train.prefetch(ix);
-        }
-    }
-
-    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, TchBackendError> {
+    /// Predictions and mean loss on `data`, normalized as the model's inputs are.
+    fn evaluate(&self, data: &Dataset) -> Result<Evaluation, TchBackendError> {
         let xs = features(data.pixels(), self.model.normalize, self.device);
         let ys = Tensor::from_slice(data.labels()).to_kind(Kind::Int64).to_device(self.device);
         tch::no_grad(|| {
@@ -381,6 +322,114 @@ impl Backend for TchBackend {
         // Where the parameters are, not where they were asked to be.
         let device = TchDevice::from(self.fc1.ws.device()).to_string();
         BackendInfo::new(library, device, numerics)
+    }
+}
+
+/// Evaluates `model` on `data` with the layers alone (no training set, no optimizer), on
+/// `device` with the thread count `torch` was configured with; also says what computed it.
+pub fn evaluate_model(
+    torch: &Libtorch,
+    model: &Model,
+    data: &Dataset,
+    device: TchDevice,
+) -> Result<(Evaluation, BackendInfo), TchBackendError> {
+    let _ = torch;
+    let net = Net::new(model, device)?;
+    Ok((net.evaluate(data)?, net.describe()))
+}
+
+impl TchBackend {
+    /// Builds the layers on `device` with the model's parameters and keeps `train`
+    /// (normalized as the model asks, on the device when a full-batch step first needs it).
+    /// Computes with the thread count `torch` was configured with; touches no process-wide
+    /// setting.
+    pub fn new(
+        torch: &Libtorch,
+        model: &Model,
+        train: &Dataset,
+        device: TchDevice,
+    ) -> Result<Self, TchBackendError> {
+        let _ = torch;
+        let net = Net::new(model, device)?;
+        let lr = 0.1;
+        let opt = nn::Sgd::default().build(&net.vs, lr).torch()?;
+        let train = TrainSet::new(train, net.model.normalize);
+        Ok(Self { net, opt, lr, train })
+    }
+
+    /// The device in use.
+    pub fn device(&self) -> TchDevice {
+        self.net.device.into()
+    }
+}
+
+impl From<TchBackendError> for BackendError {
+    fn from(e: TchBackendError) -> Self {
+        match e {
+            TchBackendError::Batch(b) => BackendError::Batch(b),
+            e => BackendError::failed(e),
+        }
+    }
+}
+
+impl Backend for TchBackend {
+    fn train_len(&self) -> usize {
+        self.train.len()
+    }
+
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, BackendError> {
+        if lr as f64 != self.lr {
+            self.lr = lr as f64;
+            self.opt.set_lr(self.lr);
+        }
+        let (xs, ys) = match batch {
+            Batch::All => self.train.all(self.net.device),
+            Batch::Indices(ix) => {
+                BatchError::check(ix, self.train.len())?;
+                self.train.gather(ix, self.net.device)
+            }
+        };
+        self.opt.zero_grad();
+        let (logits, loss) = self.net.forward(&xs, &ys);
+        loss.f_backward().torch()?;
+        self.opt.step();
+        let size = ys.size()[0] as usize;
+        let correct = match (cpu_f32s(&logits), batch) {
+            // A mini-batch on the CPU: the arg-max of each row of logits already in memory,
+            // against the labels kept in Rust (three libtorch ops and a copy fewer per step,
+            // which is what a mini-batch step is made of). A full batch is 60,000 rows: there
+            // libtorch's vectorized, threaded ops win.
+            (Some(z), Batch::Indices(ix)) => {
+                count_correct(z, ix.iter().map(|&i| &self.train.labels[i as usize]))
+            }
+            _ => {
+                let c = tch::no_grad(|| logits.argmax(-1, false).eq_tensor(&ys).sum(Kind::Int64));
+                i64::try_from(&c).torch()? as usize
+            }
+        };
+        let loss = match cpu_f32s(&loss) {
+            Some(&[l]) => l,
+            _ => f32::try_from(&loss).torch()?,
+        };
+        Ok(StepStats { loss, correct, size })
+    }
+
+    fn will_need(&mut self, next: Batch<'_>) {
+        if let Batch::Indices(ix) = next {
+            self.train.prefetch(ix);
+        }
+    }
+
+    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError> {
+        Ok(self.net.evaluate(data)?)
+    }
+
+    fn params(&mut self) -> Result<Params, BackendError> {
+        Ok(self.net.params()?)
+    }
+
+    fn describe(&self) -> BackendInfo {
+        self.net.describe()
     }
 }
 

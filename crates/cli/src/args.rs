@@ -1,0 +1,224 @@
+//! The command line: clap's types for every subcommand and its flags (parsing only; what each
+//! command does is in `cmd/`, and the work in `twinnet_runner`).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use twinnet_core::{defaults, BackendKind, Device, Head, Init, InitRng, Normalize};
+use twinnet_data::DatasetName;
+use twinnet_runner::experiment;
+use twinnet_runner::settings::{choice, Settings};
+
+#[derive(Debug, Parser)]
+#[command(name = "twinnet", version, about, propagate_version = true)]
+/// Reproduce the report's NumPy-vs-PyTorch MNIST comparison on two backends.
+///
+/// The ndarray backend is the report's NumPy model written from scratch (hand-derived
+/// gradients); the tch backend is its PyTorch model on libtorch (autograd, SGD). Defaults are
+/// the report's: 784 → 10 (ReLU) → 10, lr 0.1, 500 epochs.
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+    /// Let libtorch run this CPU's fastest code (AVX-512 where there is one) instead of the AVX2 path pinned by default (no faster in `make bench` on our AVX-512 machine), but the tch backend's bits then depend on the CPU. Recorded in each result (environment.numerics.code_path)
+    #[arg(long, global = true)]
+    pub native_kernels: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Train one network, evaluate it on the test set, optionally write its JSON result
+    Train(TrainArgs),
+    /// Run every run of an experiment file, then draw its figures and summary.md
+    Run(RunArgs),
+    /// Redraw the figures and summary.md of a results folder from its JSON alone
+    Plot(DirArgs),
+    /// Write the parameters `train` starts from with the same --init, --init-rng, --hidden and --seed to a safetensors file (for --init-from)
+    Init(InitArgs),
+    /// Compare two sets of runs metric by metric: mean ± sd, the difference with its 95% CI, Welch's t and Mann–Whitney U tests
+    Compare(CompareArgs),
+    /// Evaluate a parameters file (twinnet's, or a PyTorch state_dict saved with safetensors) on the test set
+    Eval(EvalArgs),
+    /// Rerun an experiment into a temporary folder and check it reproduces the committed results (parameters bit for bit, JSON apart from timings and environment)
+    Verify(VerifyArgs),
+    /// List an experiment's runs by index (name, seed, config hash): what --index, --shard, Slurm array task ids and Kubernetes completion indices name
+    Plan(PlanArgs),
+    /// Check that a folder filled by `run --index/--shard` holds every planned run, complete and of its planned config, then write the summary and figures
+    Collect(DirArgs),
+    /// The noise floor: train pairs of runs from identical starts that differ in one thing (framework, threads, one ulp, seed) and measure how far they drift apart
+    Drift(DriftArgs),
+}
+
+/// A results folder.
+#[derive(Debug, Args)]
+pub struct DirArgs {
+    /// The results folder (written by `twinnet run`, `drift`, or filled by `run --index/--shard`)
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Folder holding the dataset's four IDX files, raw or .gz [default: $TWINNET_DATA_DIR or <cache>/mnist for MNIST, $TWINNET_FASHION_MNIST_DIR or <cache>/fashion-mnist for Fashion-MNIST: where `make data` puts them]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// No progress output
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(flatten)]
+    pub common: Common,
+    /// Re-run the `config` of a result JSON (flags given here still win)
+    #[arg(long, value_name = "RESULT.json")]
+    pub config_from: Option<PathBuf>,
+    /// Write the run's JSON result here
+    #[arg(long, value_name = "FILE.json")]
+    pub out: Option<PathBuf>,
+    /// Write the trained parameters here (safetensors, PyTorch's names and layout)
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub save_params: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The experiment file (TOML), e.g. experiments/report.toml
+    pub experiment: PathBuf,
+    /// Output folder, replaced as a whole [default: results/<experiment>]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Repeat every run over these seeds: A..B (B excluded) or A,B,C; overrides the file's `seeds`
+    #[arg(long, value_name = "SEEDS", value_parser = |s: &str| experiment::parse_seeds(s).map(SeedList))]
+    pub seeds: Option<SeedList>,
+    /// Run only run I of the plan (`twinnet plan`), into the shared --out folder; `env` reads SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX. Finished runs already there are skipped
+    #[arg(long, value_name = "I|env")]
+    pub index: Option<String>,
+    /// Run every N-th run from K (0 ≤ K < N) into the shared --out folder, as several runs per array task
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Run N runs at a time, each in a process of its own (results identical to --jobs 1); the work goes to .<out>.partial beside the output folder and is moved into place when complete. --jobs 1: one run after the other in this process [default: as many runs at once as the cores allow at each run's thread count; one after the other when no two fit]
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Finish an interrupted `run --jobs`/`--resume`: runs already in .<out>.partial (same config) are kept, the rest are run
+    #[arg(long)]
+    pub resume: bool,
+    /// (--index/--shard) Report each epoch on stderr as a line of JSON, for the `run --jobs` that started this process
+    #[arg(long, hide = true)]
+    pub progress_to_parent: bool,
+    /// Settings that override every run of the file (e.g. --epochs 5 for a quick look)
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The experiment file (TOML)
+    pub experiment: PathBuf,
+    /// Repeat every run over these seeds, as `run --seeds` would
+    #[arg(long, value_name = "SEEDS", value_parser = |s: &str| experiment::parse_seeds(s).map(SeedList))]
+    pub seeds: Option<SeedList>,
+    /// Print the plan as JSON (what plan.json holds)
+    #[arg(long, conflicts_with = "count")]
+    pub json: bool,
+    /// Print only the number of runs (for `--array=0-$((N-1))` and `completions: N`)
+    #[arg(long)]
+    pub count: bool,
+    /// Settings that override every run of the file, as given to `run`
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The drift experiment file (TOML), e.g. experiments/noise-floor.toml
+    pub experiment: PathBuf,
+    /// Output folder, replaced as a whole [default: results/<experiment>]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Settings that override every run of the file (e.g. --epochs 5 for a quick look)
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Side A: a result JSON, a results folder holding one configuration, or FOLDER:CONFIG
+    pub a: String,
+    /// Side B: as A
+    pub b: String,
+    /// The train accuracy whose first reaching (in parameter updates) is compared, in (0, 1]
+    #[arg(long, default_value_t = 0.8)]
+    pub target: f64,
+    /// Also write the comparison as JSON here
+    #[arg(long, value_name = "FILE.json")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The parameters (safetensors: fc1.weight [h, 784], fc1.bias, fc2.weight [10, h], fc2.bias)
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub params: PathBuf,
+    /// Which implementation evaluates
+    #[arg(long, value_parser = choice::<BackendKind>(), default_value_t = defaults::BACKEND)]
+    pub backend: BackendKind,
+    /// Pixel normalization the parameters were trained with
+    #[arg(long, value_parser = choice::<Normalize>(), default_value_t = defaults::NORMALIZE)]
+    pub normalize: Normalize,
+    /// Head (decides the reported loss; predictions are the arg-max of the logits either way)
+    #[arg(long, value_parser = choice::<Head>(), default_value_t = defaults::HEAD)]
+    pub head: Head,
+    /// Device of the tch backend
+    #[arg(long, value_parser = choice::<Device>(), default_value_t = defaults::DEVICE)]
+    pub device: Device,
+    /// Compute threads [default: as for a full-batch run]
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Which test set: mnist or fashion-mnist
+    #[arg(long, value_parser = choice::<DatasetName>(), default_value_t = DatasetName::Mnist)]
+    pub dataset: DatasetName,
+    /// Write the result JSON here, and the confusion heatmap beside it (same stem, .png and .svg)
+    #[arg(long, value_name = "FILE.json")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The experiment file (TOML), e.g. experiments/report.toml
+    pub experiment: PathBuf,
+    /// The committed results to compare with [default: results/<experiment>]
+    #[arg(long, value_name = "DIR")]
+    pub against: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// A list of seeds (one clap value, not many).
+#[derive(Debug, Clone)]
+pub struct SeedList(pub Vec<u64>);
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Hidden width
+    #[arg(long, default_value_t = defaults::HIDDEN)]
+    pub hidden: usize,
+    /// uniform = U[−0.5, 0.5]; torch-default = U[±1/√fan_in]
+    #[arg(long, value_parser = choice::<Init>(), default_value_t = defaults::INIT)]
+    pub init: Init,
+    /// Whose generator draws it: twinnet (both backends' default) or torch (PyTorch's nn.Linear draws after torch.manual_seed; needs the tch feature)
+    #[arg(long, value_parser = choice::<InitRng>(), default_value_t = defaults::INIT_RNG)]
+    pub init_rng: InitRng,
+    /// Seed
+    #[arg(long, default_value_t = defaults::SEED)]
+    pub seed: u64,
+    /// Where to write the safetensors file
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub out: PathBuf,
+}

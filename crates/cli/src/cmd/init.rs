@@ -1,0 +1,9 @@
+//! `twinnet init`.
+
+use crate::args::InitArgs;
+
+pub fn exec(a: InitArgs) -> anyhow::Result<()> {
+    twinnet_runner::ops::init::init(a.hidden, a.init, a.init_rng, a.seed, &a.out)?;
+    println!("{}", a.out.display());
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! `twinnet plot DIR`.
+
+use crate::args::DirArgs;
+use twinnet_runner::layout::ResultsDir;
+
+pub fn exec(a: DirArgs) -> anyhow::Result<()> {
+    let summary = twinnet_runner::ops::plot::plot(&ResultsDir::new(a.dir))?;
+    println!("{}", summary.display());
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Training a drift experiment's runs and measuring how far each pair drifts apart.
+
+use super::plan::{DriftExperiment, PairPlan};
+use super::record::{gap_closes, Meeting, PairRecord, RunRecord, SettingRecord};
+use super::{MEET_FACTOR, PER_DECADE};
+use crate::data::Data;
+use crate::error::{Context, Result};
+use crate::execute::{self, Probe, Snapshot};
+use crate::progress::Progress;
+use crate::settings::RunConfig;
+use std::sync::atomic::AtomicBool;
+use twinnet_core::drift::{relative_difference, schedule};
+use twinnet_core::Params;
+
+/// One run of a setting, trained: its record, final parameters and snapshots.
+struct Trained {
+    record: RunRecord,
+    params: Params,
+    snapshots: Vec<Snapshot>,
+}
+
+/// Trains every run of `exp` and measures its pairs.
+pub fn measure(
+    exp: &DriftExperiment,
+    data: &Data,
+    progress: &Progress,
+    stop: &AtomicBool,
+) -> Result<Vec<SettingRecord>> {
+    let n = |c: &RunConfig| c.train_limit.unwrap_or(data.splits.train.len());
+    let valid = exp
+        .settings
+        .iter()
+        .map(|s| {
+            s.runs
+                .iter()
+                .map(|r| {
+                    r.config.validate(n(&r.config)).with_context(|| format!("setting `{}`", s.name))
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bars: Vec<Vec<_>> = exp
+        .settings
+        .iter()
+        .map(|s| s.runs.iter().map(|r| progress.add(&r.config.name, r.config.epochs)).collect())
+        .collect();
+    let mut out = vec![];
+    for ((setting, valid), bars) in exp.settings.iter().zip(&valid).zip(&bars) {
+        let mut runs = vec![];
+        for ((planned, v), bar) in setting.runs.iter().zip(valid).zip(bars) {
+            let plan = v.plan();
+            let total = plan.updates_per_epoch() * plan.config().epochs;
+            let probe = Probe {
+                nudge: planned.nudge.clone(),
+                snapshot_at: schedule(total, plan.updates_per_epoch(), PER_DECADE),
+            };
+            let (done, snapshots) = execute::execute_probed(v, data, bar, stop, &probe)
+                .with_context(|| {
+                    format!("setting `{}`, run `{}`", setting.name, v.config().name)
+                })?;
+            let record = RunRecord { result: done.result, nudge: planned.nudge.clone() };
+            runs.push(Trained { record, params: done.params, snapshots });
+        }
+        let mut pairs: Vec<PairRecord> =
+            setting.pairs.iter().map(|p| pair(p, &runs[p.a], &runs[p.b])).collect();
+        for (i, plan) in setting.pairs.iter().enumerate() {
+            let meets = plan
+                .meets
+                .iter()
+                .filter_map(|m| pairs.iter().find(|p| p.source == *m))
+                .map(|other| {
+                    let (update, ratio_at_end) = gap_closes(&pairs[i], other, MEET_FACTOR);
+                    Meeting { source: other.source.clone(), update, ratio_at_end }
+                })
+                .collect();
+            pairs[i].meets = meets;
+        }
+        out.push(SettingRecord {
+            name: setting.name.clone(),
+            runs: runs.into_iter().map(|r| r.record).collect(),
+            pairs,
+        });
+    }
+    Ok(out)
+}
+
+/// How far the runs `a` and `b` of pair `p` drifted apart.
+fn pair(p: &PairPlan, a: &Trained, b: &Trained) -> PairRecord {
+    let drift = a
+        .snapshots
+        .iter()
+        .zip(&b.snapshots)
+        .take_while(|(x, y)| x.updates == y.updates)
+        .map(|(x, y)| (x.updates, relative_difference(&x.params, &y.params)))
+        .collect();
+    let (ra, rb) = (&a.record.result, &b.record.result);
+    let train_accuracy_difference = ra
+        .history
+        .iter()
+        .zip(&rb.history)
+        .map(|(x, y)| (x.epoch, x.step, y.train_accuracy - x.train_accuracy))
+        .collect();
+    let (ta, tb) = (ra.test.as_ref(), rb.test.as_ref());
+    let recall_difference = match (ta, tb) {
+        (Some(x), Some(y)) => {
+            x.per_class.iter().zip(&y.per_class).map(|(x, y)| y.recall - x.recall).collect()
+        }
+        _ => vec![],
+    };
+    PairRecord {
+        source: p.source.clone(),
+        label: p.label.clone(),
+        a: p.a,
+        b: p.b,
+        drift,
+        train_accuracy_difference,
+        test_accuracy: (ta.map(|t| t.accuracy), tb.map(|t| t.accuracy)),
+        recall_difference,
+        identical: a.params == b.params && a.params.fingerprint() == b.params.fingerprint(),
+        meets: vec![],
+    }
+}

@@ -1,0 +1,106 @@
+//! `twinnet eval`: any parameters file (twinnet's, or a PyTorch `state_dict` saved with
+//! safetensors under `fc1.weight`, `fc1.bias`, `fc2.weight`, `fc2.bias`) evaluated on the test
+//! set by either backend: the same `test` block, classification report and confusion heatmap
+//! as a run's.
+
+use crate::data::{self, DataRecord};
+use crate::error::{Context, Result};
+use crate::schema::{write_json, Environment, TestResult};
+use crate::settings::default_threads;
+use crate::staging::check_writable;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use twinnet_core::{
+    BackendKind, Confusion, Device, Head, Model, ModelConfig, Normalize, Params, Regime, Threads,
+};
+use twinnet_data::DatasetName;
+use twinnet_engine::Engine;
+use twinnet_plot::{draw_confusions, RunView};
+
+/// What `twinnet eval` was asked to do.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// The parameters file.
+    pub params: PathBuf,
+    /// Which backend evaluates.
+    pub backend: BackendKind,
+    /// Pixel normalization the parameters were trained with.
+    pub normalize: Normalize,
+    /// Head (decides the reported loss).
+    pub head: Head,
+    /// Device of the tch backend.
+    pub device: Device,
+    /// Threads [default: as for a full-batch run].
+    pub threads: Option<usize>,
+    /// Which test set.
+    pub dataset: DatasetName,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// Write the result here, and the heatmap beside it.
+    pub out: Option<PathBuf>,
+}
+
+/// What `twinnet eval --out F.json` writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalResult {
+    /// The parameters file.
+    pub params: PathBuf,
+    /// [`Params::fingerprint`] of its contents, 16 hex digits.
+    pub params_fingerprint: String,
+    /// Hidden width, read from the file.
+    pub hidden: usize,
+    /// Backend that evaluated.
+    pub backend: BackendKind,
+    /// Input normalization.
+    pub normalize: Normalize,
+    /// Output head (its loss is `test.loss`).
+    pub head: Head,
+    /// Where and with what it ran.
+    pub environment: Environment,
+    /// The test data.
+    pub data: DataRecord,
+    /// Accuracy, loss, confusion matrix, per-class metrics and the classification report.
+    pub test: TestResult,
+}
+
+/// Evaluates `opts.params` on the test set, with no training set; writes `--out` (and its
+/// heatmap beside it, same stem, `.png` and `.svg`).
+pub fn eval(opts: &EvalOptions) -> Result<EvalResult> {
+    if let Some(out) = &opts.out {
+        check_writable(out, "out")?;
+    }
+    let engine = Engine::resolve(opts.backend, opts.device)?;
+    let params = Params::load(&opts.params, None)?;
+    let hidden = params.hidden;
+    let fingerprint = format!("{:016x}", params.fingerprint());
+    let config = ModelConfig { hidden, head: opts.head, normalize: opts.normalize };
+    let model = Model::new(config, params)?;
+    let threads =
+        Threads::new(opts.threads.unwrap_or(default_threads(opts.backend, Regime::FullBatch)))?;
+    let data = data::load(opts.data_dir.as_deref(), opts.dataset)?;
+    let test = &data.splits.test;
+    let (eval, info) = engine.evaluate(&model, test, threads)?;
+    let confusion = Confusion::new(test.labels(), &eval.predictions);
+    let test_result = TestResult::new(confusion, eval.loss, data.name());
+    let result = EvalResult {
+        params: opts.params.clone(),
+        params_fingerprint: fingerprint,
+        hidden,
+        backend: opts.backend,
+        normalize: opts.normalize,
+        head: opts.head,
+        environment: Environment::here(info, threads.get()),
+        data: data.record.clone(),
+        test: test_result,
+    };
+    if let Some(out) = &opts.out {
+        let label = opts.params.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let label = label.unwrap_or_else(|| "parameters".into());
+        let view = RunView { label: &label, history: &[], confusion: Some(&result.test.confusion) };
+        let classes = data.name().class_names();
+        draw_confusions(&[view], "twinnet eval", &classes, &out.with_extension(""))
+            .with_context(|| format!("--out {}: the heatmap", out.display()))?;
+        write_json(out, &result)?;
+    }
+    Ok(result)
+}

@@ -1,0 +1,71 @@
+//! `twinnet train`: one run from flags (or a result's config), evaluated, its result and
+//! parameters optionally written.
+
+use crate::data;
+use crate::error::{Error, Result};
+use crate::execute::{execute, Finished};
+use crate::progress::Progress;
+use crate::schema::{read_versioned, write_json, RunResult};
+use crate::settings::Settings;
+use crate::staging::check_writable;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+/// What `twinnet train` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct TrainOptions {
+    /// The flags' settings (they win over `config_from`'s).
+    pub settings: Settings,
+    /// Re-run this result's config.
+    pub config_from: Option<PathBuf>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// No progress output.
+    pub quiet: bool,
+    /// Write the result JSON here.
+    pub out: Option<PathBuf>,
+    /// Write the trained parameters here.
+    pub save_params: Option<PathBuf>,
+}
+
+/// Trains and evaluates one run; writes `--out` and `--save-params` (a diverged run's too),
+/// then fails with where and why if the run diverged.
+pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<Finished> {
+    let base = match &opts.config_from {
+        Some(p) => Settings::from_config(&read_versioned::<RunResult>(p, "result")?.config),
+        None => Settings::default(),
+    };
+    let mut cfg = opts.settings.clone().or(&base).resolve();
+    cfg.name = cfg.display_name();
+    for (p, flag) in [(&opts.out, "out"), (&opts.save_params, "save-params")] {
+        if let Some(p) = p {
+            check_writable(p, flag)?;
+        }
+    }
+    let data = data::load(opts.data_dir.as_deref(), cfg.dataset)?;
+    let run = cfg.validate(data.splits.train.len())?;
+    let progress = Progress::new(opts.quiet);
+    let bar = progress.add(&cfg.name, cfg.epochs);
+    let done = execute(&run, &data, &bar, stop)?;
+    if let Some(p) = &opts.out {
+        write_json(p, &done.result)?;
+    }
+    if let Some(p) = &opts.save_params {
+        done.params.save(p)?;
+    }
+    if let Some(d) = &done.result.divergence {
+        let hint = match &cfg.init_from {
+            Some(f) if d.step == 1 => format!(
+                "the starting weights from {} already give this loss at the first update: \
+                 check that file",
+                f.display()
+            ),
+            _ => "try a smaller --lr".into(),
+        };
+        return Err(Error::Invalid(format!(
+            "diverged: loss became {} at epoch {}, step {} ({hint})",
+            d.loss, d.epoch, d.step
+        )));
+    }
+    Ok(done)
+}
