@@ -73,8 +73,9 @@ lint: setup ## rustfmt check and clippy with warnings as errors
 	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
 
 # Tests that need MNIST are #[ignore = "needs MNIST"]: `make test` installs it and runs them too
-# (--include-ignored); only the long fuzz run is left to `make fuzz`.
-TEST_ALL := -- --include-ignored --skip fuzz_long
+# (--include-ignored); only the long fuzz run is left to `make fuzz`, and the tests that need a
+# GPU (#[ignore = "needs a GPU"], named gpu_*) run only where there is an NVIDIA driver.
+TEST_ALL := -- --include-ignored --skip fuzz_long $(if $(wildcard /proc/driver/nvidia),,--skip gpu_)
 
 test: setup data lint ## lint, then every test (release profile: they train real networks)
 	$(CARGO) test --locked --release -p twinnet --no-default-features --test errors

@@ -7,7 +7,7 @@
 //! floor           = max(FLOPs / sgemm rate, bytes of X read once / memory bandwidth)
 //! ```
 
-use crate::report::Measure;
+use crate::record::Measure;
 use anyhow::Result;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;

@@ -3,7 +3,7 @@
 //! whole `twinnet run`; and the ndarray backend's border skip, interleaved.
 
 use crate::case::{Case, Floor, NUMPY_MODEL, NUMPY_MODEL_SYMMETRIC, OWN};
-use crate::report::{BorderSkip, Measure, MklProducts, NativeChild, ReportLoops, WholeRun};
+use crate::record::{BorderSkip, Measure, MklProducts, NativeChild, ReportLoops, WholeRun};
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::Command;

@@ -20,16 +20,16 @@
 
 mod case;
 mod children;
+mod record;
 mod render;
-mod report;
 
 use anyhow::Result;
 use case::{Case, Floor, NUMPY_MODEL, PYTORCH_MODEL};
 use children::{
     border_skip, mkl_child, mkl_products, native_child, report_loops, tch_rows, whole_run,
 };
+use record::{BenchRecord, Machine, NativeChild, ReportLoops};
 use render::markdown;
-use report::{Machine, NativeChild, Report, ReportLoops};
 use std::path::PathBuf;
 use std::process::Command;
 use twinnet_core::{BackendKind, Regime};
@@ -43,8 +43,8 @@ fn main() -> Result<()> {
     // measurements did not).
     if std::env::args().nth(1).is_some_and(|a| a == "--render") {
         let dir = root.join("results/bench");
-        let report: Report = serde_json::from_slice(&std::fs::read(dir.join("bench.json"))?)?;
-        twinnet_core::file::write_atomic(&dir.join("bench.md"), markdown(&report).as_bytes())?;
+        let record: BenchRecord = serde_json::from_slice(&std::fs::read(dir.join("bench.json"))?)?;
+        twinnet_core::file::write_atomic(&dir.join("bench.md"), markdown(&record).as_bytes())?;
         return Ok(());
     }
     if std::env::args().nth(1).is_some_and(|a| a == "--mkl-child") {
@@ -152,7 +152,7 @@ fn main() -> Result<()> {
     code_paths.extend(native.rows);
     let mkl_products = mkl_products()?;
     let border_skip = Some(border_skip(&mnist, threads, 15)?);
-    let report = Report {
+    let record = BenchRecord {
         machine,
         border_skip,
         mkl_products,
@@ -165,9 +165,9 @@ fn main() -> Result<()> {
     };
     let dir = root.join("results/bench");
     std::fs::create_dir_all(&dir)?;
-    let md = markdown(&report);
+    let md = markdown(&record);
     twinnet_core::file::write_atomic(&dir.join("bench.md"), md.as_bytes())?;
-    let json = serde_json::to_string_pretty(&report)? + "\n";
+    let json = serde_json::to_string_pretty(&record)? + "\n";
     twinnet_core::file::write_atomic(&dir.join("bench.json"), json.as_bytes())?;
     println!("{md}");
     Ok(())

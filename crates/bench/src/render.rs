@@ -1,8 +1,8 @@
-//! `bench.md` from a [`Report`]: the main table, the same work against the report's code,
+//! `bench.md` from a [`BenchRecord`]: the main table, the same work against the report's code,
 //! scaling, what reproducible bits cost, MKL's kernels.
 
 use crate::case::{median_min_max, NUMPY_MODEL, PYTORCH_MODEL};
-use crate::report::{Measure, Report, ReportLoops, Timed};
+use crate::record::{BenchRecord, Measure, ReportLoops, Timed};
 use std::fmt::Write as _;
 use twinnet_core::BackendKind;
 
@@ -30,7 +30,7 @@ fn best<'a>(xs: impl Iterator<Item = &'a Measure>) -> Option<&'a Measure> {
 
 /// The same-work section: the report's two models in the report's code and in twinnet, each
 /// program on 1 and 2 threads, every speed-up from each side's best.
-fn same_work(s: &mut String, r: &Report) {
+fn same_work(s: &mut String, r: &BenchRecord) {
     let loops = &r.report_loops;
     if loops.is_empty() {
         s.push_str("\n(The report's loops did not run: no `python3` with torch and numpy on PATH; run `make bench`.)\n");
@@ -153,7 +153,7 @@ fn same_work(s: &mut String, r: &Report) {
     }
 }
 
-pub fn markdown(r: &Report) -> String {
+pub fn markdown(r: &BenchRecord) -> String {
     let m = &r.machine;
     let mut s = String::new();
     let _ = writeln!(s, "# twinnet benchmarks\n");

@@ -15,7 +15,6 @@
 
 mod backend;
 mod config;
-pub mod drift;
 pub mod file;
 mod metrics;
 mod options;
@@ -24,6 +23,7 @@ pub mod rng;
 pub mod stats;
 pub mod system;
 pub mod train;
+pub mod trajectory;
 
 pub use backend::{Backend, BackendError, BackendInfo, Batch, BatchError, Evaluation, StepStats};
 pub use config::{defaults, ConfigError, Model, ModelConfig, Threads, TrainConfig, TrainPlan};

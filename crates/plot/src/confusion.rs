@@ -1,7 +1,8 @@
 //! Confusion heatmaps: one per run, side by side like the report's Figure 1.
 
-use crate::figure::{render, DrawError, Figure};
+use crate::figure::{render, Figure};
 use crate::style::{shade, FONT};
+use crate::DrawError;
 use crate::{PlotError, RunView};
 use plotters::coord::Shift;
 use plotters::prelude::*;

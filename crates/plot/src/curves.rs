@@ -1,8 +1,9 @@
 //! Training curves: train accuracy of every run against epoch, wall-clock seconds and
 //! parameter updates, one panel each.
 
-use crate::figure::{render, DrawError, Figure};
+use crate::figure::{render, Figure};
 use crate::style::{legend, line_style, styled_line, tick_label, FONT};
+use crate::DrawError;
 use crate::{PlotError, RunView};
 use plotters::coord::Shift;
 use plotters::prelude::*;

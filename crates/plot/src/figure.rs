@@ -3,21 +3,10 @@
 //! and a rename (an interrupted run never leaves half a figure).
 
 use crate::style::register_font;
-use crate::PlotError;
+use crate::{DrawError, PlotError};
 use plotters::coord::Shift;
-use plotters::drawing::DrawingAreaErrorKind;
 use plotters::prelude::*;
 use std::path::Path;
-
-/// A drawing error of plotters, as text (its error types are generic over the backend).
-#[derive(Debug)]
-pub(crate) struct DrawError(pub(crate) String);
-
-impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawError {
-    fn from(e: DrawingAreaErrorKind<E>) -> Self {
-        DrawError(format!("{e:?}"))
-    }
-}
 
 /// A figure: its size in pixels and how it draws itself on a backend.
 pub(crate) trait Figure {

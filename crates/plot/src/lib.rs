@@ -11,7 +11,7 @@
 //! machine and the same JSON always gives byte-identical files.
 //!
 //! Modules: `figure` (the one way a figure is drawn to PNG and SVG), `style` (font, palette,
-//! shared helpers), `curves`, `confusion`, `seeds`, `drift` (one kind of figure each).
+//! shared helpers), `curves`, `confusion`, `seeds`, `noise_floor` (one kind of figure each).
 //!
 //! ```no_run
 //! use twinnet_plot::{draw_curves, RunView};
@@ -22,14 +22,14 @@
 
 mod confusion;
 mod curves;
-mod drift;
 mod figure;
+mod noise_floor;
 mod seeds;
 mod style;
 
 pub use confusion::draw_confusions;
 pub use curves::draw_curves;
-pub use drift::{draw_drift, DriftLine, DriftPanel};
+pub use noise_floor::{draw_drift, DriftLine, DriftPanel};
 pub use seeds::{draw_seed_curves, draw_seed_strip};
 pub use style::PALETTE;
 
@@ -56,6 +56,18 @@ pub enum PlotError {
     /// Nothing to draw.
     #[error("no run to draw")]
     Empty,
+}
+
+/// A drawing error of plotters, as text (its error types are generic over the backend).
+#[derive(Debug)]
+pub(crate) struct DrawError(pub(crate) String);
+
+impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErrorKind<E>>
+    for DrawError
+{
+    fn from(e: plotters::drawing::DrawingAreaErrorKind<E>) -> Self {
+        DrawError(format!("{e:?}"))
+    }
 }
 
 /// What a figure needs to know about one run.

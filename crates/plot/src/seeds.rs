@@ -1,8 +1,9 @@
 //! Figures of a configuration repeated over seeds: mean curves with a min–max band, and each
 //! seed's test accuracy.
 
-use crate::figure::{render, DrawError, Figure};
+use crate::figure::{render, Figure};
 use crate::style::{legend, line_style, styled_line, tick_label, FONT};
+use crate::DrawError;
 use crate::{GroupView, PlotError};
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -1,7 +1,7 @@
 //! What every figure shares: the embedded font, the palette, shading, and the helpers that draw
 //! a labelled line and the legend.
 
-use crate::figure::DrawError;
+use crate::DrawError;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use std::sync::Once;

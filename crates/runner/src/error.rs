@@ -62,7 +62,7 @@ pub enum Error {
     Backend(#[from] twinnet_core::BackendError),
     /// A one-ulp nudge that names no parameter.
     #[error(transparent)]
-    Nudge(#[from] twinnet_core::drift::NudgeError),
+    Nudge(#[from] twinnet_core::trajectory::NudgeError),
     /// Input that is wrong, said in full: the message names the file, field or run.
     #[error("{0}")]
     Invalid(String),

@@ -9,7 +9,7 @@ use crate::schema::{Environment, Initial, RunResult, Status, TestResult, Timing,
 use crate::settings::{RunConfig, ValidRun};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
-use twinnet_core::drift::{Nudge, Snapshots};
+use twinnet_core::trajectory::{Nudge, Snapshots};
 use twinnet_core::{train, Backend, Confusion, InitRng, Model, Params};
 
 /// A finished run: its result and its final parameters.

@@ -24,8 +24,8 @@
 //! magnitude above it.
 
 use crate::learnable_dataset;
-use twinnet_core::drift::relative_difference;
 use twinnet_core::train::BatchOrder;
+use twinnet_core::trajectory::relative_difference;
 use twinnet_core::{
     Backend, BackendError, Batch, Head, Init, Model, ModelConfig, Normalize, Params, NAMES,
 };

@@ -9,7 +9,7 @@ use crate::execute::{self, Probe, Snapshot};
 use crate::progress::Progress;
 use crate::settings::RunConfig;
 use std::sync::atomic::AtomicBool;
-use twinnet_core::drift::{relative_difference, schedule};
+use twinnet_core::trajectory::{relative_difference, schedule};
 use twinnet_core::Params;
 
 /// One run of a setting, trained: its record, final parameters and snapshots.

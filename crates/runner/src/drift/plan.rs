@@ -6,7 +6,7 @@ use crate::settings::{RunConfig, Settings};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
-use twinnet_core::drift::Nudge;
+use twinnet_core::trajectory::Nudge;
 use twinnet_core::Params;
 
 #[derive(Debug, Deserialize)]

@@ -2,7 +2,7 @@
 
 use crate::schema::RunResult;
 use serde::{Deserialize, Serialize};
-use twinnet_core::drift::Nudge;
+use twinnet_core::trajectory::Nudge;
 
 /// The committed record of a drift experiment (`drift.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -90,7 +90,7 @@ pub struct BorderSkip {
 
 /// Everything one `make bench` measured.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Report {
+pub struct BenchRecord {
     pub machine: Machine,
     /// The ndarray backend's border skip, interleaved.
     #[serde(default)]

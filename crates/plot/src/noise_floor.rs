@@ -2,8 +2,9 @@
 //! log–log axes; one panel per setting, one line per source of difference. Below each, the
 //! train-accuracy difference per epoch of the same pairs (log x, linear y).
 
-use crate::figure::{render, DrawError, Figure};
+use crate::figure::{render, Figure};
 use crate::style::{styled_line, tick_label, DASHES, FONT, PALETTE};
+use crate::DrawError;
 use crate::PlotError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
