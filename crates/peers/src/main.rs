@@ -157,7 +157,7 @@ mod peer_candle {
 mod peer_burn {
     use super::*;
     use burn::backend::{Autodiff, NdArray};
-    use burn::module::{Module, Param};
+    use burn::module::{AutodiffModule, Module, Param};
     use burn::nn::loss::CrossEntropyLossConfig;
     use burn::nn::Linear;
     use burn::optim::adaptor::OptimizerAdaptor;
