@@ -12,7 +12,7 @@ mod args;
 mod cmd;
 
 use args::{Cli, Cmd};
-use clap::Parser;
+use clap::Parser as _;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -29,11 +29,19 @@ pub struct Global {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print and succeed; a bad flag is an error like any other:
+        // clap's message (naming the flag), exit 1.
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
+        }
+    };
     // libtorch's code path is process-wide and read once: chosen here, before any thread
     // (the signal handler's) starts and before anything runs libtorch.
     twinnet_engine::select_code_path(cli.native_kernels);
-    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::Relaxed));
+    let _ = ctrlc::set_handler(on_signal);
     let global = Global { native_kernels: cli.native_kernels, stop: &STOP };
     match dispatch(cli.cmd, global) {
         Ok(code) => code,
@@ -46,6 +54,21 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// SIGINT/SIGTERM: the first raises [`STOP`] (training stops after its current update and
+/// unwinds, leaving previous results intact and no temporary folder) and gives the work
+/// [`twinnet_runner::interrupt::GRACE`] to do so; whatever has not stopped by then (reading a
+/// FIFO, drawing, collecting), or a second signal, is ended by `interrupt::exit`, which
+/// removes the temporary folders and children it knows of and exits with 130.
+fn on_signal() {
+    if STOP.swap(true, Ordering::SeqCst) {
+        twinnet_runner::interrupt::exit();
+    }
+    std::thread::spawn(|| {
+        std::thread::sleep(twinnet_runner::interrupt::GRACE);
+        twinnet_runner::interrupt::exit();
+    });
 }
 
 /// Whether `e` is (or wraps) the runner's interruption.

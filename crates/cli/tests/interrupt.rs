@@ -20,6 +20,17 @@ fn stop_with(child: &mut Child, signal: i32) -> ExitStatus {
     }
 }
 
+/// A previous results folder's record (what `--out` may replace).
+const PREVIOUS: &str = "{\"schema_version\": 2, \"name\": \"long\", \"runs\": [\"a\"]}";
+
+/// `dir/out`, a previous results folder of experiment `long`.
+fn previous_results(dir: &std::path::Path) -> std::path::PathBuf {
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("experiment.json"), PREVIOUS).unwrap();
+    out
+}
+
 fn interrupted_by(signal: i32) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
@@ -30,9 +41,7 @@ fn interrupted_by(signal: i32) {
         "description = \"long\"\n[[run]]\nname = \"a\"\nregime = \"minibatch\"\nepochs = 100000\n",
     )
     .unwrap();
-    let out = tmp.path().join("out");
-    std::fs::create_dir(&out).unwrap();
-    std::fs::write(out.join("previous.json"), "{\"kept\": true}").unwrap();
+    let out = previous_results(tmp.path());
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_twinnet"))
         .args(["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()])
@@ -44,8 +53,8 @@ fn interrupted_by(signal: i32) {
     std::thread::sleep(Duration::from_millis(1500));
     let status = stop_with(&mut child, signal);
     assert_eq!(status.code(), Some(130), "signal {signal}");
-    assert_eq!(listing(&out), ["previous.json"], "signal {signal}: the old results changed");
-    assert_eq!(std::fs::read_to_string(out.join("previous.json")).unwrap(), "{\"kept\": true}");
+    assert_eq!(listing(&out), ["experiment.json"], "signal {signal}: the old results changed");
+    assert_eq!(std::fs::read_to_string(out.join("experiment.json")).unwrap(), PREVIOUS);
     let leftovers: Vec<String> =
         listing(tmp.path()).into_iter().filter(|n| n.starts_with('.')).collect();
     assert!(leftovers.is_empty(), "signal {signal}: temporary files left: {leftovers:?}");
@@ -88,9 +97,7 @@ fn sigterm_stops_every_run_of_jobs() {
          [[run]]\nname = \"a\"\n[[run]]\nname = \"b\"\n",
     )
     .unwrap();
-    let out = tmp.path().join("out");
-    std::fs::create_dir(&out).unwrap();
-    std::fs::write(out.join("previous.json"), "{\"kept\": true}").unwrap();
+    let out = previous_results(tmp.path());
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_twinnet"))
         .args(["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--jobs", "2"])
@@ -111,6 +118,9 @@ fn sigterm_stops_every_run_of_jobs() {
     assert_eq!(status.code(), Some(130));
     let left = processes_mentioning(&needle);
     assert!(left.is_empty(), "still running: {left:?}");
-    assert_eq!(listing(&out), ["previous.json"]);
-    assert_eq!(listing(&partial), ["plan.json"], "a half-written result");
+    assert_eq!(listing(&out), ["experiment.json"]);
+    assert_eq!(std::fs::read_to_string(out.join("experiment.json")).unwrap(), PREVIOUS);
+    // No run finished: the resumable folder is gone (it would only block the rerun); had one
+    // finished, it would hold that run's complete result and nothing half-written.
+    assert!(!partial.exists(), "{:?}", listing(&partial));
 }

@@ -1,25 +1,61 @@
-//! File writes that never leave a half-written file behind ([`write_atomic`]).
+//! File writes that never leave a half-written file behind and never write through a link
+//! planted where the temporary file would go ([`write_atomic`]).
 
 use std::io::Write;
 use std::path::Path;
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
 /// reader (or an interrupted run) sees either the old file or the complete new one.
+///
+/// The temporary file has an unpredictable name and is created exclusively (`tempfile`), so a
+/// symbolic link planted in the folder cannot redirect the write; the rename replaces `path`
+/// itself (a link there is replaced, its target untouched).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let name = path.file_name().ok_or_else(|| std::io::Error::other("not a file path"))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{}.", name.to_string_lossy()))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_whole_files_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
-    result
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, b"keep").unwrap();
+        let inside = dir.path().join("results");
+        std::fs::create_dir(&inside).unwrap();
+        let p = inside.join("a.json");
+        std::os::unix::fs::symlink(&outside, &p).unwrap();
+        // The old predictable temporary name, planted too.
+        let pid = std::process::id();
+        std::os::unix::fs::symlink(&outside, inside.join(format!(".a.json.{pid}.tmp"))).unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(std::fs::read(&outside).unwrap(), b"keep");
+        assert_eq!(std::fs::read(&p).unwrap(), b"new");
+        assert!(!std::fs::symlink_metadata(&p).unwrap().file_type().is_symlink());
+    }
 }

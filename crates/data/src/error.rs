@@ -14,22 +14,29 @@ pub enum DataError {
     /// The path exists but is a directory.
     #[error("{path}: is a directory, expected an IDX file")]
     IsDir { path: PathBuf },
+    /// The path is not a regular file (a FIFO, a device, a socket): reading it could block
+    /// forever or never end.
+    #[error("{path}: not a regular file (a FIFO, device or socket), expected an IDX file")]
+    NotAFile { path: PathBuf },
+    /// The split holds no example.
+    #[error("{path}: holds no image (an empty split cannot train or test)")]
+    Empty { path: PathBuf },
     /// The operating system refused to read the file.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read")]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// A `.gz` file (or one starting with the gzip magic bytes) that does not decompress.
-    #[error("{path}: not a valid gzip stream ({source})")]
+    #[error("{path}: not a valid gzip stream")]
     Gzip {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    /// The decompressed stream is larger than any MNIST-like file should be.
-    #[error("{path}: decompresses to more than {limit} bytes, refusing to read it")]
+    /// The file (or its decompressed stream) is larger than any MNIST-like file should be.
+    #[error("{path}: holds or decompresses to more than {limit} bytes, refusing to read it")]
     TooLarge { path: PathBuf, limit: u64 },
     /// The first four bytes are not the IDX magic number of the expected kind.
     #[error("{path}: bad magic number: expected {expected} ({kind}), found {found}")]

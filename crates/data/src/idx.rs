@@ -30,7 +30,17 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     if path.is_dir() {
         return Err(DataError::IsDir { path: path.into() });
     }
-    let raw = std::fs::read(path).map_err(|source| DataError::Io { path: path.into(), source })?;
+    let io = |source| DataError::Io { path: path.into(), source };
+    // Opened first, then checked: what is read is what was checked (no swap in between).
+    let file = std::fs::File::open(path).map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(DataError::NotAFile { path: path.into() });
+    }
+    let mut raw = Vec::new();
+    file.take(MAX_DECOMPRESSED + 1).read_to_end(&mut raw).map_err(io)?;
+    if raw.len() as u64 > MAX_DECOMPRESSED {
+        return Err(DataError::TooLarge { path: path.into(), limit: MAX_DECOMPRESSED });
+    }
     let named_gz = path.extension().is_some_and(|e| e == "gz");
     if raw.starts_with(&GZIP_MAGIC) || named_gz {
         gunzip(path, &raw)

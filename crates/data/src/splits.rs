@@ -46,6 +46,9 @@ impl Dataset {
                 n_labels: ls.len(),
             });
         }
+        if n_images == 0 {
+            return Err(DataError::Empty { path: images.into() });
+        }
         Ok((Self { pixels, labels: ls }, si, sl))
     }
 

@@ -22,36 +22,33 @@ pub(crate) fn render(stem: &Path, fig: &impl Figure) -> Result<(), PlotError> {
     let size = fig.size();
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
+    // Temporary files of unpredictable names, created exclusively beside their final place
+    // (a link planted there cannot redirect the drawing), removed when dropped unless kept.
     let tmp = |p: &Path, ext: &str| {
-        p.with_file_name(format!(
-            ".{}.tmp.{ext}",
-            p.file_name().unwrap_or_default().to_string_lossy()
-        ))
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(&format!(".tmp.{ext}"))
+            .tempfile_in(dir)
+            .map_err(|source| PlotError::Io { path: p.to_path_buf(), source })
     };
     fn failed(path: &Path) -> impl FnOnce(DrawError) -> PlotError + '_ {
         move |e| PlotError::Draw { path: path.to_path_buf(), message: e.0 }
     }
-    let (png_tmp, svg_tmp) = (tmp(&png, "png"), tmp(&svg, "svg"));
-    let result = (|| {
-        {
-            let root = BitMapBackend::new(&png_tmp, size).into_drawing_area();
-            fig.draw(root.clone()).map_err(failed(&png))?;
-            root.present().map_err(|e| failed(&png)(e.into()))?;
-        }
-        {
-            let root = SVGBackend::new(&svg_tmp, size).into_drawing_area();
-            fig.draw(root.clone()).map_err(failed(&svg))?;
-            root.present().map_err(|e| failed(&svg)(e.into()))?;
-        }
-        for (from, to) in [(&png_tmp, &png), (&svg_tmp, &svg)] {
-            std::fs::rename(from, to)
-                .map_err(|source| PlotError::Io { path: to.clone(), source })?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&png_tmp);
-        let _ = std::fs::remove_file(&svg_tmp);
+    let (png_tmp, svg_tmp) = (tmp(&png, "png")?, tmp(&svg, "svg")?);
+    {
+        let root = BitMapBackend::new(png_tmp.path(), size).into_drawing_area();
+        fig.draw(root.clone()).map_err(failed(&png))?;
+        root.present().map_err(|e| failed(&png)(e.into()))?;
     }
-    result
+    {
+        let root = SVGBackend::new(svg_tmp.path(), size).into_drawing_area();
+        fig.draw(root.clone()).map_err(failed(&svg))?;
+        root.present().map_err(|e| failed(&svg)(e.into()))?;
+    }
+    for (from, to) in [(png_tmp, &png), (svg_tmp, &svg)] {
+        from.persist(to).map_err(|e| PlotError::Io { path: to.clone(), source: e.error })?;
+    }
+    Ok(())
 }

@@ -66,7 +66,7 @@ impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErro
     for DrawError
 {
     fn from(e: plotters::drawing::DrawingAreaErrorKind<E>) -> Self {
-        DrawError(format!("{e:?}"))
+        DrawError(e.to_string())
     }
 }
 

@@ -174,6 +174,7 @@ fn run_one(exe: &Path, job: &Job, state: &Mutex<State>, progress: &Progress) -> 
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
     state.lock().expect("lock").pids.push(child.id());
+    let _killed_on_interrupt = crate::interrupt::register_child(child.id());
     let mut other = vec![];
     let stderr = child.stderr.take().expect("piped stderr");
     for line in BufReader::new(stderr).lines() {

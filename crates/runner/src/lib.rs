@@ -37,6 +37,7 @@ pub mod experiment;
 pub mod finish;
 #[cfg(test)]
 mod fixtures;
+pub mod interrupt;
 pub mod jobs;
 pub mod layout;
 pub mod ops;

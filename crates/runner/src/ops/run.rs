@@ -261,6 +261,14 @@ fn run_parallel(
 ) -> Result<RunDone> {
     let exp = &opts.experiment;
     let out = out_folder(opts.out.as_deref(), &exp.name)?;
+    crate::staging::check_replaceable(&out)?;
+    crate::staging::check_folder(&out, "out")?;
+    // The data and every run's settings are checked first, before any folder is made or any
+    // process starts: a mistake leaves nothing behind that blocks the corrected rerun.
+    let data = data::load(opts.data_dir.as_deref(), exp.dataset()?)?;
+    validate_all(exp, &data)?;
+    let n_train = data.splits.train.len();
+    drop(data);
     let (staged, existed) = Staged::resumable(&out)?;
     let work = ResultsDir::new(staged.dir());
     if existed && !opts.resume {
@@ -271,11 +279,6 @@ fn run_parallel(
     }
     let plan = Plan::of(exp);
     sweep::claim(&work, &plan)?;
-    // The data and every run's settings are checked here, before any process starts.
-    let data = data::load(opts.data_dir.as_deref(), exp.dataset()?)?;
-    validate_all(exp, &data)?;
-    let n_train = data.splits.train.len();
-    drop(data);
     let progress = Progress::new(opts.quiet);
     let mut todo = vec![];
     for r in &plan.runs {

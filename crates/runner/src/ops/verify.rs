@@ -47,6 +47,7 @@ pub fn verify(opts: &VerifyOptions, stop: &AtomicBool) -> Result<String> {
         .prefix("twinnet-verify-")
         .tempdir()
         .context("cannot create a temporary folder")?;
+    let _removed_on_interrupt = crate::interrupt::register_folder(tmp.path());
     let fresh = tmp.path().join(&name);
     let run_opts = RunOptions {
         seeds,

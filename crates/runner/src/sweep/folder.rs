@@ -11,14 +11,35 @@ use crate::schema::{read_json, read_versioned, write_json, ExperimentRecord, Run
 
 /// Writes `plan` into `dir` (created if missing), or checks that the plan already there is the
 /// same: another experiment's, or this one's edited since, is refused.
+///
+/// A folder that holds anything but a plan (and the lock of a resumable run) is not a sweep's
+/// and is refused, naming what it holds: nothing of the user's is written into.
 pub fn claim(dir: &ResultsDir, plan: &Plan) -> Result<()> {
     let d = dir.path();
-    if d.exists() && !d.is_dir() {
-        bail!("--out {}: is a file, expected a folder", d.display());
+    match std::fs::symlink_metadata(d) {
+        Ok(m) if m.file_type().is_symlink() => bail!(
+            "--out {}: is a symbolic link; a sweep's folder is written only at its own path",
+            d.display()
+        ),
+        Ok(m) if !m.is_dir() => bail!("--out {}: is a file, expected a folder", d.display()),
+        _ => {}
     }
     std::fs::create_dir_all(d).map_err(|e| Error::io(d, "cannot create the folder", e))?;
     let path = dir.plan_json();
     if !path.exists() {
+        let other: Vec<String> = std::fs::read_dir(d)
+            .map_err(|e| Error::io(d, "cannot list the folder", e))?
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| n != ".lock")
+            .collect();
+        if !other.is_empty() {
+            bail!(
+                "--out {}: not a sweep's folder (no {PLAN_JSON}) and not empty (it holds {}): \
+                 give a new or empty folder",
+                d.display(),
+                other.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
         return write_json(&path, plan);
     }
     let there: Plan = read_json(&path, "plan")?;
