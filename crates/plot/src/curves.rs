@@ -2,7 +2,7 @@
 //! parameter updates, one panel each.
 
 use crate::figure::{render, Figure};
-use crate::style::{legend, line_style, styled_line, tick_label, FONT};
+use crate::style::{legend, line_style, linear_end, log_span, styled_line, tick_label, FONT};
 use crate::DrawError;
 use crate::{PlotError, RunView};
 use plotters::coord::Shift;
@@ -81,11 +81,12 @@ fn curve_panel<DB: DrawingBackend>(
                 .iter()
                 .flat_map(|r| r.history.first())
                 .map(|h| h.step as f64)
-                .fold(f64::MAX, f64::min)
+                .fold(f64::INFINITY, f64::min)
                 .max(1.0);
-            body!(builder.build_cartesian_2d((lo * 0.8..x_max * 1.25).log_scale(), y_lo..1.0)?)
+            let (lo, hi) = log_span(lo, x_max);
+            body!(builder.build_cartesian_2d((lo * 0.8..hi * 1.25).log_scale(), y_lo..1.0)?)
         }
-        _ => body!(builder.build_cartesian_2d(0.0..x_max * 1.02, y_lo..1.0)?),
+        _ => body!(builder.build_cartesian_2d(0.0..linear_end(0.0, x_max * 1.02), y_lo..1.0)?),
     }
     Ok(())
 }

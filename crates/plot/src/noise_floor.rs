@@ -70,7 +70,7 @@ impl Figure for Drift<'_> {
 
 fn x_range(panel: &DriftPanel<'_>) -> (f64, f64) {
     let xs = panel.lines.iter().flat_map(|l| l.drift.iter().chain(l.accuracy)).map(|p| p.0);
-    let hi = xs.fold(1.0f64, f64::max);
+    let hi = xs.filter(|x| x.is_finite()).fold(1.0f64, f64::max);
     (0.8, hi * 1.25)
 }
 
@@ -78,7 +78,11 @@ fn drift_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &DriftPanel<'_>,
 ) -> Result<(), DrawError> {
-    let ys = panel.lines.iter().flat_map(|l| l.drift.iter().map(|p| p.1)).filter(|&y| y > 0.0);
+    let ys = panel
+        .lines
+        .iter()
+        .flat_map(|l| l.drift.iter().map(|p| p.1))
+        .filter(|&y| y > 0.0 && y.is_finite());
     let (lo, hi) = ys.fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
     let (lo, hi) = if lo > hi { (1e-9, 1.0) } else { (lo, hi) };
     let y_lo = 10f64.powf(lo.log10().floor());
@@ -134,6 +138,7 @@ fn accuracy_panel<DB: DrawingBackend>(
         .lines
         .iter()
         .flat_map(|l| l.accuracy.iter().map(|p| p.1.abs()))
+        .filter(|d| d.is_finite())
         .fold(1e-3f64, f64::max);
     let m = (m * 100.0 * 1.1).ceil() / 100.0;
     let (x_lo, x_hi) = x_range(panel);

@@ -2,7 +2,7 @@
 //! seed's test accuracy.
 
 use crate::figure::{render, Figure};
-use crate::style::{legend, line_style, styled_line, tick_label, FONT};
+use crate::style::{legend, line_style, linear_end, log_span, styled_line, tick_label, FONT};
 use crate::DrawError;
 use crate::{GroupView, PlotError};
 use plotters::coord::Shift;
@@ -79,7 +79,8 @@ impl Figure for SeedCurves<'_> {
             let bands = &all[range];
             let x = |b: &(f64, f64, f64, f64, f64)| if by_updates { b.1 } else { b.0 };
             let x_max = all.iter().flatten().map(x).fold(1.0, f64::max);
-            let x_min = all.iter().flatten().map(x).fold(f64::MAX, f64::min).max(1.0);
+            let x_min = all.iter().flatten().map(x).fold(f64::INFINITY, f64::min).max(1.0);
+            let (x_min, x_max) = if by_updates { log_span(x_min, x_max) } else { (x_min, x_max) };
             let mut builder = ChartBuilder::on(area);
             builder.margin(12).x_label_area_size(48).y_label_area_size(62);
             let caption = if by_updates { "vs parameter updates (log scale)" } else { "vs epoch" };
@@ -118,7 +119,7 @@ impl Figure for SeedCurves<'_> {
                 body!(builder
                     .build_cartesian_2d((x_min * 0.8..x_max * 1.25).log_scale(), y_lo..1.0)?)
             } else {
-                body!(builder.build_cartesian_2d(0.0..x_max * 1.02, y_lo..1.0)?)
+                body!(builder.build_cartesian_2d(0.0..linear_end(0.0, x_max * 1.02), y_lo..1.0)?)
             }
         }
         Ok(())

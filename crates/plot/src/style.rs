@@ -45,9 +45,33 @@ pub(crate) fn line_style(i: usize) -> (RGBColor, Option<(u32, u32)>) {
 
 /// A 2-pixel line in colour `c` and dash pattern `dash`, with a legend entry whose sample
 /// repeats the pattern.
+/// A log axis's span: `lo..hi` when both are positive and finite and `lo < hi`, else one
+/// decade from `lo` when that is usable, else `1..10` (an empty or non-finite curve still
+/// draws, on an axis plotters can tick).
+pub(crate) fn log_span(lo: f64, hi: f64) -> (f64, f64) {
+    let ok = |v: f64| v.is_finite() && v > 0.0;
+    if ok(lo) && ok(hi) && lo < hi {
+        (lo, hi)
+    } else if ok(lo) && ok(lo * 10.0) {
+        (lo, lo * 10.0)
+    } else {
+        (1.0, 10.0)
+    }
+}
+
+/// A linear axis's upper end: `hi` when finite and above `lo`, else `lo + 1`.
+pub(crate) fn linear_end(lo: f64, hi: f64) -> f64 {
+    if hi.is_finite() && hi > lo {
+        hi
+    } else {
+        lo + 1.0
+    }
+}
+
+/// Draws `pts` (non-finite points left out) as one styled line with its legend entry.
 pub(crate) fn styled_line<'a, DB, X, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    pts: Vec<(f64, f64)>,
+    mut pts: Vec<(f64, f64)>,
     (c, dash): (RGBColor, Option<(u32, u32)>),
     label: &str,
 ) -> Result<(), DrawError>
@@ -56,6 +80,7 @@ where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
+    pts.retain(|p| p.0.is_finite() && p.1.is_finite());
     let anno = match dash {
         None => chart.draw_series(LineSeries::new(pts, c.stroke_width(2)))?,
         Some((size, gap)) => {
