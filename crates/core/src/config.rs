@@ -60,6 +60,53 @@ pub mod defaults {
     pub const LOG_EVERY: usize = 1;
 }
 
+/// The most parameter updates one run may make: `epochs × updates per epoch` above this is
+/// refused (at 20 µs an update, ten trillion updates would take six years).
+pub const MAX_UPDATES: u64 = 10_000_000_000_000;
+
+/// The most epoch records a run's history may hold (`epochs / log_every`, about 40 bytes
+/// each): above it, raise `log-every`.
+pub const MAX_HISTORY: usize = 10_000_000;
+
+/// The most compute threads a run may ask for.
+pub const MAX_THREADS: usize = 1024;
+
+/// Bytes a run holds per hidden unit, at most: its parameters (`784 + 1 + 10` per unit, `f32`)
+/// sixteen times over (the backend's copy, gradients per part, scratch, snapshots, the
+/// result's copy, with room to spare).
+pub const BYTES_PER_HIDDEN_UNIT: u64 = (784 + 1 + 10) * 4 * 16;
+
+/// Checks that a network `hidden` units wide fits in the memory this machine has available
+/// (`/proc/meminfo`; where that cannot be read, in 64 GiB), before anything is allocated.
+pub fn check_hidden(hidden: usize) -> Result<(), ConfigError> {
+    if hidden == 0 {
+        return Err(ConfigError::new("hidden", "must be at least 1"));
+    }
+    let available = crate::system::available_memory().unwrap_or(64 << 30);
+    let need = (hidden as u64).checked_mul(BYTES_PER_HIDDEN_UNIT);
+    match need {
+        Some(n) if n <= available => Ok(()),
+        _ => Err(ConfigError::new(
+            "hidden",
+            format!(
+                "{hidden} units need about {} of memory; this machine has {} available (at most {} units)",
+                bytes(need.unwrap_or(u64::MAX)),
+                bytes(available),
+                available / BYTES_PER_HIDDEN_UNIT
+            ),
+        )),
+    }
+}
+
+/// `n` bytes as MiB or GiB.
+fn bytes(n: u64) -> String {
+    if n >= 1 << 30 {
+        format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
+    }
+}
+
 /// A setting that cannot work, named as on the command line (`batch-size`, not `batch_size`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -85,8 +132,14 @@ impl Threads {
     /// One thread.
     pub const ONE: Threads = Threads(NonZeroUsize::MIN);
 
-    /// `n` threads; `threads: must be at least 1` for zero.
+    /// `n` threads; `threads: must be at least 1` for zero, and at most [`MAX_THREADS`].
     pub fn new(n: usize) -> Result<Self, ConfigError> {
+        if n > MAX_THREADS {
+            return Err(ConfigError::new(
+                "threads",
+                format!("must be at most {MAX_THREADS}, got {n}"),
+            ));
+        }
         NonZeroUsize::new(n)
             .map(Threads)
             .ok_or_else(|| ConfigError::new("threads", "must be at least 1"))
@@ -127,9 +180,7 @@ impl Model {
     /// Checks that the width is at least 1 and that `params` (all four tensors) have it.
     pub fn new(config: ModelConfig, params: Params) -> Result<Self, ConfigError> {
         let h = config.hidden;
-        if h == 0 {
-            return Err(ConfigError::new("hidden", "must be at least 1"));
-        }
+        check_hidden(h)?;
         let shapes_ok = params.hidden == h
             && params.w1.len() == h * crate::INPUTS
             && params.b1.len() == h
@@ -210,7 +261,29 @@ impl TrainConfig {
                 ),
             );
         }
-        Ok(TrainPlan { config: self, n_train })
+        let plan = TrainPlan { config: self, n_train };
+        let updates = (plan.updates_per_epoch() as u64).checked_mul(self.epochs as u64);
+        if updates.is_none_or(|u| u > MAX_UPDATES) {
+            return bad(
+                "epochs",
+                format!(
+                    "{} epochs of {} update(s) exceed the {MAX_UPDATES} updates one run may make",
+                    self.epochs,
+                    plan.updates_per_epoch()
+                ),
+            );
+        }
+        let records = self.epochs / self.log_every;
+        if records > MAX_HISTORY {
+            return bad(
+                "log-every",
+                format!(
+                    "the history would hold {records} epoch records, at most {MAX_HISTORY}: raise \
+                     --log-every (or lower --epochs)"
+                ),
+            );
+        }
+        Ok(plan)
     }
 }
 

@@ -26,7 +26,10 @@ pub mod train;
 pub mod trajectory;
 
 pub use backend::{Backend, BackendError, BackendInfo, Batch, BatchError, Evaluation, StepStats};
-pub use config::{defaults, ConfigError, Model, ModelConfig, Threads, TrainConfig, TrainPlan};
+pub use config::{
+    check_hidden, defaults, ConfigError, Model, ModelConfig, Threads, TrainConfig, TrainPlan,
+    MAX_HISTORY, MAX_THREADS, MAX_UPDATES,
+};
 pub use metrics::{argmax, ClassMetrics, Confusion};
 pub use options::{BackendKind, Choice, Device, Head, Init, InitRng, Normalize, Regime};
 pub use params::{Params, ParamsError, CLASSES, INPUTS, NAMES};

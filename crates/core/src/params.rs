@@ -59,6 +59,9 @@ pub enum ParamsError {
     /// A zero hidden width.
     #[error("hidden width must be at least 1")]
     ZeroHidden,
+    /// A hidden width this machine cannot hold.
+    #[error(transparent)]
+    TooWide(crate::config::ConfigError),
 }
 
 /// The four parameter tensors of the 784 → hidden → 10 network, row-major `f32`.
@@ -100,6 +103,7 @@ impl Params {
         if hidden == 0 {
             return Err(ParamsError::ZeroHidden);
         }
+        crate::config::check_hidden(hidden).map_err(ParamsError::TooWide)?;
         let mut rng = Rng::new(seed, Stream::Init);
         let mut p = Self::zeros(hidden);
         let bounds = match init {

@@ -13,6 +13,15 @@ pub fn cpu_model() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
+/// The memory the system can still give a process (`MemAvailable` in `/proc/meminfo`), in
+/// bytes; `None` where it cannot be read.
+pub fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kb.checked_mul(1024)
+}
+
 /// The CPU features that decide which code computes twinnet's numbers, those present among
 /// `avx2 fma avx512f` (space-separated; empty off x86-64).
 pub fn cpu_features() -> String {

@@ -31,7 +31,11 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
         return Err(DataError::IsDir { path: path.into() });
     }
     let io = |source| DataError::Io { path: path.into(), source };
-    // Opened first, then checked: what is read is what was checked (no swap in between).
+    // Checked before opening (opening a FIFO blocks until a writer comes), and again after:
+    // what is read is a regular file.
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(DataError::NotAFile { path: path.into() });
+    }
     let file = std::fs::File::open(path).map_err(io)?;
     if !file.metadata().map_err(io)?.is_file() {
         return Err(DataError::NotAFile { path: path.into() });

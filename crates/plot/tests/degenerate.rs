@@ -4,7 +4,9 @@
 use std::sync::mpsc;
 use std::time::Duration;
 use twinnet_core::EpochRecord;
-use twinnet_plot::{draw_curves, draw_drift, draw_seed_curves, DriftLine, DriftPanel, GroupView, RunView};
+use twinnet_plot::{
+    draw_curves, draw_drift, draw_seed_curves, DriftLine, DriftPanel, GroupView, RunView,
+};
 
 /// Runs `f` on a thread of its own; fails if it takes longer than 30 s or returns an error.
 fn within_30s(f: impl FnOnce() -> Result<(), twinnet_plot::PlotError> + Send + 'static) {
@@ -19,7 +21,13 @@ fn within_30s(f: impl FnOnce() -> Result<(), twinnet_plot::PlotError> + Send + '
 }
 
 fn record(epoch: usize, acc: f64) -> EpochRecord {
-    EpochRecord { epoch, step: epoch, train_loss: 1.0, train_accuracy: acc, elapsed_s: epoch as f64 }
+    EpochRecord {
+        epoch,
+        step: epoch,
+        train_loss: 1.0,
+        train_accuracy: acc,
+        elapsed_s: epoch as f64,
+    }
 }
 
 #[test]
@@ -43,7 +51,8 @@ fn empty_seed_groups_draw() {
     let dir = tempfile::tempdir().unwrap();
     let stem = dir.path().join("seeds");
     within_30s(move || {
-        let g = GroupView { label: "g", histories: vec![&[], &[]], test_accuracies: vec![None, None] };
+        let g =
+            GroupView { label: "g", histories: vec![&[], &[]], test_accuracies: vec![None, None] };
         draw_seed_curves(&[g], "degenerate", &stem)
     });
 }

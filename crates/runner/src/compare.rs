@@ -22,6 +22,8 @@ use twinnet_core::CLASSES;
 pub struct Side {
     /// As given on the command line.
     pub label: String,
+    /// The files it was read from.
+    pub files: Vec<std::path::PathBuf>,
     /// Its runs (diverged ones included; metrics skip what they lack).
     pub runs: Vec<RunResult>,
 }
@@ -31,7 +33,8 @@ pub fn load_side(spec: &str) -> Result<Side> {
     let label = spec.to_string();
     let path = Path::new(spec);
     if path.is_file() {
-        return Ok(Side { label, runs: vec![read_versioned(path, "result")?] });
+        let runs = vec![read_versioned(path, "result")?];
+        return Ok(Side { label, files: vec![path.to_path_buf()], runs });
     }
     let (dir, config) = match spec.rsplit_once(':') {
         Some((d, c)) if !path.exists() => (Path::new(d), Some(c)),
@@ -50,7 +53,9 @@ pub fn load_side(spec: &str) -> Result<Side> {
                 format!("{spec}: no configuration `{c}` in {} (it has: {})", dir.display(), names())
             })?
         }
-        None if configs.len() == 1 => configs[0].1.clone(),
+        None if configs.len() == 1 => {
+            configs.iter().map(|c| c.1.clone()).next().unwrap_or_default()
+        }
         None => bail!(
             "{spec}: the folder holds {} configurations ({}): name one as {}:CONFIG",
             configs.len(),
@@ -65,7 +70,9 @@ pub fn load_side(spec: &str) -> Result<Side> {
         .iter()
         .map(|n| read_versioned(&folder.run_json(n), "result"))
         .collect::<Result<Vec<RunResult>>>()?;
-    Ok(Side { label, runs })
+    let mut files = vec![folder.experiment_json()];
+    files.extend(run_names.iter().map(|n| folder.run_json(n)));
+    Ok(Side { label, files, runs })
 }
 
 /// One metric compared.
@@ -143,7 +150,9 @@ pub fn compare(a: &Side, b: &Side, target: f64, class_names: &[String]) -> Vec<R
         pick(b, &|r| r.test.as_ref().map(|t| 100.0 * t.accuracy)),
     )];
     for (k, name) in class_names.iter().enumerate().take(CLASSES) {
-        let recall = move |r: &RunResult| r.test.as_ref().map(|t| 100.0 * t.per_class[k].recall);
+        let recall = move |r: &RunResult| {
+            r.test.as_ref().and_then(|t| t.per_class.get(k)).map(|m| 100.0 * m.recall)
+        };
         rows.push(row(format!("recall of {name} (%)"), pick(a, &recall), pick(b, &recall)));
     }
     let reach = move |r: &RunResult| updates_to(r, target);
@@ -243,6 +252,15 @@ impl Comparison {
     /// The comparison as text ([`render`]).
     pub fn text(&self) -> String {
         render(&self.a, &self.b, self.target, &self.rows)
+    }
+
+    /// Fails when `path` is one of the files the comparison was read from (`--json` there
+    /// would destroy an input).
+    pub fn check_output(&self, path: &Path) -> Result<()> {
+        let inputs: Vec<(&str, &Path)> = (self.a.files.iter().map(|f| ("a", f.as_path())))
+            .chain(self.b.files.iter().map(|f| ("b", f.as_path())))
+            .collect();
+        crate::staging::check_not_an_input(path, "json", &inputs)
     }
 
     /// The comparison as JSON: both sides as given, the target and the rows.

@@ -38,23 +38,44 @@ enum SeedSpec {
     Text(String),
 }
 
-/// Parses `"0..10"` (0 to 9) or `"0,3,7"`.
+/// The most runs one experiment may plan (configurations × seeds).
+pub const MAX_RUNS: usize = 100_000;
+
+/// Parses `"0..10"` (0 to 9) or `"0,3,7"`: at least one seed, at most [`MAX_RUNS`], none
+/// twice (counted before anything is allocated).
 pub fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
     let bad = || format!("`{s}` is not a seed list: write A..B (B excluded) or A,B,C");
     let seeds: Vec<u64> = match s.split_once("..") {
         Some((a, b)) => {
             let (a, b): (u64, u64) =
                 (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+            if b.saturating_sub(a) > MAX_RUNS as u64 {
+                return Err(format!(
+                    "`{s}` names {} seeds, at most {MAX_RUNS} (the most runs one experiment may plan)",
+                    b - a
+                ));
+            }
             (a..b).collect()
         }
         None => {
             s.split(',').map(|x| x.trim().parse().map_err(|_| bad())).collect::<Result<_, _>>()?
         }
     };
-    if seeds.is_empty() {
-        return Err(format!("`{s}` names no seed"));
-    }
+    check_seeds(&seeds).map_err(|m| format!("`{s}`: {m}"))?;
     Ok(seeds)
+}
+
+/// At least one seed, none twice (two runs of one configuration with one seed are one run).
+fn check_seeds(seeds: &[u64]) -> Result<(), String> {
+    if seeds.is_empty() {
+        return Err("names no seed".into());
+    }
+    let mut sorted = seeds.to_vec();
+    sorted.sort_unstable();
+    if let Some([s, _]) = sorted.windows(2).find(|w| matches!(w, [a, b] if a == b)) {
+        return Err(format!("seed {s} is given twice"));
+    }
+    Ok(())
 }
 
 /// A parsed experiment: its name (the file's stem), description and complete runs.
@@ -83,14 +104,25 @@ impl Experiment {
         let source = std::fs::read_to_string(path)
             .map_err(|e| Error::io(path, "cannot read the experiment file", e))?;
         let e = Self::parse(path, &source, overrides)?;
-        Ok(match seeds {
+        match seeds {
             Some(seeds) => e.with_seeds(seeds),
-            None => e,
-        })
+            None => Ok(e),
+        }
     }
 
-    /// Repeats every configuration over `seeds`.
-    pub fn with_seeds(mut self, seeds: Vec<u64>) -> Self {
+    /// Repeats every configuration over `seeds` (distinct; at most [`MAX_RUNS`] runs in all).
+    pub fn with_seeds(mut self, seeds: Vec<u64>) -> Result<Self> {
+        check_seeds(&seeds)
+            .map_err(|m| Error::Invalid(format!("{}: seeds: {m}", self.path.display())))?;
+        let runs = self.configs.len().saturating_mul(seeds.len());
+        if runs > MAX_RUNS {
+            bail!(
+                "{}: {} configuration(s) × {} seeds = {runs} runs, at most {MAX_RUNS}",
+                self.path.display(),
+                self.configs.len(),
+                seeds.len()
+            );
+        }
         self.runs = self
             .configs
             .iter()
@@ -103,13 +135,20 @@ impl Experiment {
             })
             .collect();
         self.seeds = seeds;
-        self
+        Ok(self)
     }
 
     /// Parses the text of an experiment file; `path` names it in errors and anchors relative paths.
     pub fn parse(path: &Path, source: &str, overrides: &Settings) -> Result<Self> {
         let file: File = toml::from_str(source)
             .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        if let Some(n) = &overrides.name {
+            bail!(
+                "--name {n}: an experiment's runs are named in its file ({}); --name names the \
+                 one run of `twinnet train`",
+                path.display()
+            );
+        }
         let seeds = match &file.seeds {
             None => None,
             Some(SeedSpec::List(v)) if v.is_empty() => {
@@ -152,10 +191,10 @@ impl Experiment {
             seeds: vec![],
             source: source.to_string(),
         };
-        Ok(match seeds {
+        match seeds {
             Some(s) => e.with_seeds(s),
-            None => e,
-        })
+            None => Ok(e),
+        }
     }
 }
 
@@ -236,13 +275,21 @@ epochs = 2
         assert_eq!(e.runs.iter().map(|r| r.seed).collect::<Vec<_>>(), [3, 4, 3, 4]);
         assert_eq!(e.configs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(e.seeds, [3, 4]);
-        let e = e.with_seeds(vec![9]);
+        assert!(e
+            .clone()
+            .with_seeds(vec![1, 1])
+            .unwrap_err()
+            .to_string()
+            .contains("seed 1 is given twice"));
+        let e = e.with_seeds(vec![9]).unwrap();
         assert_eq!(
             e.runs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
             ["a-seed9", "b-seed9"]
         );
         assert_eq!(parse_seeds("0,2, 5").unwrap(), [0, 2, 5]);
         assert!(parse_seeds("5..5").is_err() && parse_seeds("x").is_err());
+        assert!(parse_seeds("0..18446744073709551615").unwrap_err().contains("at most 100000"));
+        assert!(parse_seeds("3,4,3").unwrap_err().contains("seed 3 is given twice"));
         assert!(parse("description = \"d\"\nseeds = []\n[[run]]\nname = \"a\"\n").is_err());
     }
 

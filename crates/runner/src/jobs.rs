@@ -147,10 +147,10 @@ fn take<'a>(
         if stop.load(Ordering::Relaxed) || !st.failures.is_empty() {
             return None;
         }
-        let fits = st.queue.iter().position(|&j| limit.admits(st.running, st.busy, jobs[j].cores));
-        match fits {
-            Some(k) => {
-                let job = &jobs[st.queue.remove(k).expect("a queued job")];
+        let cores = |j: usize| jobs.get(j).map_or(0, |job| job.cores);
+        let fits = st.queue.iter().position(|&j| limit.admits(st.running, st.busy, cores(j)));
+        match fits.and_then(|k| st.queue.remove(k)).and_then(|j| jobs.get(j)) {
+            Some(job) => {
                 st.running += 1;
                 st.busy += job.cores;
                 return Some(job);

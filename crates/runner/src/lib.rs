@@ -28,6 +28,10 @@
 //! # Ok::<(), twinnet_runner::Error>(())
 //! ```
 
+// Input reaches much of this crate (experiment files, results read back, flags): no indexing
+// that could panic on it; checked access (`get`) or iteration instead.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 pub mod compare;
 pub mod data;
 pub mod drift;
@@ -40,6 +44,7 @@ mod fixtures;
 pub mod interrupt;
 pub mod jobs;
 pub mod layout;
+pub mod num;
 pub mod ops;
 pub mod progress;
 pub mod schema;

@@ -112,7 +112,8 @@ impl Environment {
 pub struct TestResult {
     /// Fraction of test images classified correctly.
     pub accuracy: f64,
-    /// Mean test loss under the run's head.
+    /// Mean test loss under the run's head (non-finite for a broken model: see [`crate::num`]).
+    #[serde(with = "crate::num")]
     pub loss: f64,
     /// 10×10, rows = true digit, columns = predicted.
     pub confusion: Confusion,
@@ -217,9 +218,122 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, what: &'static str) 
     serde_json::from_str(&text).map_err(|source| Error::Json { path: path.into(), what, source })
 }
 
+/// What a record's type cannot rule out, checked as a whole once it is read, before anything
+/// uses it: lengths, indices inside their lists, run names that are file names, finite numbers
+/// where the schema wants them. `Err` says what is wrong (the caller names the file).
+pub trait Check {
+    /// Whether the record is consistent.
+    fn check(&self) -> Result<(), String>;
+}
+
+impl Check for serde_json::Value {
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// `Err(what)` unless `ok`.
+pub(crate) fn require(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(what())
+    }
+}
+
+/// Whether `x` is a finite fraction in [0, 1].
+pub(crate) fn fraction(x: f64) -> bool {
+    (0.0..=1.0).contains(&x)
+}
+
+impl Check for RunResult {
+    fn check(&self) -> Result<(), String> {
+        require(self.updates_per_epoch >= 1, || "updates_per_epoch must be at least 1".into())?;
+        let mut last = (0, 0);
+        for (i, h) in self.history.iter().enumerate() {
+            require((h.epoch, h.step) > last && h.epoch >= 1, || {
+                format!(
+                    "history[{i}]: epochs and updates must increase (epoch {}, step {})",
+                    h.epoch, h.step
+                )
+            })?;
+            require(
+                fraction(h.train_accuracy) && h.train_loss.is_finite() && h.elapsed_s.is_finite(),
+                || {
+                    format!(
+                        "history[{i}]: train accuracy must be in [0, 1] and loss and time finite"
+                    )
+                },
+            )?;
+            last = (h.epoch, h.step);
+        }
+        match (self.status, &self.test, &self.divergence) {
+            (Status::Completed, Some(t), None) => t.check(),
+            (Status::Diverged, None, Some(_)) => Ok(()),
+            _ => Err(format!(
+                "status {:?}: a completed run has `test` and no `divergence`, a diverged one the reverse",
+                self.status
+            )),
+        }?;
+        let t = &self.timing;
+        require(
+            [t.train_s, t.per_epoch_s, t.eval_s].iter().all(|x| x.is_finite() && *x >= 0.0),
+            || "timing: seconds must be finite and not negative".into(),
+        )
+    }
+}
+
+impl Check for TestResult {
+    fn check(&self) -> Result<(), String> {
+        use twinnet_core::CLASSES;
+        require(fraction(self.accuracy), || {
+            format!("test.accuracy {} is not in [0, 1]", self.accuracy)
+        })?;
+        require(self.per_class.len() == CLASSES, || {
+            format!("test.per_class holds {} classes, expected {CLASSES}", self.per_class.len())
+        })?;
+        let all = self.per_class.iter().chain([&self.macro_avg, &self.weighted_avg]);
+        require(
+            all.into_iter().all(|m| fraction(m.precision) && fraction(m.recall) && fraction(m.f1)),
+            || "test: precision, recall and f1 must be in [0, 1]".into(),
+        )?;
+        require(self.collapsed.iter().all(|&k| (k as usize) < CLASSES), || {
+            format!("test.collapsed {:?}: a class index is not below {CLASSES}", self.collapsed)
+        })?;
+        require(self.collapsed.windows(2).all(|w| matches!(w, [a, b] if a < b)), || {
+            format!("test.collapsed {:?} must be increasing, without repeats", self.collapsed)
+        })
+    }
+}
+
+impl Check for ExperimentRecord {
+    fn check(&self) -> Result<(), String> {
+        let k = self.seeds.len().max(1);
+        require(!self.configs.is_empty(), || "configs: an experiment has at least one".into())?;
+        require(self.configs.len().checked_mul(k) == Some(self.runs.len()), || {
+            format!(
+                "{} runs for {} configuration(s) × {k} seed(s)",
+                self.runs.len(),
+                self.configs.len()
+            )
+        })?;
+        for r in &self.runs {
+            crate::layout::check_run_name(r)?;
+        }
+        let mut seeds = self.seeds.clone();
+        seeds.sort_unstable();
+        seeds.dedup();
+        require(seeds.len() == self.seeds.len(), || format!("seeds {:?} repeat", self.seeds))?;
+        require(self.total_s.is_finite(), || "total_s must be finite".into())
+    }
+}
+
 /// Reads a file that carries `schema_version` (a run result, an experiment or drift record),
-/// upgrading an older version ([`upgrade`]) first.
-pub fn read_versioned<T: for<'de> Deserialize<'de>>(path: &Path, what: &'static str) -> Result<T> {
+/// upgrading an older version ([`upgrade`]) first, and checks it as a whole ([`Check`]).
+pub fn read_versioned<T: for<'de> Deserialize<'de> + Check>(
+    path: &Path,
+    what: &'static str,
+) -> Result<T> {
     let mut v: serde_json::Value = read_json(path, what)?;
     upgrade(&mut v).map_err(|m| Error::Invalid(format!("{}: {m}", path.display())))?;
     if let Some(settings) = v.get_mut("settings").and_then(|s| s.as_array_mut()) {
@@ -229,7 +343,15 @@ pub fn read_versioned<T: for<'de> Deserialize<'de>>(path: &Path, what: &'static 
                 .map_err(|m| Error::Invalid(format!("{}: {m}", path.display())))?;
         }
     }
-    serde_json::from_value(v).map_err(|source| Error::Json { path: path.into(), what, source })
+    let t: T = serde_json::from_value(v).map_err(|source| Error::Json {
+        path: path.into(),
+        what,
+        source,
+    })?;
+    t.check().map_err(|m| {
+        Error::Invalid(format!("{}: not a valid twinnet {what}: {m}", path.display()))
+    })?;
+    Ok(t)
 }
 
 /// Writes pretty JSON (with a final newline) atomically.

@@ -227,9 +227,7 @@ impl RunConfig {
     /// Checks every value that cannot work, naming the option; `n_train` is the size of the
     /// training set before `train_limit`.
     pub fn validate(&self, n_train: usize) -> Result<ValidRun, ConfigError> {
-        if self.hidden == 0 {
-            return Err(ConfigError::new("hidden", "must be at least 1"));
-        }
+        twinnet_core::check_hidden(self.hidden)?;
         let threads = Threads::new(self.threads)?;
         if let Some(n) = self.train_limit {
             if n == 0 || n > n_train {

@@ -53,6 +53,38 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Fails when output `out` (of `--out_flag`) is the same file as an input of the command
+/// (`inputs`: the flag that names it, and its path): writing it would destroy what was read.
+pub fn check_not_an_input(out: &Path, out_flag: &str, inputs: &[(&str, &Path)]) -> Result<()> {
+    for (flag, input) in inputs {
+        if same_file(out, input) {
+            bail!(
+                "--{out_flag} {}: is the input of --{flag}; writing it would destroy what this \
+                 command reads: choose another path",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Fails when an input of the command lies inside the results folder `out`, which the command
+/// replaces as a whole (the input would be gone afterwards).
+pub fn check_outside(out: &Path, inputs: &[(&str, &Path)]) -> Result<()> {
+    let Ok(o) = std::fs::canonicalize(out) else { return Ok(()) };
+    for (what, input) in inputs {
+        if std::fs::canonicalize(input).is_ok_and(|i| i.starts_with(&o)) {
+            bail!(
+                "--out {}: holds the {what} {}, and the run replaces the folder as a whole: \
+                 copy it elsewhere or choose another --out",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Whether `dir` is a results folder twinnet wrote: its `experiment.json` or `drift.json`
 /// reads as an experiment's or a drift experiment's record.
 pub fn is_results_folder(dir: &Path) -> bool {

@@ -10,6 +10,9 @@ pub fn exec(a: CompareArgs) -> anyhow::Result<()> {
         check_writable(j, "json")?;
     }
     let c = compare_sides(&a.a, &a.b, a.target)?;
+    if let Some(j) = &a.json {
+        c.check_output(j)?;
+    }
     if let Some(w) = &c.warning {
         eprintln!("twinnet: warning: {w}");
     }

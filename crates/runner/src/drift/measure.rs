@@ -39,6 +39,9 @@ pub fn measure(
                 .collect::<Result<Vec<_>>>()
         })
         .collect::<Result<Vec<_>>>()?;
+    for (s, valid) in exp.settings.iter().zip(&valid) {
+        check_snapshot_memory(&s.name, valid)?;
+    }
     let bars: Vec<Vec<_>> = exp
         .settings
         .iter()
@@ -61,20 +64,29 @@ pub fn measure(
             let record = RunRecord { result: done.result, nudge: planned.nudge.clone() };
             runs.push(Trained { record, params: done.params, snapshots });
         }
-        let mut pairs: Vec<PairRecord> =
-            setting.pairs.iter().map(|p| pair(p, &runs[p.a], &runs[p.b])).collect();
-        for (i, plan) in setting.pairs.iter().enumerate() {
-            let meets = plan
-                .meets
-                .iter()
-                .filter_map(|m| pairs.iter().find(|p| p.source == *m))
-                .map(|other| {
-                    let (update, ratio_at_end) = gap_closes(&pairs[i], other, MEET_FACTOR);
-                    Meeting { source: other.source.clone(), update, ratio_at_end }
-                })
-                .collect();
-            pairs[i].meets = meets;
-        }
+        // The plan's pair indices point into its runs (made so by `plan_setting`).
+        let pairs: Vec<PairRecord> = setting
+            .pairs
+            .iter()
+            .filter_map(|p| Some(pair(p, runs.get(p.a)?, runs.get(p.b)?)))
+            .collect();
+        let meets: Vec<Vec<Meeting>> = setting
+            .pairs
+            .iter()
+            .zip(&pairs)
+            .map(|(plan, this)| {
+                plan.meets
+                    .iter()
+                    .filter_map(|m| pairs.iter().find(|p| p.source == *m))
+                    .map(|other| {
+                        let (update, ratio_at_end) = gap_closes(this, other, MEET_FACTOR);
+                        Meeting { source: other.source.clone(), update, ratio_at_end }
+                    })
+                    .collect()
+            })
+            .collect();
+        let pairs =
+            pairs.into_iter().zip(meets).map(|(p, meets)| PairRecord { meets, ..p }).collect();
         out.push(SettingRecord {
             name: setting.name.clone(),
             runs: runs.into_iter().map(|r| r.record).collect(),
@@ -82,6 +94,29 @@ pub fn measure(
         });
     }
     Ok(out)
+}
+
+/// Checks, before training, that a setting's snapshots (every run's parameters after each
+/// update of its schedule, all kept until the pairs are measured) fit in available memory.
+fn check_snapshot_memory(setting: &str, runs: &[crate::settings::ValidRun]) -> Result<()> {
+    let mut bytes: u64 = 0;
+    for v in runs {
+        // Each epoch's end plus PER_DECADE a decade of at most 10¹³ updates: an upper bound
+        // of the schedule's length.
+        let snaps = v.plan().config().epochs as u64 + PER_DECADE as u64 * 14;
+        let per = (v.config().hidden as u64) * (784 + 1 + 10) * 4;
+        bytes = bytes.saturating_add(snaps.saturating_mul(per));
+    }
+    let available = twinnet_core::system::available_memory().unwrap_or(64 << 30);
+    if bytes > available / 2 {
+        return Err(crate::Error::Invalid(format!(
+            "setting `{setting}`: its runs' snapshots (every epoch's parameters) would need about \
+             {} MiB, more than half the {} MiB available: fewer epochs or a narrower network",
+            bytes >> 20,
+            available >> 20
+        )));
+    }
+    Ok(())
 }
 
 /// How far the runs `a` and `b` of pair `p` drifted apart.

@@ -122,6 +122,9 @@ impl DriftExperiment {
     pub fn parse(path: &Path, source: &str, overrides: &Settings) -> Result<Self> {
         let p = path.display();
         let file: File = toml::from_str(source).map_err(|e| Error::Invalid(format!("{p}: {e}")))?;
+        if let Some(n) = &overrides.name {
+            bail!("--name {n}: a drift experiment names its runs itself ({p})");
+        }
         if file.setting.is_empty() || file.source.is_empty() {
             bail!("{p}: a drift experiment needs at least one [[setting]] and one [[source]]");
         }
@@ -231,16 +234,17 @@ fn index_of(runs: &mut Vec<PlannedRun>, run: PlannedRun) -> usize {
 /// unique by the run's index.
 fn name_runs(setting: &str, runs: &mut [PlannedRun]) {
     for k in 0..runs.len() {
-        if runs[k].config.name.is_empty() {
-            let c = &runs[k].config;
-            let mut n = format!("{setting}/{}-{}t-seed{}", c.backend, c.threads, c.seed);
-            if runs[k].nudge.is_some() {
-                n.push_str("-nudged");
-            }
-            if runs.iter().any(|r| r.config.name == n) {
-                n = format!("{n}-{k}");
-            }
-            runs[k].config.name = n;
+        let Some(r) = runs.get(k).filter(|r| r.config.name.is_empty()) else { continue };
+        let c = &r.config;
+        let mut n = format!("{setting}/{}-{}t-seed{}", c.backend, c.threads, c.seed);
+        if r.nudge.is_some() {
+            n.push_str("-nudged");
+        }
+        if runs.iter().any(|r| r.config.name == n) {
+            n = format!("{n}-{k}");
+        }
+        if let Some(r) = runs.get_mut(k) {
+            r.config.name = n;
         }
     }
 }

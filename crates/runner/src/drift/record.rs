@@ -56,6 +56,7 @@ pub struct PairRecord {
     /// Side b.
     pub b: usize,
     /// `[updates, ‖θa − θb‖ / ‖θa‖]` after each snapshot both runs reached.
+    #[serde(with = "crate::num::pairs")]
     pub drift: Vec<(usize, f64)>,
     /// `[epoch, updates, train accuracy b − a]` per epoch both completed.
     pub train_accuracy_difference: Vec<(usize, usize, f64)>,
@@ -79,6 +80,7 @@ pub struct Meeting {
     /// have crossed; `None`: not within the run.
     pub update: Option<usize>,
     /// This pair's drift over the other's at the last update both reached.
+    #[serde(with = "crate::num")]
     pub ratio_at_end: f64,
 }
 
@@ -113,6 +115,47 @@ pub fn gap_closes(x: &PairRecord, r: &PairRecord, factor: f64) -> (Option<usize>
     (update, logs.last().map_or(f64::NAN, |&(_, l)| l.exp()))
 }
 
+impl crate::schema::Check for DriftRecord {
+    fn check(&self) -> Result<(), String> {
+        use crate::schema::{fraction, require};
+        require(!self.settings.is_empty(), || "settings: a drift record has at least one".into())?;
+        for s in &self.settings {
+            let n = s.runs.len();
+            for (i, r) in s.runs.iter().enumerate() {
+                r.result.check().map_err(|m| format!("setting `{}`, run {i}: {m}", s.name))?;
+            }
+            for p in &s.pairs {
+                let at = |m: String| format!("setting `{}`, pair `{}`: {m}", s.name, p.source);
+                require(p.a < n && p.b < n, || {
+                    at(format!("runs {} and {} are not both among its {n} runs", p.a, p.b))
+                })?;
+                require(p.recall_difference.is_empty() || p.recall_difference.len() == 10, || {
+                    at(format!(
+                        "{} recall differences, expected 0 or 10",
+                        p.recall_difference.len()
+                    ))
+                })?;
+                let accs = [p.test_accuracy.0, p.test_accuracy.1];
+                require(accs.iter().flatten().all(|&a| fraction(a)), || {
+                    at("a test accuracy is not in [0, 1]".into())
+                })?;
+                require(p.drift.windows(2).all(|w| matches!(w, [x, y] if x.0 < y.0)), || {
+                    at("drift: updates must increase".into())
+                })?;
+                require(p.train_accuracy_difference.iter().all(|d| d.2.is_finite()), || {
+                    at("a train-accuracy difference is not finite".into())
+                })?;
+                for m in &p.meets {
+                    require(s.pairs.iter().any(|q| q.source == m.source), || {
+                        at(format!("meets `{}`, which is no source of the setting", m.source))
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +173,41 @@ mod tests {
             identical: false,
             meets: vec![],
         }
+    }
+
+    /// What `drift` writes, `plot` reads: non-finite drifts and ratios (written as text), the
+    /// runs' results, the pairs.
+    #[test]
+    fn drift_records_round_trip_with_non_finite_numbers() {
+        use crate::schema::{read_versioned, write_json, SCHEMA_VERSION};
+        let r = crate::fixtures::run("a", 0, Some(0.8));
+        let mut p = pair(&[(1, 0.0), (2, f64::INFINITY), (3, 1e-7)]);
+        p.meets = vec![Meeting { source: "x".into(), update: None, ratio_at_end: f64::NAN }];
+        p.test_accuracy = (Some(0.8), None);
+        let record = DriftRecord {
+            schema_version: SCHEMA_VERSION,
+            name: "nf".into(),
+            description: "d".into(),
+            command: "twinnet drift nf.toml".into(),
+            cpu: "test".into(),
+            total_s: 1.0,
+            settings: vec![SettingRecord {
+                name: "s".into(),
+                runs: vec![RunRecord { result: r.clone(), nudge: None }; 2],
+                pairs: vec![p],
+            }],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("drift.json");
+        write_json(&path, &record).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"Infinity\"") && text.contains("\"NaN\""), "{text}");
+        assert!(!text.contains("null,") || !text.contains("ratio_at_end\": null"), "{text}");
+        let back: DriftRecord = read_versioned(&path, "drift record").unwrap();
+        let q = &back.settings[0].pairs[0];
+        assert_eq!(q.drift[1].1, f64::INFINITY);
+        assert!(q.meets[0].ratio_at_end.is_nan());
+        assert_eq!(back.settings[0].runs[0].result, r);
     }
 
     #[test]

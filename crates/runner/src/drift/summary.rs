@@ -1,6 +1,6 @@
 //! A drift experiment's `summary.md` and figure, from its record alone.
 
-use super::record::{DriftRecord, RunRecord};
+use super::record::DriftRecord;
 use super::MEET_FACTOR;
 use crate::error::Result;
 use crate::layout::ResultsDir;
@@ -98,7 +98,9 @@ pub fn summary(record: &DriftRecord) -> String {
     );
     for set in &record.settings {
         let _ = writeln!(s, "## {}\n", set.name);
-        let c = &set.runs[0].result.config;
+        // A checked record has runs in every setting and pairs inside them.
+        let Some(first) = set.runs.first() else { continue };
+        let c = &first.result.config;
         let _ = writeln!(
             s,
             "{}, {} head, {} pixels, {} init (drawn by {}'s generator), lr {}, {} epochs of {} \
@@ -110,7 +112,7 @@ pub fn summary(record: &DriftRecord) -> String {
             c.init_rng,
             c.lr,
             c.epochs,
-            set.runs[0].result.updates_per_epoch
+            first.result.updates_per_epoch
         );
         let total = set.pairs.iter().flat_map(|p| p.drift.last()).map(|d| d.0).max().unwrap_or(0);
         let horizons: Vec<usize> =
@@ -122,7 +124,8 @@ pub fn summary(record: &DriftRecord) -> String {
         let _ = writeln!(s, " largest train-acc difference | test acc a | test acc b | largest recall change | identical bits |");
         let _ =
             writeln!(s, "|---|---|---|{}---:|---:|---:|---:|---|", "---:|".repeat(horizons.len()));
-        let describe = |r: &RunRecord| {
+        let describe = |i: usize| {
+            let Some(r) = set.runs.get(i) else { return "–".to_string() };
             let c = &r.result.config;
             let mut d = format!("{} {}t seed {}", c.backend, c.threads, c.seed);
             if let Some(n) = &r.nudge {
@@ -131,13 +134,7 @@ pub fn summary(record: &DriftRecord) -> String {
             d
         };
         for p in &set.pairs {
-            let _ = write!(
-                s,
-                "| {} | {} | {} |",
-                p.label,
-                describe(&set.runs[p.a]),
-                describe(&set.runs[p.b])
-            );
+            let _ = write!(s, "| {} | {} | {} |", p.label, describe(p.a), describe(p.b));
             for &h in &horizons {
                 let _ = write!(s, " {} |", p.drift_at(h).map_or("–".into(), sci));
             }

@@ -34,6 +34,15 @@ pub fn drift(opts: &DriftOptions, stop: &AtomicBool) -> Result<PathBuf> {
     let start = Instant::now();
     let exp = DriftExperiment::load(&opts.experiment, &opts.overrides)?;
     let out = out_folder(opts.out.as_deref(), &exp.name)?;
+    let mut inputs: Vec<(&str, &Path)> = vec![("experiment file", &opts.experiment)];
+    let starts = exp.settings.iter().flat_map(|s| s.runs.iter());
+    inputs.extend(
+        starts.filter_map(|r| r.config.init_from.as_deref()).map(|p| ("init-from file", p)),
+    );
+    if let Some(d) = &opts.data_dir {
+        inputs.push(("data folder", d));
+    }
+    crate::staging::check_outside(&out, &inputs)?;
     let staged = Staged::new(&out)?;
     let data = data::load(opts.data_dir.as_deref(), dataset(&opts.experiment, &exp)?)?;
     let progress = Progress::new(opts.quiet);

@@ -63,11 +63,35 @@ pub struct EvalResult {
     pub test: TestResult,
 }
 
+/// `--out F.json` also writes the heatmap `F.png`/`F.svg`: refused when that would overwrite
+/// the parameters file, or a file twinnet did not write with this `--out` (a PNG or SVG there
+/// while `F.json` is not an eval result of twinnet's).
+fn check_heatmap_is_ours(out: &std::path::Path, params: &std::path::Path) -> Result<()> {
+    use crate::staging::check_not_an_input;
+    check_not_an_input(out, "out", &[("params", params)])?;
+    let ours = crate::schema::read_json::<EvalResult>(out, "eval result").is_ok();
+    for ext in ["png", "svg"] {
+        let fig = out.with_extension(ext);
+        check_not_an_input(&fig, "out", &[("params", params)])?;
+        if fig.exists() && !ours {
+            crate::bail!(
+                "--out {}: would also write its heatmap {}, which is already there and not from \
+                 an earlier `twinnet eval --out {}`: choose another --out",
+                out.display(),
+                fig.display(),
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Evaluates `opts.params` on the test set, with no training set; writes `--out` (and its
 /// heatmap beside it, same stem, `.png` and `.svg`).
 pub fn eval(opts: &EvalOptions) -> Result<EvalResult> {
     if let Some(out) = &opts.out {
         check_writable(out, "out")?;
+        check_heatmap_is_ours(out, &opts.params)?;
     }
     let engine = Engine::resolve(opts.backend, opts.device)?;
     let params = Params::load(&opts.params, None)?;

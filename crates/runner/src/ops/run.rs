@@ -17,7 +17,7 @@ use crate::jobs::{self, Limit};
 use crate::layout::ResultsDir;
 use crate::progress::Progress;
 use crate::schema::{ExperimentRecord, SCHEMA_VERSION};
-use crate::settings::{Settings, ValidRun};
+use crate::settings::{RunConfig, Settings, ValidRun};
 use crate::staging::Staged;
 use crate::sweep::{self, Plan, Selection};
 use crate::{bail, ensure};
@@ -123,6 +123,20 @@ pub fn run(opts: &RunOptions, stop: &AtomicBool) -> Result<RunDone> {
     }
 }
 
+/// The command's inputs, none of which may lie inside the folder it replaces: the experiment
+/// file, every run's starting-weights file, the data folder.
+fn check_inputs_outside(opts: &RunOptions, out: &Path) -> Result<()> {
+    let exp = &opts.experiment;
+    let mut inputs: Vec<(&str, &Path)> = vec![("experiment file", &exp.path)];
+    inputs.extend(
+        exp.runs.iter().filter_map(|r| r.init_from.as_deref()).map(|p| ("init-from file", p)),
+    );
+    if let Some(d) = &opts.data_dir {
+        inputs.push(("data folder", d));
+    }
+    crate::staging::check_outside(out, &inputs)
+}
+
 /// Every run checked against the training set of `data`, naming the file and run.
 fn validate_all(exp: &Experiment, data: &Data) -> Result<Vec<ValidRun>> {
     exp.runs
@@ -153,6 +167,7 @@ fn record(exp: &Experiment, start: Instant) -> ExperimentRecord {
 fn run_in_process(opts: &RunOptions, start: Instant, stop: &AtomicBool) -> Result<RunDone> {
     let exp = &opts.experiment;
     let out = out_folder(opts.out.as_deref(), &exp.name)?;
+    check_inputs_outside(opts, &out)?;
     // The results are built beside `out` and renamed into place: its folder must be writable,
     // which this checks before any data is read (the folder is removed again on any error).
     let staged = Staged::new(&out)?;
@@ -195,31 +210,33 @@ fn run_selected(opts: &RunOptions, sel: Selection, stop: &AtomicBool) -> Result<
     let plan = Plan::of(exp);
     let indices = sel.indices(plan.runs.len())?;
     sweep::claim(&dir, &plan)?;
+    // `indices` are inside the plan (`Selection::indices` checked them), whose runs are the
+    // experiment's, one for one.
     let (mut todo, mut skipped) = (vec![], vec![]);
-    for i in indices {
-        if sweep::done(&dir, &plan.runs[i])? {
-            skipped.push((i, plan.runs[i].name.clone()));
+    for (i, planned) in indices.into_iter().filter_map(|i| Some((i, plan.runs.get(i)?))) {
+        if sweep::done(&dir, planned)? {
+            skipped.push((i, planned.name.clone()));
         } else {
             todo.push(i);
         }
     }
+    let todo: Vec<(usize, &RunConfig)> =
+        todo.into_iter().filter_map(|i| Some((i, exp.runs.get(i)?))).collect();
     if todo.is_empty() {
         return Ok(RunDone::Selected { out: out.clone(), skipped });
     }
     let data = data::load(opts.data_dir.as_deref(), exp.dataset()?)?;
     let runs = todo
         .iter()
-        .map(|&i| {
-            let r = &exp.runs[i];
+        .map(|&(i, r)| {
             r.validate(data.splits.train.len())
                 .with_context(|| format!("{}: run {i} `{}`", exp.path.display(), r.name))
         })
         .collect::<Result<Vec<_>>>()?;
     let progress =
         if opts.progress_to_parent { Progress::to_parent() } else { Progress::new(opts.quiet) };
-    let bars: Vec<_> =
-        todo.iter().map(|&i| progress.add(&exp.runs[i].name, exp.runs[i].epochs)).collect();
-    for ((i, run), bar) in todo.iter().zip(&runs).zip(&bars) {
+    let bars: Vec<_> = todo.iter().map(|&(_, r)| progress.add(&r.name, r.epochs)).collect();
+    for (((i, _), run), bar) in todo.iter().zip(&runs).zip(&bars) {
         let name = &run.config().name;
         let done =
             execute::execute(run, &data, bar, stop).with_context(|| format!("run {i} `{name}`"))?;
@@ -263,6 +280,7 @@ fn run_parallel(
     let out = out_folder(opts.out.as_deref(), &exp.name)?;
     crate::staging::check_replaceable(&out)?;
     crate::staging::check_folder(&out, "out")?;
+    check_inputs_outside(opts, &out)?;
     // The data and every run's settings are checked first, before any folder is made or any
     // process starts: a mistake leaves nothing behind that blocks the corrected rerun.
     let data = data::load(opts.data_dir.as_deref(), exp.dataset()?)?;
@@ -290,15 +308,13 @@ fn run_parallel(
     }
     let jobs: Vec<jobs::Job> = todo
         .iter()
-        .map(|&i| {
-            let r = &exp.runs[i];
-            jobs::Job {
-                index: i,
-                name: r.name.clone(),
-                cores: r.cores_busy(n_train),
-                args: child_args(opts, i, work.path()),
-                bar: progress.add(&r.name, r.epochs),
-            }
+        .filter_map(|&i| Some((i, exp.runs.get(i)?)))
+        .map(|(i, r)| jobs::Job {
+            index: i,
+            name: r.name.clone(),
+            cores: r.cores_busy(n_train),
+            args: child_args(opts, i, work.path()),
+            bar: progress.add(&r.name, r.epochs),
         })
         .collect();
     let exe = match &opts.exe {

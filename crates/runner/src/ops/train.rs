@@ -7,8 +7,8 @@ use crate::execute::{execute, Finished};
 use crate::progress::Progress;
 use crate::schema::{read_versioned, write_json, RunResult};
 use crate::settings::Settings;
-use crate::staging::check_writable;
-use std::path::PathBuf;
+use crate::staging::{check_not_an_input, check_writable};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 /// What `twinnet train` was asked to do.
@@ -37,10 +37,21 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<Finished> {
     };
     let mut cfg = opts.settings.clone().or(&base).resolve();
     cfg.name = cfg.display_name();
+    let mut inputs: Vec<(&str, &Path)> = vec![];
+    if let Some(p) = &opts.config_from {
+        inputs.push(("config-from", p));
+    }
+    if let Some(p) = &cfg.init_from {
+        inputs.push(("init-from", p));
+    }
     for (p, flag) in [(&opts.out, "out"), (&opts.save_params, "save-params")] {
         if let Some(p) = p {
             check_writable(p, flag)?;
+            check_not_an_input(p, flag, &inputs)?;
         }
+    }
+    if let (Some(o), Some(s)) = (&opts.out, &opts.save_params) {
+        check_not_an_input(o, "out", &[("save-params", s)])?;
     }
     let data = data::load(opts.data_dir.as_deref(), cfg.dataset)?;
     let run = cfg.validate(data.splits.train.len())?;
@@ -63,8 +74,8 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<Finished> {
             _ => "try a smaller --lr".into(),
         };
         return Err(Error::Invalid(format!(
-            "diverged: loss became {} at epoch {}, step {} ({hint})",
-            d.loss, d.epoch, d.step
+            "{}: diverged: loss became {} at epoch {}, step {} ({hint})",
+            cfg.name, d.loss, d.epoch, d.step
         )));
     }
     Ok(done)

@@ -82,7 +82,7 @@ pub(crate) fn dataset_of<'a>(runs: impl IntoIterator<Item = &'a RunResult>) -> D
 /// Names of classes `ks`: `5, 6, 9` for MNIST, `Coat, Shirt` for Fashion-MNIST.
 pub(crate) fn class_list(data: DatasetName, ks: &[u8]) -> String {
     let names = data.class_names();
-    ks.iter().map(|&k| names[k as usize]).collect::<Vec<_>>().join(", ")
+    ks.iter().filter_map(|&k| names.get(k as usize).copied()).collect::<Vec<_>>().join(", ")
 }
 
 /// One line naming the data and whether its files are the pinned ones.

@@ -20,11 +20,8 @@ pub(super) struct Group<'a> {
 pub(super) fn groups<'a>(exp: &'a ExperimentRecord, runs: &'a [RunResult]) -> Vec<Group<'a>> {
     exp.configurations()
         .into_iter()
-        .filter(|(_, r)| r.start < runs.len())
-        .map(|(name, r)| Group {
-            name,
-            runs: runs[r.start..r.end.min(runs.len())].iter().collect(),
-        })
+        .filter_map(|(name, r)| Some(Group { name, runs: runs.get(r)?.iter().collect() }))
+        .filter(|g| !g.runs.is_empty())
         .collect()
 }
 
@@ -63,7 +60,11 @@ pub(super) fn render(dir: &ResultsDir, exp: &ExperimentRecord, runs: &[RunResult
     let rv: Vec<RunView<'_>> = gs
         .iter()
         .zip(&pooled)
-        .map(|(g, c)| RunView { label: g.name, history: &g.runs[0].history, confusion: c.as_ref() })
+        .map(|(g, c)| RunView {
+            label: g.name,
+            history: g.runs.first().map_or(&[][..], |r| &r.history[..]),
+            confusion: c.as_ref(),
+        })
         .collect();
     draw_confusions(
         &rv,
@@ -101,7 +102,8 @@ pub(super) fn summary(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
     let _ = writeln!(s, "| configuration | backend | regime | head | init | normalize | epochs | test accuracy mean ± sd | min – max | seeds with a collapsed {noun} | {} collapsed (seeds) | diverged | train time (mean) |", if noun == "digit" { "digits" } else { "classes" });
     s.push_str("|---|---|---|---|---|---|---:|---:|---:|---:|---|---:|---:|\n");
     for g in gs {
-        let c = &g.runs[0].config;
+        // Groups hold at least one run (`groups` drops empty ones).
+        let Some(c) = g.runs.first().map(|r| &r.config) else { continue };
         let accs: Vec<f64> =
             g.runs.iter().filter_map(|r| r.test.as_ref().map(|t| t.accuracy)).collect();
         let diverged = g.runs.iter().filter(|r| r.test.is_none()).count();
@@ -125,14 +127,16 @@ pub(super) fn summary(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
         let mut per_digit = [0usize; CLASSES];
         for r in &g.runs {
             for &k in r.test.as_ref().map_or(&[][..], |t| &t.collapsed[..]) {
-                per_digit[k as usize] += 1;
+                if let Some(n) = per_digit.get_mut(k as usize) {
+                    *n += 1;
+                }
             }
         }
         let digits: Vec<String> = per_digit
             .iter()
-            .enumerate()
-            .filter(|(_, &n)| n > 0)
-            .map(|(k, n)| format!("{} ({n})", data.class_names()[k]))
+            .zip(data.class_names())
+            .filter(|(&n, _)| n > 0)
+            .map(|(n, name)| format!("{name} ({n})"))
             .collect();
         let regime = regime_label(c);
         let train_s = g.runs.iter().map(|r| r.timing.train_s).sum::<f64>() / g.runs.len() as f64;
@@ -162,7 +166,7 @@ pub(super) fn summary(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
             let rs: Vec<f64> = g
                 .runs
                 .iter()
-                .filter_map(|r| r.test.as_ref().map(|t| t.per_class[k].recall))
+                .filter_map(|r| r.test.as_ref().and_then(|t| t.per_class.get(k)).map(|m| m.recall))
                 .collect();
             if rs.is_empty() {
                 s.push_str(" – |");

@@ -9,6 +9,16 @@ use crate::layout::{ResultsDir, EXPERIMENT_JSON, PLAN_JSON};
 use crate::schema::SCHEMA_VERSION;
 use crate::schema::{read_json, read_versioned, write_json, ExperimentRecord, RunResult};
 
+/// Reads and checks a plan.
+fn read_plan(path: &std::path::Path) -> Result<Plan> {
+    use crate::schema::Check;
+    let plan: Plan = read_json(path, "plan")?;
+    plan.check().map_err(|m| {
+        Error::Invalid(format!("{}: not a valid twinnet plan: {m}", path.display()))
+    })?;
+    Ok(plan)
+}
+
 /// Writes `plan` into `dir` (created if missing), or checks that the plan already there is the
 /// same: another experiment's, or this one's edited since, is refused.
 ///
@@ -42,7 +52,7 @@ pub fn claim(dir: &ResultsDir, plan: &Plan) -> Result<()> {
         }
         return write_json(&path, plan);
     }
-    let there: Plan = read_json(&path, "plan")?;
+    let there: Plan = read_plan(&path)?;
     if there.experiment != plan.experiment {
         bail!(
             "{}: a results folder of experiment `{}`, not `{}`: use another --out",
@@ -104,7 +114,7 @@ pub fn check_complete(dir: &ResultsDir) -> Result<(Plan, Vec<RunResult>)> {
             d.display()
         );
     }
-    let plan: Plan = read_json(&dir.plan_json(), "plan")?;
+    let plan: Plan = read_plan(&dir.plan_json())?;
     let mut problems = vec![];
     let mut results = vec![];
     for r in &plan.runs {

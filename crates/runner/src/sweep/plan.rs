@@ -146,9 +146,50 @@ impl Selection {
     }
 }
 
+impl crate::schema::Check for Plan {
+    fn check(&self) -> Result<(), String> {
+        use crate::schema::require;
+        let k = self.seeds.len().max(1);
+        require(self.configs.len().checked_mul(k) == Some(self.runs.len()), || {
+            format!(
+                "{} runs for {} configuration(s) × {k} seed(s)",
+                self.runs.len(),
+                self.configs.len()
+            )
+        })?;
+        for (i, r) in self.runs.iter().enumerate() {
+            require(r.index == i, || format!("run {i} has index {}", r.index))?;
+            crate::layout::check_run_name(&r.name)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `run --index` writes as plan.json, `collect` reads back, checked.
+    #[test]
+    fn plans_round_trip() {
+        use crate::schema::Check;
+        let exp = crate::experiment::Experiment::parse(
+            std::path::Path::new("x.toml"),
+            "description = \"d\"\nseeds = \"0..3\"\n[[run]]\nname = \"a\"\n[[run]]\nname = \"b\"\n",
+            &crate::settings::Settings::default(),
+        )
+        .unwrap();
+        let plan = Plan::of(&exp);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        crate::schema::write_json(&path, &plan).unwrap();
+        let back: Plan = crate::schema::read_json(&path, "plan").unwrap();
+        assert_eq!(back, plan);
+        assert!(back.check().is_ok());
+        let mut bad = plan.clone();
+        bad.runs.pop();
+        assert!(bad.check().unwrap_err().contains("5 runs for 2 configuration(s) × 3 seed(s)"));
+    }
 
     #[test]
     fn selections() {
