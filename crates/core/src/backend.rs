@@ -119,6 +119,14 @@ pub trait Backend {
         let _ = next;
     }
 
+    /// A hint that the coming epoch's updates are the batches `order.chunks(batch_size)`, in
+    /// that order ([`crate::train()`] gives it at the start of each mini-batch epoch), so a
+    /// backend in another process can send them ahead instead of waiting for each reply.
+    /// Changes no result; the default ignores it.
+    fn will_need_epoch(&mut self, order: &[u32], batch_size: usize) {
+        let _ = (order, batch_size);
+    }
+
     /// Predictions and mean loss on `data`, normalized as the model's inputs are.
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError>;
 
@@ -138,6 +146,9 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
     }
     fn will_need(&mut self, next: Batch<'_>) {
         (**self).will_need(next)
+    }
+    fn will_need_epoch(&mut self, order: &[u32], batch_size: usize) {
+        (**self).will_need_epoch(order, batch_size)
     }
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError> {
         (**self).evaluate(data)

@@ -124,6 +124,9 @@ choice! {
         Ndarray = "ndarray",
         /// libtorch through `tch`: `nn::Linear`, autograd and the SGD optimizer.
         Tch = "tch",
+        /// An implementation of your own in another process, speaking twinnet's protocol
+        /// (`docs/protocol.md`) over its stdin and stdout.
+        Process = "process",
     }
 }
 

@@ -156,6 +156,9 @@ pub fn train<B: Backend + ?Sized>(
             Regime::FullBatch => &[],
             Regime::Minibatch => order.next_epoch(n),
         };
+        if cfg.regime == Regime::Minibatch {
+            backend.will_need_epoch(perm, cfg.batch_size);
+        }
         let batches: Box<dyn Iterator<Item = Batch<'_>>> = match cfg.regime {
             Regime::FullBatch => Box::new(std::iter::once(Batch::All)),
             Regime::Minibatch => Box::new(perm.chunks(cfg.batch_size).map(Batch::Indices)),

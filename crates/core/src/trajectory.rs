@@ -169,6 +169,10 @@ impl<B: Backend> Backend for Snapshots<B> {
         self.inner.will_need(next)
     }
 
+    fn will_need_epoch(&mut self, order: &[u32], batch_size: usize) {
+        self.inner.will_need_epoch(order, batch_size)
+    }
+
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError> {
         self.inner.evaluate(data)
     }

@@ -64,6 +64,8 @@ pub enum Engine {
         /// The device, resolved (`auto` is a device by now).
         device: twinnet_tch::TchDevice,
     },
+    /// An implementation in another process, started by its command (`docs/protocol.md`).
+    Process(Box<twinnet_process::ProcessSpec>),
 }
 
 impl Engine {
@@ -87,6 +89,10 @@ impl Engine {
                 "backend",
                 "tch is not in this build (built without the `tch` feature; rebuild with default features)",
             )),
+            BackendKind::Process => Err(ConfigError::new(
+                "command",
+                "--backend process needs --command CMD (the implementation to start)",
+            )),
         }
     }
 
@@ -96,6 +102,7 @@ impl Engine {
             Engine::Ndarray { .. } => BackendKind::Ndarray,
             #[cfg(feature = "tch")]
             Engine::Tch { .. } => BackendKind::Tch,
+            Engine::Process(_) => BackendKind::Process,
         }
     }
 
@@ -122,6 +129,7 @@ impl Engine {
                 let torch = twinnet_tch::Libtorch::configure(threads);
                 Ok(Box::new(twinnet_tch::TchBackend::new(&torch, model, train, *device)?))
             }
+            Engine::Process(spec) => Ok(Box::new(process(spec, model, Some(train), threads)?)),
         }
     }
 
@@ -142,8 +150,24 @@ impl Engine {
                 let torch = twinnet_tch::Libtorch::configure(threads);
                 Ok(twinnet_tch::evaluate_model(&torch, model, data, *device)?)
             }
+            Engine::Process(spec) => {
+                let mut b = process(spec, model, None, threads)?;
+                Ok((b.evaluate(data)?, b.describe()))
+            }
         }
     }
+}
+
+/// The process backend of `spec`, its data files in twinnet's cache.
+fn process(
+    spec: &twinnet_process::ProcessSpec,
+    model: &Model,
+    train: Option<&Dataset>,
+    threads: Threads,
+) -> Result<twinnet_process::ProcessBackend, EngineError> {
+    let cache = twinnet_data::cache_dir();
+    twinnet_process::ProcessBackend::start(spec, model, train, threads, cache)
+        .map_err(|e| EngineError::Backend(BackendError::failed(e)))
 }
 
 /// Selects libtorch's CPU code path for this process: pinned (the same bits on every x86-64

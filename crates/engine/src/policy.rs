@@ -42,6 +42,9 @@ impl Policy {
                 .min(twinnet_ndarray::MAX_THREADS),
             (BackendKind::Tch, Regime::FullBatch) => TCH_FULL_BATCH_THREADS,
             (BackendKind::Tch, Regime::Minibatch) => TCH_MINIBATCH_THREADS,
+            // An implementation of one's own gets one thread unless told (`settings.threads`),
+            // as results of an unknown implementation may depend on the count.
+            (BackendKind::Process, _) => 1,
         }
     }
 
@@ -52,7 +55,7 @@ impl Policy {
     pub fn cores_busy(self, rows: usize, threads: usize) -> usize {
         match self.kind {
             BackendKind::Ndarray => twinnet_ndarray::threads_used(rows, threads),
-            BackendKind::Tch => threads.max(1),
+            BackendKind::Tch | BackendKind::Process => threads.max(1),
         }
     }
 
@@ -62,7 +65,7 @@ impl Policy {
     pub fn threads_change_bits(self) -> bool {
         match self.kind {
             BackendKind::Ndarray => false,
-            BackendKind::Tch => true,
+            BackendKind::Tch | BackendKind::Process => true,
         }
     }
 }

@@ -33,6 +33,7 @@ arg_by_display!(
     usize,
     u64,
     f32,
+    f64,
     BackendKind,
     Regime,
     Init,
@@ -53,6 +54,7 @@ macro_rules! settings {
     (
         required { $($(#[$m:meta])* $field:ident : $ty:ty = $default:expr,)+ }
         optional { $($(#[$om:meta])* $ofield:ident : $oty:ty,)+ }
+        recorded_if_set { $($(#[$sm:meta])* $sfield:ident : $sty:ty,)+ }
     ) => {
         /// Settings of a run, every one optional: from command-line flags, an experiment's
         /// `[defaults]` table or one of its `[[run]]` tables (same names, kebab-case).
@@ -61,6 +63,7 @@ macro_rules! settings {
         pub struct Settings {
             $($(#[$m])* pub $field: Option<$ty>,)+
             $($(#[$om])* pub $ofield: Option<$oty>,)+
+            $($(#[$sm])* pub $sfield: Option<$sty>,)+
         }
 
         impl Settings {
@@ -69,6 +72,7 @@ macro_rules! settings {
                 Settings {
                     $($field: self.$field.or_else(|| base.$field.clone()),)+
                     $($ofield: self.$ofield.or_else(|| base.$ofield.clone()),)+
+                    $($sfield: self.$sfield.or_else(|| base.$sfield.clone()),)+
                 }
             }
 
@@ -84,18 +88,30 @@ macro_rules! settings {
                     args.push(format!("--{}", stringify!($ofield).replace('_', "-")));
                     args.push(ArgValue::arg(v));
                 })+
+                $(if let Some(v) = &self.$sfield {
+                    args.push(format!("--{}", stringify!($sfield).replace('_', "-")));
+                    args.push(ArgValue::arg(v));
+                })+
                 args
             }
 
             /// Every setting of a complete config (for `--config-from`).
             pub fn from_config(c: &RunConfig) -> Settings {
-                Settings { $($field: Some(c.$field.clone()),)+ $($ofield: c.$ofield.clone(),)+ }
+                Settings {
+                    $($field: Some(c.$field.clone()),)+
+                    $($ofield: c.$ofield.clone(),)+
+                    $($sfield: c.$sfield.clone(),)+
+                }
             }
 
             /// The complete config, with the report's defaults for what is unset (threads:
             /// see [`Settings::resolve`]).
             fn resolve_defaults(self) -> RunConfig {
-                RunConfig { $($field: self.$field.unwrap_or_else(|| $default),)+ $($ofield: self.$ofield,)+ }
+                RunConfig {
+                    $($field: self.$field.unwrap_or_else(|| $default),)+
+                    $($ofield: self.$ofield,)+
+                    $($sfield: self.$sfield,)+
+                }
             }
         }
 
@@ -105,6 +121,11 @@ macro_rules! settings {
         pub struct RunConfig {
             $(#[allow(missing_docs)] pub $field: $ty,)+
             $(#[allow(missing_docs)] pub $ofield: Option<$oty>,)+
+            // Absent from the JSON when unset, so that results of the other backends read
+            // and hash as before these settings existed.
+            $(#[allow(missing_docs)]
+              #[serde(default, skip_serializing_if = "Option::is_none")]
+              pub $sfield: Option<$sty>,)+
         }
     };
 }
@@ -167,6 +188,14 @@ settings! {
     /// Train on the first N training images only (quick runs) [default: all 60000]
     #[arg(long, value_name = "N")]
     train_limit: usize,
+    }
+    recorded_if_set {
+    /// --backend process: the implementation's command, split as a shell would (no shell), e.g. "python3 my_net.py" (docs/protocol.md)
+    #[arg(long, value_name = "CMD")]
+    command: String,
+    /// --backend process: seconds to wait for each reply before the implementation is killed [default: 600]
+    #[arg(long, value_name = "SECONDS")]
+    process_timeout: f64,
     }
 }
 
@@ -244,7 +273,13 @@ impl RunConfig {
                 "torch needs libtorch, which this build lacks (built without the `tch` feature)",
             ));
         }
-        let engine = Engine::resolve(self.backend, self.device)?;
+        let engine = match self.backend {
+            BackendKind::Process => self.process_engine()?,
+            _ if self.command.is_some() => {
+                return Err(ConfigError::new("command", "needs --backend process"))
+            }
+            _ => Engine::resolve(self.backend, self.device)?,
+        };
         Ok(ValidRun { config: self.clone(), engine, model: self.model(), plan, threads })
     }
 
@@ -257,6 +292,37 @@ impl RunConfig {
             Regime::Minibatch => self.batch_size.min(n),
         };
         twinnet_engine::Policy::of(self.backend).cores_busy(rows, self.threads)
+    }
+
+    /// The engine of a `process` run: its command split, its deadline, its run settings.
+    fn process_engine(&self) -> Result<Engine, ConfigError> {
+        let Some(command) = &self.command else {
+            return Err(ConfigError::new(
+                "command",
+                "--backend process needs --command CMD (or `command = \"...\"` in the file)",
+            ));
+        };
+        if self.device == Device::Cuda {
+            return Err(ConfigError::new("device", "the implementation chooses its own device"));
+        }
+        let secs = self.process_timeout.unwrap_or(twinnet_process::DEFAULT_TIMEOUT.as_secs_f64());
+        if !(secs.is_finite() && secs > 0.0 && secs <= 1e7) {
+            return Err(ConfigError::new(
+                "process-timeout",
+                format!("must be seconds in (0, 1e7], got {secs}"),
+            ));
+        }
+        let timeout = std::time::Duration::from_secs_f64(secs);
+        let spec = twinnet_process::ProcessSpec::parse(command, timeout)
+            .map_err(|e| ConfigError::new("command", e.to_string()))?;
+        Ok(Engine::Process(Box::new(twinnet_process::ProcessSpec {
+            lr: self.lr,
+            regime: self.regime,
+            batch_size: self.batch_size,
+            seed: self.seed,
+            dataset: self.dataset,
+            ..spec
+        })))
     }
 
     /// The network's settings.

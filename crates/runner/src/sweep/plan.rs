@@ -19,6 +19,8 @@ pub fn config_hash(c: &RunConfig) -> String {
     if !twinnet_engine::Policy::of(c.backend).threads_change_bits() {
         c.threads = 0;
     }
+    // How long twinnet waits for an implementation's replies changes no result.
+    c.process_timeout = None;
     let json = serde_json::to_string(&c).expect("configs serialize");
     twinnet_data::sha256_hex(json.as_bytes())[..16].to_string()
 }

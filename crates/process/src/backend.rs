@@ -1,0 +1,312 @@
+//! [`ProcessBackend`]: a `Backend` whose every operation is a message to a child process.
+//!
+//! Steps are sent ahead: at the start of each mini-batch epoch the training loop tells the
+//! backend the epoch's batches ([`Backend::will_need_epoch`]), and the backend keeps up to
+//! [`AHEAD`] of them written to the child before it waits for the reply it needs, so the child
+//! never waits for its next request and the parent wakes once per step. Each step sent ahead
+//! asks the child to keep the parameters it started from (a checkpoint); whenever the parent
+//! needs the state after the last step it consumed (parameters, an evaluation, a batch other
+//! than the one sent, the end of training, a divergence or an interrupt), it reads the replies
+//! of the steps still ahead, discards them, and rewinds the child to that checkpoint. The
+//! results are those of sending one step at a time, bit for bit (a test).
+
+use crate::child::Child;
+use crate::error::ProcessError;
+use crate::files::{read_params, read_predictions, split_files, write_params};
+use crate::{ProcessSpec, PROTOCOL};
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use twinnet_core::{
+    Backend, BackendError, BackendInfo, Batch, BatchError, Evaluation, Model, ModelConfig, Params,
+    StepStats, Threads,
+};
+use twinnet_data::Dataset;
+
+/// The most steps written to the child ahead of the one awaited.
+pub const AHEAD: usize = 32;
+
+/// A step written to the child whose reply is not read yet.
+#[derive(Debug)]
+struct Sent {
+    id: u64,
+    /// The batch (`None`: all) and learning rate.
+    batch: Option<Vec<u32>>,
+    lr: f32,
+}
+
+/// An implementation in another process, as a backend.
+#[derive(Debug)]
+pub struct ProcessBackend {
+    child: Child,
+    info: BackendInfo,
+    model: ModelConfig,
+    train_len: usize,
+    cache: PathBuf,
+    /// Files of the exchange that live only as long as the backend (parameters, predictions).
+    scratch: tempfile::TempDir,
+    exchanges: u64,
+    /// The most steps sent ahead (0 unless the child can rewind).
+    ahead: usize,
+    sent: VecDeque<Sent>,
+    /// The epoch's batches not yet sent, in order.
+    upcoming: VecDeque<Vec<u32>>,
+}
+
+fn failed(e: ProcessError) -> BackendError {
+    BackendError::failed(e)
+}
+
+impl ProcessBackend {
+    /// Starts the implementation `spec` names, checks its protocol version, and initializes
+    /// it with `model`'s parameters and settings and the training set `train` (written as
+    /// `.npy` into `cache` once per content and normalization; `None`: evaluation only),
+    /// computing on `threads`.
+    pub fn start(
+        spec: &ProcessSpec,
+        model: &Model,
+        train: Option<&Dataset>,
+        threads: Threads,
+        cache: PathBuf,
+    ) -> Result<Self, ProcessError> {
+        let python = crate::python_module(&cache)?;
+        let mut child = Child::spawn(&spec.command, &spec.argv, &python, spec.timeout)?;
+        let id = child.send(json!({"op": "hello", "protocol": PROTOCOL}), true)?;
+        let hello = child.recv("hello", id)?;
+        if hello["protocol"].as_u64() != Some(PROTOCOL as u64) {
+            return Err(ProcessError::Version {
+                command: spec.command.clone(),
+                theirs: hello["protocol"].to_string(),
+                ours: PROTOCOL,
+            });
+        }
+        let rewind = hello["capabilities"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|x| x.as_str() == Some("rewind")));
+        let info = describe(&spec.command, &hello["implementation"], child.id());
+        let scratch = tempfile::Builder::new()
+            .prefix("twinnet-process-")
+            .tempdir()
+            .map_err(|e| ProcessError::io(&std::env::temp_dir(), "cannot create a folder in", e))?;
+        let mut b = Self {
+            child,
+            info,
+            model: model.config(),
+            train_len: train.map_or(0, Dataset::len),
+            cache,
+            scratch,
+            exchanges: 0,
+            ahead: if rewind { spec.ahead } else { 0 },
+            sent: VecDeque::new(),
+            upcoming: VecDeque::new(),
+        };
+        b.init(spec, model, train, threads)?;
+        Ok(b)
+    }
+
+    fn init(
+        &mut self,
+        spec: &ProcessSpec,
+        model: &Model,
+        train: Option<&Dataset>,
+        threads: Threads,
+    ) -> Result<(), ProcessError> {
+        let c = model.config();
+        let train = match train {
+            Some(t) => {
+                let f = split_files(&self.cache, t, c.normalize)?;
+                json!({"x": f.x, "y": f.y})
+            }
+            None => Value::Null,
+        };
+        let dir = self.exchange_dir()?;
+        let params: serde_json::Map<String, Value> = write_params(&dir, model.params())?
+            .into_iter()
+            .map(|(n, p)| (n.to_string(), Value::from(p.to_string_lossy().into_owned())))
+            .collect();
+        let settings = json!({
+            "head": c.head, "hidden": c.hidden, "normalize": c.normalize,
+            "lr": spec.lr, "regime": spec.regime, "batch_size": spec.batch_size,
+            "seed": spec.seed, "threads": threads.get(), "dataset": spec.dataset,
+        });
+        let req = json!({"op": "init", "params": params, "settings": settings, "train": train});
+        let id = self.child.send(req, true)?;
+        self.child.recv("init", id)?;
+        Ok(())
+    }
+
+    /// A fresh folder for one exchange of files.
+    fn exchange_dir(&mut self) -> Result<PathBuf, ProcessError> {
+        self.exchanges += 1;
+        let d = self.scratch.path().join(format!("x{}", self.exchanges));
+        std::fs::create_dir(&d).map_err(|e| ProcessError::io(&d, "cannot create", e))?;
+        Ok(d)
+    }
+
+    /// The error for a reply that breaks the protocol.
+    fn invalid(&self, op: &str, message: String) -> ProcessError {
+        ProcessError::Invalid { command: self.child.command.clone(), op: op.into(), message }
+    }
+
+    /// Writes one step; ahead of need, the child keeps a checkpoint before it.
+    fn send_step(
+        &mut self,
+        batch: Option<Vec<u32>>,
+        lr: f32,
+        ahead: bool,
+    ) -> Result<(), ProcessError> {
+        let b = match &batch {
+            None => Value::from("all"),
+            Some(ix) => Value::from(ix.clone()),
+        };
+        let id = self
+            .child
+            .send(json!({"op": "step", "batch": b, "lr": lr, "checkpoint": ahead}), false)?;
+        self.sent.push_back(Sent { id, batch, lr });
+        Ok(())
+    }
+
+    /// Brings the child back to the state after the last step consumed: reads the replies of
+    /// the steps sent ahead, discards them, rewinds to the checkpoint before the first, and
+    /// puts their batches back in front of the upcoming ones.
+    fn settle(&mut self) -> Result<(), ProcessError> {
+        let Some(first) = self.sent.front().map(|s| s.id) else { return Ok(()) };
+        self.child.flush("step")?;
+        let sent: Vec<Sent> = self.sent.drain(..).collect();
+        for s in &sent {
+            // A step taken back: its outcome (an error included) does not count.
+            match self.child.recv("step", s.id) {
+                Ok(_) | Err(ProcessError::Failed { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let id = self.child.send(json!({"op": "rewind", "to": first}), true)?;
+        self.child.recv("rewind", id)?;
+        for s in sent.into_iter().rev() {
+            if let Some(b) = s.batch {
+                self.upcoming.push_front(b);
+            }
+        }
+        Ok(())
+    }
+
+    fn step_inner(&mut self, batch: Option<Vec<u32>>, lr: f32) -> Result<StepStats, ProcessError> {
+        let matches = self.sent.front().is_some_and(|s| s.batch == batch && s.lr == lr);
+        let sent = if matches {
+            self.sent.pop_front().expect("a step was sent")
+        } else {
+            self.settle()?;
+            if batch.is_some() && self.upcoming.front() == batch.as_ref() {
+                self.upcoming.pop_front();
+            }
+            self.send_step(batch.clone(), lr, false)?;
+            self.sent.pop_back().expect("just sent")
+        };
+        while self.sent.len() < self.ahead {
+            let Some(next) = self.upcoming.pop_front() else { break };
+            self.send_step(Some(next), lr, true)?;
+        }
+        self.child.flush("step")?;
+        let r = self.child.recv("step", sent.id)?;
+        let size = batch.as_ref().map_or(self.train_len, Vec::len);
+        let loss = r["loss"].as_f64().or_else(|| non_finite(&r["loss"]));
+        let correct = r["correct"].as_u64();
+        match (loss, correct, r["size"].as_u64()) {
+            (Some(loss), Some(correct), Some(n)) if n as usize == size && correct <= n => {
+                Ok(StepStats { loss: loss as f32, correct: correct as usize, size })
+            }
+            _ => Err(self.invalid(
+                "step",
+                format!("expected loss, correct ≤ size and size {size}, got {r}"),
+            )),
+        }
+    }
+}
+
+/// `"NaN"`, `"Infinity"`, `"-Infinity"` (how the protocol writes what JSON cannot hold).
+fn non_finite(v: &Value) -> Option<f64> {
+    match v.as_str()? {
+        "NaN" => Some(f64::NAN),
+        "Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        _ => None,
+    }
+}
+
+/// What the implementation said of itself, as results record it.
+fn describe(command: &str, imp: &Value, pid: u32) -> BackendInfo {
+    let s = |k: &str| imp[k].as_str().unwrap_or("unknown").to_string();
+    let libraries: Vec<String> = imp["libraries"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or("?"))).collect())
+        .unwrap_or_default();
+    let library = format!(
+        "process: {} ({}{}{})",
+        s("name"),
+        s("language"),
+        if libraries.is_empty() { "" } else { "; " },
+        libraries.join(", ")
+    );
+    let _ = pid;
+    let numerics = [
+        ("command", command.to_string()),
+        ("protocol", PROTOCOL.to_string()),
+        ("threads", "may change the bits (the implementation's own sums)".to_string()),
+    ];
+    BackendInfo::new(library, s("device"), numerics)
+}
+
+impl Backend for ProcessBackend {
+    fn train_len(&self) -> usize {
+        self.train_len
+    }
+
+    fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, BackendError> {
+        let b = match batch {
+            Batch::All => None,
+            Batch::Indices(ix) => {
+                BatchError::check(ix, self.train_len)?;
+                Some(ix.to_vec())
+            }
+        };
+        self.step_inner(b, lr).map_err(failed)
+    }
+
+    fn will_need_epoch(&mut self, order: &[u32], batch_size: usize) {
+        if self.ahead > 0 && batch_size > 0 {
+            self.upcoming = order.chunks(batch_size).map(<[u32]>::to_vec).collect();
+        }
+    }
+
+    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError> {
+        let run = |this: &mut Self| -> Result<Evaluation, ProcessError> {
+            this.settle()?;
+            let files = split_files(&this.cache, data, this.model.normalize)?;
+            let pred = this.exchange_dir()?.join("predictions.npy");
+            let req = json!({"op": "evaluate", "x": files.x, "y": files.y, "predictions": pred});
+            let id = this.child.send(req, true)?;
+            let r = this.child.recv("evaluate", id)?;
+            let loss = r["loss"].as_f64().or_else(|| non_finite(&r["loss"]));
+            let loss = loss.ok_or_else(|| this.invalid("evaluate", format!("no loss in {r}")))?;
+            let predictions =
+                read_predictions(&pred, data.len()).map_err(|m| this.invalid("evaluate", m))?;
+            Ok(Evaluation { predictions, loss })
+        };
+        run(self).map_err(failed)
+    }
+
+    fn params(&mut self) -> Result<Params, BackendError> {
+        let run = |this: &mut Self| -> Result<Params, ProcessError> {
+            this.settle()?;
+            let dir = this.exchange_dir()?;
+            let id = this.child.send(json!({"op": "params", "dir": dir}), true)?;
+            this.child.recv("params", id)?;
+            read_params(&dir, this.model.hidden).map_err(|m| this.invalid("params", m))
+        };
+        run(self).map_err(failed)
+    }
+
+    fn describe(&self) -> BackendInfo {
+        self.info.clone()
+    }
+}

@@ -1,0 +1,112 @@
+//! What can go wrong with an implementation in another process: each error names the command,
+//! the message it was answering, and ends with the last lines it wrote to stderr.
+
+use std::path::PathBuf;
+
+/// Everything the process backend can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The command is empty or cannot be split as a shell would.
+    #[error("--command `{command}`: {message}")]
+    Command {
+        /// The command as given.
+        command: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The program could not be started (not found, not executable).
+    #[error("`{command}`: cannot start the program")]
+    Spawn {
+        /// The command.
+        command: String,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The program closed its stdout or exited instead of answering.
+    #[error("`{command}` exited ({status}) instead of answering `{op}`{stderr}")]
+    Exited {
+        /// The command.
+        command: String,
+        /// The message it did not answer.
+        op: String,
+        /// How it ended.
+        status: String,
+        /// Its last lines of stderr.
+        stderr: String,
+    },
+    /// No answer within the deadline; the program was killed.
+    #[error("`{command}` did not answer `{op}` within {seconds} s (killed; raise the limit with --process-timeout){stderr}")]
+    Timeout {
+        /// The command.
+        command: String,
+        /// The message it did not answer.
+        op: String,
+        /// The deadline.
+        seconds: f64,
+        /// Its last lines of stderr.
+        stderr: String,
+    },
+    /// A line that is not a reply of the protocol.
+    #[error("`{command}` answered `{op}` with a line that is not a protocol reply (one JSON object per line on stdout: print anything else to stderr): `{line}`{stderr}")]
+    Garbage {
+        /// The command.
+        command: String,
+        /// The message it was answering.
+        op: String,
+        /// The line, cut short.
+        line: String,
+        /// Its last lines of stderr.
+        stderr: String,
+    },
+    /// The implementation reported an error (a Python exception, say).
+    #[error("`{command}` failed in `{op}`: {error}{traceback}")]
+    Failed {
+        /// The command.
+        command: String,
+        /// The message it was answering.
+        op: String,
+        /// Its error.
+        error: String,
+        /// Its traceback, if it sent one.
+        traceback: String,
+    },
+    /// Another version of the protocol.
+    #[error("`{command}` speaks protocol version {theirs}; this twinnet speaks version {ours} (docs/protocol.md)")]
+    Version {
+        /// The command.
+        command: String,
+        /// Its version.
+        theirs: String,
+        /// Ours.
+        ours: u32,
+    },
+    /// An answer that breaks the protocol (wrong shapes, names, counts, values).
+    #[error("`{command}` answered `{op}` wrongly: {message}")]
+    Invalid {
+        /// The command.
+        command: String,
+        /// The message it was answering.
+        op: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file of the exchange could not be written or read.
+    #[error("{}: {action}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was tried.
+        action: &'static str,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ProcessError {
+    /// An I/O error on `path`.
+    pub(crate) fn io(path: &std::path::Path, action: &'static str, source: std::io::Error) -> Self {
+        ProcessError::Io { path: path.to_path_buf(), action, source }
+    }
+}
