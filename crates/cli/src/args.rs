@@ -45,6 +45,35 @@ pub enum Cmd {
     Collect(DirArgs),
     /// The noise floor: train pairs of runs from identical starts that differ in one thing (framework, threads, one ulp, seed) and measure how far they drift apart
     Drift(DriftArgs),
+    /// Is this implementation right? Your program (speaking docs/protocol.md, e.g. a Python class served by twinnet_backend) against a reference backend from the same start on the same batches: update 1 tensor by tensor, then the drift over a horizon, each against a floor measured on the spot; PASS (exit 0) or FAIL naming the first update and tensor over the bound (exit 1)
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The implementation's command, split as a shell would (no shell), e.g. "python3 my_net.py"
+    #[arg(long, value_name = "CMD")]
+    pub command: String,
+    /// The reference backend
+    #[arg(long, value_parser = choice::<BackendKind>(), default_value_t = BackendKind::Ndarray)]
+    pub against: BackendKind,
+    /// Training images used (the first N of MNIST)
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub train_limit: usize,
+    /// Mini-batch updates of the horizon
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub updates: usize,
+    /// Full-batch iterations of the horizon
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub iterations: usize,
+    /// Seconds to wait for each reply before the implementation is killed
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
+    pub process_timeout: f64,
+    /// Also write the report as JSON here
+    #[arg(long, value_name = "FILE.json")]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// A results folder.

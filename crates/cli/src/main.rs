@@ -90,6 +90,7 @@ fn dispatch(cmd: Cmd, g: Global) -> anyhow::Result<ExitCode> {
         Cmd::Plan(a) => cmd::plan::exec(a),
         Cmd::Collect(a) => cmd::collect::exec(a),
         Cmd::Drift(a) => cmd::drift::exec(a, g),
+        Cmd::Check(a) => cmd::check::exec(a, g),
     }?;
     Ok(ExitCode::SUCCESS)
 }

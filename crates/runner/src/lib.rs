@@ -32,6 +32,7 @@
 // that could panic on it; checked access (`get`) or iteration instead.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod check;
 pub mod compare;
 pub mod data;
 pub mod drift;

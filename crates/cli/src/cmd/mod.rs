@@ -1,6 +1,7 @@
 //! One file per command: its arguments become a call of `twinnet_runner`, and what comes back
 //! is printed.
 
+pub mod check;
 pub mod collect;
 pub mod compare;
 pub mod drift;

@@ -1,6 +1,7 @@
 """A float32 NumPy implementation of the 784 → hidden → 10 network, written for twinnet's tests:
 the same math as the ndarray backend (examples as rows), served over the process protocol.
 
+``--float64`` computes in float64 (as the report's NumPy program does): correct, not wrong.
 ``--mistake NAME`` plants one of the mistakes `twinnet check` must catch: ``bias-grad-doubled``,
 ``relu-mask-missing``, ``softmax-wrong-axis``, ``lr-twice``, ``no-averaging``.
 """
@@ -12,6 +13,7 @@ import numpy as np
 from twinnet_backend import serve
 
 MISTAKE = sys.argv[sys.argv.index("--mistake") + 1] if "--mistake" in sys.argv else None
+DTYPE = np.float64 if "--float64" in sys.argv else np.float32
 
 
 def softmax(z, axis=1):
@@ -27,10 +29,10 @@ def logsumexp(z):
 
 class Net:
     def __init__(self, params, settings):
-        self.w1 = params["fc1.weight"].astype(np.float32).copy()
-        self.b1 = params["fc1.bias"].astype(np.float32).copy()
-        self.w2 = params["fc2.weight"].astype(np.float32).copy()
-        self.b2 = params["fc2.bias"].astype(np.float32).copy()
+        self.w1 = params["fc1.weight"].astype(DTYPE)
+        self.b1 = params["fc1.bias"].astype(DTYPE)
+        self.w2 = params["fc2.weight"].astype(DTYPE)
+        self.b2 = params["fc2.bias"].astype(DTYPE)
         self.double = settings["head"] == "double-softmax"
 
     def forward(self, x):
@@ -56,12 +58,13 @@ class Net:
         return loss, d
 
     def step(self, x, y, lr):
+        x = x.astype(DTYPE, copy=False)
         z1, a1, z2 = self.forward(x)
         correct = int((z2.argmax(axis=1) == y).sum())
         loss, dz2 = self.head(z2, y)
         if MISTAKE != "no-averaging":
-            dz2 = dz2 / np.float32(len(y))
-        dz2 = dz2.astype(np.float32)
+            dz2 = dz2 / DTYPE(len(y))
+        dz2 = dz2.astype(DTYPE)
         dw2 = dz2.T @ a1
         db2 = dz2.sum(axis=0)
         dz1 = dz2 @ self.w2
@@ -71,7 +74,7 @@ class Net:
         db1 = dz1.sum(axis=0)
         if MISTAKE == "bias-grad-doubled":
             db1, db2 = 2 * db1, 2 * db2
-        step = np.float32(lr * lr if MISTAKE == "lr-twice" else lr)
+        step = DTYPE(lr * lr if MISTAKE == "lr-twice" else lr)
         self.w1 -= step * dw1
         self.b1 -= step * db1
         self.w2 -= step * dw2
@@ -79,7 +82,7 @@ class Net:
         return float(loss), correct
 
     def evaluate(self, x, y):
-        _, _, z2 = self.forward(x)
+        _, _, z2 = self.forward(x.astype(DTYPE, copy=False))
         loss, _ = self.head(z2, y)
         return float(loss), z2.argmax(axis=1)
 
@@ -89,4 +92,5 @@ class Net:
 
 
 if __name__ == "__main__":
-    serve(Net, name="numpy float32 (twinnet's tests)" + (f", mistake {MISTAKE}" if MISTAKE else ""))
+    kind = "float64" if DTYPE is np.float64 else "float32"
+    serve(Net, name=f"numpy {kind} (twinnet's tests)" + (f", mistake {MISTAKE}" if MISTAKE else ""))

@@ -1,0 +1,419 @@
+//! `twinnet check --command CMD`: is this implementation right?
+//!
+//! For each scenario (full-batch and mini-batch 64, each head: the report's NumPy model with the
+//! softmax head, its PyTorch model with the double softmax) the implementation and a reference
+//! backend (`--against`, ndarray by default) start from the same weights and take the same
+//! batches. Two things are compared, each against a floor measured on the spot:
+//!
+//! ```text
+//! update 1, per tensor t:   d_t = ‖Δθ_t(impl) − Δθ_t(ref)‖ / ‖Δθ_t(ref)‖      (Δθ = θ₁ − θ₀)
+//! then after each update u:  d(u) = ‖θ(impl, u) − θ(ref, u)‖ / ‖θ(ref, u)‖
+//! floor = max( the reference from a start one f32 ulp away (every parameter),
+//!              the report's model in float64, step by step (`twinnet_ndarray::reference`) )
+//! pass  ⇔  every d ≤ FACTOR × its floor
+//! ```
+//! Update 1 isolates one gradient, so a wrong formula shows at once, tensor by tensor; the
+//! horizon catches what grows. The float64 model is part of the floor because computing in
+//! float64 (as the report's NumPy program does) is correct, not wrong: the bound covers the
+//! float32/float64 difference by measurement. A scenario the implementation refuses at `init`
+//! (a head it does not implement) is reported as skipped.
+
+use crate::data;
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use twinnet_core::train::BatchOrder;
+use twinnet_core::trajectory::relative_difference;
+use twinnet_core::{
+    Backend, BackendKind, Batch, Device, Head, Init, Model, ModelConfig, Normalize, Params, Regime,
+    Threads, NAMES,
+};
+use twinnet_data::{Dataset, DatasetName};
+use twinnet_engine::Engine;
+use twinnet_ndarray::reference::{self, Parameters};
+
+/// How far above its floor a difference may be (measured: a float32 implementation written
+/// for the tests, the report's float64 NumPy model and PyTorch's own end within 1–3× of it; the
+/// planted mistakes of the tests, 10³–10⁸×).
+pub const FACTOR: f64 = 10.0;
+
+/// The learning rate of every scenario (the report's).
+const LR: f32 = 0.1;
+
+/// What `twinnet check` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// The implementation's command.
+    pub command: String,
+    /// The reference backend.
+    pub against: BackendKind,
+    /// Seconds to wait for each reply.
+    pub timeout: Duration,
+    /// Training images (the first N of the dataset).
+    pub train_limit: usize,
+    /// Mini-batch updates of the horizon.
+    pub updates: usize,
+    /// Full-batch iterations of the horizon.
+    pub iterations: usize,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl CheckOptions {
+    /// `command` against ndarray with the defaults: 2,000 images, 100 mini-batch updates,
+    /// 20 full-batch iterations.
+    pub fn new(command: &str) -> Self {
+        Self {
+            command: command.into(),
+            against: BackendKind::Ndarray,
+            timeout: twinnet_process::DEFAULT_TIMEOUT,
+            train_limit: 2000,
+            updates: 100,
+            iterations: 20,
+            data_dir: None,
+        }
+    }
+}
+
+/// One scenario: a model and a regime.
+#[derive(Debug, Clone, Copy)]
+struct Scenario {
+    name: &'static str,
+    regime: Regime,
+    head: Head,
+    normalize: Normalize,
+    init: Init,
+}
+
+const SCENARIOS: [Scenario; 4] = [
+    Scenario {
+        name: "full-batch, softmax (the NumPy model)",
+        regime: Regime::FullBatch,
+        head: Head::Softmax,
+        normalize: Normalize::Unit,
+        init: Init::Uniform,
+    },
+    Scenario {
+        name: "mini-batch 64, softmax",
+        regime: Regime::Minibatch,
+        head: Head::Softmax,
+        normalize: Normalize::Unit,
+        init: Init::Uniform,
+    },
+    Scenario {
+        name: "full-batch, double softmax",
+        regime: Regime::FullBatch,
+        head: Head::DoubleSoftmax,
+        normalize: Normalize::Symmetric,
+        init: Init::TorchDefault,
+    },
+    Scenario {
+        name: "mini-batch 64, double softmax (the PyTorch model)",
+        regime: Regime::Minibatch,
+        head: Head::DoubleSoftmax,
+        normalize: Normalize::Symmetric,
+        init: Init::TorchDefault,
+    },
+];
+
+/// How one quantity compares with its floor.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measured {
+    /// What: a tensor at update 1, or all parameters after update `u`.
+    pub what: String,
+    /// The update it was taken after.
+    pub update: usize,
+    /// The implementation's difference from the reference.
+    pub difference: f64,
+    /// The floor measured for it.
+    pub floor: f64,
+}
+
+impl Measured {
+    /// The difference over the floor.
+    pub fn ratio(&self) -> f64 {
+        self.difference / self.floor
+    }
+
+    /// Within `FACTOR` × the floor.
+    pub fn passes(&self) -> bool {
+        self.difference <= FACTOR * self.floor
+    }
+}
+
+/// One scenario's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioCheck {
+    /// The scenario.
+    pub name: String,
+    /// Set when the implementation refused the scenario at `init`: why.
+    pub skipped: Option<String>,
+    /// Update 1, per tensor.
+    pub first_update: Vec<Measured>,
+    /// The whole parameters after each update of the horizon.
+    pub horizon: Vec<Measured>,
+}
+
+impl ScenarioCheck {
+    /// The first measurement over its bound: update 1's tensors first, then the horizon.
+    pub fn first_failure(&self) -> Option<&Measured> {
+        self.first_update.iter().chain(&self.horizon).find(|m| !m.passes())
+    }
+}
+
+/// What `twinnet check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// The command checked.
+    pub command: String,
+    /// The reference.
+    pub against: BackendKind,
+    /// What the implementation said of itself.
+    pub implementation: String,
+    /// Each scenario.
+    pub scenarios: Vec<ScenarioCheck>,
+}
+
+impl CheckReport {
+    /// Whether every scenario that ran passed (and at least one ran).
+    pub fn passed(&self) -> bool {
+        let ran: Vec<_> = self.scenarios.iter().filter(|s| s.skipped.is_none()).collect();
+        !ran.is_empty() && ran.iter().all(|s| s.first_failure().is_none())
+    }
+
+    /// The table and the verdict, as `twinnet check` prints them.
+    pub fn text(&self) -> String {
+        use std::fmt::Write;
+        let mut s = format!(
+            "{} against {} ({}); bound: {FACTOR} × the floor (a start one ulp away, and the model in float64)\n\n",
+            self.command, self.against, self.implementation
+        );
+        s.push_str("| scenario | update 1: worst tensor | × floor | after the last update | × floor | |\n|---|---|---:|---|---:|---|\n");
+        for c in &self.scenarios {
+            if let Some(why) = &c.skipped {
+                let _ = writeln!(s, "| {} | skipped: {why} | | | | – |", c.name);
+                continue;
+            }
+            let worst = c.first_update.iter().max_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+            let last = c.horizon.last();
+            let cell = |m: Option<&Measured>| {
+                m.map_or(("–".into(), "–".into()), |m| {
+                    (
+                        format!("{} {:.1e} (floor {:.1e})", m.what, m.difference, m.floor),
+                        format!("{:.2}", m.ratio()),
+                    )
+                })
+            };
+            let ((w, wr), (l, lr)) = (cell(worst), cell(last));
+            let ok = if c.first_failure().is_none() { "ok" } else { "**over**" };
+            let _ = writeln!(s, "| {} | {w} | {wr} | {l} | {lr} | {ok} |", c.name);
+        }
+        s.push('\n');
+        match self.scenarios.iter().find_map(|c| c.first_failure().map(|m| (c, m))) {
+            None if self.passed() => s.push_str("PASS\n"),
+            None => s.push_str("FAIL: no scenario ran (the implementation refused them all)\n"),
+            Some((c, m)) => {
+                let _ = writeln!(
+                    s,
+                    "FAIL: {}: update {}: {} differs by {:.1e}, {:.1e}× the floor {:.1e} (bound {FACTOR}×)",
+                    c.name,
+                    m.update,
+                    m.what,
+                    m.difference,
+                    m.ratio(),
+                    m.floor
+                );
+            }
+        }
+        s
+    }
+}
+
+/// A backend's parameters after each of `batches` from `model`.
+fn trajectory(
+    b: &mut dyn Backend,
+    batches: &[Option<Vec<u32>>],
+    stop: &AtomicBool,
+) -> Result<Vec<Params>> {
+    let mut out = Vec::with_capacity(batches.len());
+    for batch in batches {
+        if stop.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted);
+        }
+        match batch {
+            Some(ix) => b.step(Batch::Indices(ix), LR)?,
+            None => b.step(Batch::All, LR)?,
+        };
+        out.push(b.params()?);
+    }
+    Ok(out)
+}
+
+/// The report's model in float64, step by step, after each of `batches`.
+fn float64_trajectory(model: &Model, train: &Dataset, batches: &[Option<Vec<u32>>]) -> Vec<Params> {
+    let c = model.config();
+    let mut net = Parameters::from_params(model.params());
+    let xs: Vec<f64> = train.features(c.normalize).iter().map(|&v| v as f64).collect();
+    let x =
+        ndarray::Array2::from_shape_vec((train.len(), twinnet_core::INPUTS), xs).expect("n × 784");
+    let all: Vec<u32> = (0..train.len() as u32).collect();
+    batches
+        .iter()
+        .map(|b| {
+            let ix = b.as_deref().unwrap_or(&all);
+            let rows: Vec<usize> = ix.iter().map(|&i| i as usize).collect();
+            let xb = x.select(ndarray::Axis(0), &rows);
+            let yb: Vec<u8> = rows.iter().filter_map(|&i| train.labels().get(i).copied()).collect();
+            reference::gradient_descent_step(&mut net, c.head, xb.t(), &yb, LR as f64);
+            net.to_params()
+        })
+        .collect()
+}
+
+/// Every parameter moved one f32 ulp, up and down in turn.
+fn one_ulp_everywhere(p: &Params) -> Params {
+    let mut q = p.clone();
+    for v in [&mut q.w1, &mut q.b1, &mut q.w2, &mut q.b2] {
+        for (i, x) in v.iter_mut().enumerate() {
+            *x = if i % 2 == 0 { x.next_up() } else { x.next_down() };
+        }
+    }
+    q
+}
+
+/// `‖(a₁ − a₀) − (b₁ − b₀)‖ / ‖b₁ − b₀‖` for tensor `k` (absolute when b moved nothing).
+fn update_difference(k: usize, a: (&Params, &Params), b: (&Params, &Params)) -> f64 {
+    let t = |p: &Params| p.tensors().into_iter().nth(k).map(|t| t.2.to_vec()).unwrap_or_default();
+    let (a0, a1, b0, b1) = (t(a.0), t(a.1), t(b.0), t(b.1));
+    let (mut diff, mut norm) = (0f64, 0f64);
+    for i in 0..b0.len().min(a0.len()).min(a1.len()).min(b1.len()) {
+        let (da, db) = (a1[i] as f64 - a0[i] as f64, b1[i] as f64 - b0[i] as f64);
+        diff += (da - db).powi(2);
+        norm += db.powi(2);
+    }
+    if norm > 0.0 {
+        (diff / norm).sqrt()
+    } else {
+        diff.sqrt()
+    }
+}
+
+/// The smallest floor a comparison uses: float32's resolution (a floor of exactly zero,
+/// from two runs that agree bit for bit, would make any rounding a failure).
+const MIN_FLOOR: f64 = f32::EPSILON as f64;
+
+/// Checks `opts.command` in every scenario; `stop` ends it with [`Error::Interrupted`].
+pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
+    let data = data::load(opts.data_dir.as_deref(), DatasetName::Mnist)?;
+    let train = data.splits.train.take(opts.train_limit.clamp(1, data.splits.train.len()))?;
+    let spec = twinnet_process::ProcessSpec::parse(&opts.command, opts.timeout)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let reference_engine = Engine::resolve(opts.against, Device::Cpu)?;
+    let mut implementation = String::from("it described nothing");
+    let mut scenarios = vec![];
+    for sc in SCENARIOS {
+        let config = ModelConfig { hidden: 10, head: sc.head, normalize: sc.normalize };
+        let model = Model::new(config, Params::init(10, sc.init, 0)?)?;
+        let batches: Vec<Option<Vec<u32>>> = match sc.regime {
+            Regime::FullBatch => vec![None; opts.iterations],
+            Regime::Minibatch => {
+                let mut order = BatchOrder::new(train.len(), 0);
+                let mut out = vec![];
+                while out.len() < opts.updates {
+                    out.extend(order.next_epoch(train.len()).chunks(64).map(|c| Some(c.to_vec())));
+                }
+                out.truncate(opts.updates);
+                out
+            }
+        };
+        let pspec = twinnet_process::ProcessSpec {
+            ahead: 0,
+            lr: LR,
+            regime: sc.regime,
+            batch_size: 64,
+            seed: 0,
+            dataset: DatasetName::Mnist,
+            ..spec.clone()
+        };
+        let started = twinnet_process::ProcessBackend::start(
+            &pspec,
+            &model,
+            Some(&train),
+            Threads::ONE,
+            twinnet_data::cache_dir(),
+        );
+        let mut imp = match started {
+            Ok(b) => b,
+            Err(e @ twinnet_process::ProcessError::Failed { .. }) => {
+                let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                scenarios.push(ScenarioCheck {
+                    name: sc.name.into(),
+                    skipped: Some(first),
+                    first_update: vec![],
+                    horizon: vec![],
+                });
+                continue;
+            }
+            Err(e) => return Err(Error::Backend(twinnet_core::BackendError::failed(e))),
+        };
+        implementation = imp.describe().library;
+        let theirs = trajectory(&mut imp, &batches, stop)?;
+        drop(imp);
+        let threads = Threads::ONE;
+        let ours =
+            trajectory(reference_engine.build(&model, &train, threads)?.as_mut(), &batches, stop)?;
+        let nudged_model = Model::new(config, one_ulp_everywhere(model.params()))?;
+        let nudged = trajectory(
+            reference_engine.build(&nudged_model, &train, threads)?.as_mut(),
+            &batches,
+            stop,
+        )?;
+        let f64s = float64_trajectory(&model, &train, &batches);
+        let p0 = model.params();
+        let n0 = nudged_model.params();
+        let first_update = match (ours.first(), theirs.first(), nudged.first(), f64s.first()) {
+            (Some(r1), Some(i1), Some(n1), Some(f1)) => NAMES
+                .iter()
+                .enumerate()
+                .map(|(k, name)| {
+                    let floor = update_difference(k, (n0, n1), (p0, r1))
+                        .max(update_difference(k, (p0, f1), (p0, r1)))
+                        .max(MIN_FLOOR);
+                    Measured {
+                        what: (*name).into(),
+                        update: 1,
+                        difference: update_difference(k, (p0, i1), (p0, r1)),
+                        floor,
+                    }
+                })
+                .collect(),
+            _ => vec![],
+        };
+        let horizon = (0..ours.len().min(theirs.len()).min(nudged.len()).min(f64s.len()))
+            .filter_map(|u| {
+                let (r, i, n, f) = (ours.get(u)?, theirs.get(u)?, nudged.get(u)?, f64s.get(u)?);
+                let floor = relative_difference(r, n).max(relative_difference(r, f)).max(MIN_FLOOR);
+                Some(Measured {
+                    what: "all parameters".into(),
+                    update: u + 1,
+                    difference: relative_difference(r, i),
+                    floor,
+                })
+            })
+            .collect();
+        scenarios.push(ScenarioCheck {
+            name: sc.name.into(),
+            skipped: None,
+            first_update,
+            horizon,
+        });
+    }
+    Ok(CheckReport {
+        command: opts.command.clone(),
+        against: opts.against,
+        implementation,
+        scenarios,
+    })
+}
