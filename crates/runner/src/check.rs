@@ -288,8 +288,8 @@ fn update_difference(k: usize, a: (&Params, &Params), b: (&Params, &Params)) -> 
     let t = |p: &Params| p.tensors().into_iter().nth(k).map(|t| t.2.to_vec()).unwrap_or_default();
     let (a0, a1, b0, b1) = (t(a.0), t(a.1), t(b.0), t(b.1));
     let (mut diff, mut norm) = (0f64, 0f64);
-    for i in 0..b0.len().min(a0.len()).min(a1.len()).min(b1.len()) {
-        let (da, db) = (a1[i] as f64 - a0[i] as f64, b1[i] as f64 - b0[i] as f64);
+    for (((x0, x1), y0), y1) in a0.iter().zip(&a1).zip(&b0).zip(&b1) {
+        let (da, db) = (*x1 as f64 - *x0 as f64, *y1 as f64 - *y0 as f64);
         diff += (da - db).powi(2);
         norm += db.powi(2);
     }
