@@ -205,13 +205,19 @@ pub struct EvalArgs {
     /// Device of the tch backend
     #[arg(long, value_parser = choice::<Device>(), default_value_t = defaults::DEVICE)]
     pub device: Device,
+    /// --backend process: the implementation's command (docs/protocol.md)
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
+    /// --backend process: seconds to wait for each reply [default: 600]
+    #[arg(long, value_name = "SECONDS")]
+    pub process_timeout: Option<f64>,
     /// Compute threads [default: as for a full-batch run]
     #[arg(long)]
     pub threads: Option<usize>,
     /// Which test set: mnist or fashion-mnist
     #[arg(long, value_parser = choice::<DatasetName>(), default_value_t = DatasetName::Mnist)]
     pub dataset: DatasetName,
-    /// Write the result JSON here, and the confusion heatmap beside it (same stem, .png and .svg)
+    /// Write the result JSON here, and the confusion heatmap beside it (same stem, .png and .svg: refused when those are there and not from an earlier eval to this --out)
     #[arg(long, value_name = "FILE.json")]
     pub out: Option<PathBuf>,
     #[command(flatten)]

@@ -126,7 +126,7 @@ impl ProcessBackend {
             .collect();
         let settings = json!({
             "head": c.head, "hidden": c.hidden, "normalize": c.normalize,
-            "lr": spec.lr, "regime": spec.regime, "batch_size": spec.batch_size,
+            "lr": decimal(spec.lr), "regime": spec.regime, "batch_size": spec.batch_size,
             "seed": spec.seed, "threads": threads.get(), "dataset": spec.dataset,
         });
         let req = json!({"op": "init", "params": params, "settings": settings, "train": train});
@@ -221,6 +221,12 @@ impl ProcessBackend {
             )),
         }
     }
+}
+
+/// `x` as the shortest decimal that reads back as it (0.1, not 0.10000000149011612): what a
+/// user wrote, so an implementation in float64 gets the learning rate the user meant.
+fn decimal(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(x as f64)
 }
 
 /// `"NaN"`, `"Infinity"`, `"-Infinity"` (how the protocol writes what JSON cannot hold).

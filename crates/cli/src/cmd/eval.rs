@@ -10,6 +10,8 @@ pub fn exec(a: EvalArgs) -> anyhow::Result<()> {
         normalize: a.normalize,
         head: a.head,
         device: a.device,
+        command: a.command,
+        process_timeout: a.process_timeout,
         threads: a.threads,
         dataset: a.dataset,
         data_dir: a.common.data_dir,

@@ -30,6 +30,10 @@ pub struct EvalOptions {
     pub head: Head,
     /// Device of the tch backend.
     pub device: Device,
+    /// `--backend process`: the implementation's command.
+    pub command: Option<String>,
+    /// `--backend process`: seconds to wait for each reply.
+    pub process_timeout: Option<f64>,
     /// Threads [default: as for a full-batch run].
     pub threads: Option<usize>,
     /// Which test set.
@@ -93,7 +97,20 @@ pub fn eval(opts: &EvalOptions) -> Result<EvalResult> {
         check_writable(out, "out")?;
         check_heatmap_is_ours(out, &opts.params)?;
     }
-    let engine = Engine::resolve(opts.backend, opts.device)?;
+    let engine = match (opts.backend, &opts.command) {
+        (BackendKind::Process, Some(command)) => {
+            let secs = opts.process_timeout.unwrap_or(600.0);
+            crate::ensure!(
+                secs.is_finite() && secs > 0.0 && secs <= 1e7,
+                "--process-timeout: must be seconds in (0, 1e7], got {secs}"
+            );
+            let spec = twinnet_process::ProcessSpec::parse(command, std::time::Duration::from_secs_f64(secs))
+                .map_err(|e| crate::Error::Invalid(e.to_string()))?;
+            Engine::Process(Box::new(twinnet_process::ProcessSpec { dataset: opts.dataset, ..spec }))
+        }
+        (_, Some(_)) => crate::bail!("--command: needs --backend process"),
+        (kind, None) => Engine::resolve(kind, opts.device)?,
+    };
     let params = Params::load(&opts.params, None)?;
     let hidden = params.hidden;
     let fingerprint = format!("{:016x}", params.fingerprint());
