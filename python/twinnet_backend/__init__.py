@@ -30,8 +30,10 @@ PROTOCOL = 1
 #: The parameters' names, in PyTorch's layout: fc1.weight [hidden, 784], fc1.bias [hidden],
 #: fc2.weight [10, hidden], fc2.bias [10].
 NAMES = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
-#: The most checkpoints kept for rewinding (twinnet sends at most 32 steps ahead).
-KEEP = 64
+#: Steps sent ahead share a checkpoint every this many; a rewind restores the last one before
+#: its target and replays the steps since (implementations are deterministic for the same
+#: inputs), so keeping the parameters costs a copy per 16 steps, not per step.
+EVERY = 16
 
 
 def _num(x):
@@ -85,17 +87,40 @@ class _Server:
         self.hidden = None
         self.x = self.y = None
         self.splits = {}
-        self.checkpoints = {}
+        # Parameters kept before some steps sent ahead, and every such step since the oldest:
+        # [(id, params)], [(id, batch, lr)].
+        self.checkpoints = []
+        self.log = []
+        self.order = None
 
     def reply(self, msg):
-        self.out.write(json.dumps(msg) + "\n")
-        self.out.flush()
+        if set(msg) == {"id", "ok", "loss", "correct", "size"} and not isinstance(msg["loss"], str):
+            # A step's reply, the one sent most often, written without the json module.
+            line = '{"id": %d, "ok": true, "loss": %r, "correct": %d, "size": %d}\n' % (
+                msg["id"], msg["loss"], msg["correct"], msg["size"])
+        else:
+            line = json.dumps(msg) + "\n"
+        self.out.append(line)
 
     def split(self, x, y):
         key = (x, y)
         if key not in self.splits:
             self.splits[key] = (np.load(x), np.load(y))
         return self.splits[key]
+
+    def step(self, batch, lr):
+        """One update on `batch` ("all", a list of rows, or {"order": [start, end]})."""
+        if batch == "all":
+            x, y = self.x, self.y
+        else:
+            if isinstance(batch, dict):
+                start, end = batch["order"]
+                ix = self.order[start:end]
+            else:
+                ix = np.asarray(batch, dtype=np.int64)
+            x, y = self.x[ix], self.y[ix]
+        loss, correct = self.net.step(x, y, float(lr))
+        return {"loss": _num(loss), "correct": int(correct), "size": int(len(y))}
 
     def handle(self, req):
         op = req.get("op")
@@ -110,26 +135,31 @@ class _Server:
             params = _load_params(req["params"], self.hidden)
             train = req.get("train")
             self.x, self.y = self.split(train["x"], train["y"]) if train else (None, None)
-            self.checkpoints.clear()
+            self.checkpoints, self.log = [], []
             self.net = self.cls(params, dict(self.settings))
             return {}
         if self.net is None:
             raise RuntimeError(f"`{op}` before `init`")
         if op == "step":
-            if req.get("checkpoint"):
-                self.checkpoints[req["id"]] = _checked_params(self.net.params(), self.hidden, copy=True)
-                while len(self.checkpoints) > KEEP:
-                    del self.checkpoints[min(self.checkpoints)]
             if self.x is None:
                 raise RuntimeError("`step` after an `init` without a training set")
-            batch = req["batch"]
-            if batch == "all":
-                x, y = self.x, self.y
+            if req.get("checkpoint"):
+                last = self.checkpoints[-1][0] if self.checkpoints else None
+                if last is None or req["id"] - last >= EVERY:
+                    kept = {k: np.array(v, dtype=np.float32) for k, v in self.net.params().items()}
+                    self.checkpoints.append((req["id"], kept))
+                    if len(self.checkpoints) > 8:
+                        del self.checkpoints[0]
+                        oldest = self.checkpoints[0][0]
+                        self.log = [e for e in self.log if e[0] >= oldest]
+                self.log.append((req["id"], req["batch"], req["lr"]))
             else:
-                ix = np.asarray(batch, dtype=np.int64)
-                x, y = self.x[ix], self.y[ix]
-            loss, correct = self.net.step(x, y, float(req["lr"]))
-            return {"loss": _num(loss), "correct": int(correct), "size": int(len(y))}
+                # A step nobody can take back: nothing before it will be rewound to.
+                self.checkpoints, self.log = [], []
+            return self.step(req["batch"], req["lr"])
+        if op == "order":
+            self.order = np.load(req["path"])
+            return {}
         if op == "evaluate":
             x, y = self.split(req["x"], req["y"])
             loss, predictions = self.net.evaluate(x, y)
@@ -144,11 +174,16 @@ class _Server:
             return {}
         if op == "rewind":
             to = req["to"]
-            if to not in self.checkpoints:
+            kept = [c for c in self.checkpoints if c[0] <= to]
+            if not kept or not any(e[0] == to for e in self.log):
                 raise RuntimeError(f"no checkpoint before step {to} to rewind to")
-            params = self.checkpoints[to]
-            self.checkpoints = {k: v for k, v in self.checkpoints.items() if k < to}
-            self.net = self.cls(params, dict(self.settings))
+            cid, params = kept[-1]
+            self.net = self.cls(_checked_params(params, self.hidden, copy=True), dict(self.settings))
+            for sid, batch, lr in self.log:
+                if cid <= sid < to:
+                    self.step(batch, lr)
+            self.checkpoints = kept
+            self.log = [e for e in self.log if e[0] < to]
             return {}
         raise ValueError(f"unknown op `{op}`")
 
@@ -170,24 +205,39 @@ def serve(cls, name=None, libraries=None, device="cpu", rewind=True):
     """
     # The protocol owns the real stdout; anything else printed (by the class, or by C code)
     # goes to stderr, which twinnet shows when something fails.
-    out = os.fdopen(os.dup(1), "w", buffering=1)
+    out_fd = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    server = _Server(cls, out, name, libraries, device, rewind)
+    replies = []
+    server = _Server(cls, replies, name, libraries, device, rewind)
+    pending = b""
     try:
-        for line in sys.stdin:
-            if not line.strip():
-                continue
-            req = {}
-            try:
-                req = json.loads(line)
-                if req.get("op") == "shutdown":
-                    server.reply({"id": req.get("id"), "ok": True})
-                    return
-                server.reply({"id": req.get("id"), "ok": True, **server.handle(req)})
-            except Exception as e:  # every failure is the protocol's error, with its traceback
-                server.reply({"id": req.get("id"), "ok": False,
-                              "error": f"{type(e).__name__}: {e}",
-                              "traceback": traceback.format_exc()})
+        # Requests are read as they come, several at a time when twinnet has sent steps ahead;
+        # the replies to one read go back in one write (one wake-up of twinnet, not one each).
+        while True:
+            chunk = os.read(0, 1 << 16)
+            if not chunk:
+                return
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                if not line.strip():
+                    continue
+                req = {}
+                try:
+                    req = json.loads(line)
+                    if req.get("op") == "shutdown":
+                        server.reply({"id": req.get("id"), "ok": True})
+                        os.write(out_fd, "".join(replies).encode())
+                        return
+                    server.reply({"id": req.get("id"), "ok": True, **server.handle(req)})
+                except Exception as e:  # every failure is the protocol's error, with its traceback
+                    server.reply({"id": req.get("id"), "ok": False,
+                                  "error": f"{type(e).__name__}: {e}",
+                                  "traceback": traceback.format_exc()})
+            if replies:
+                data = "".join(replies).encode()
+                replies.clear()
+                while data:
+                    data = data[os.write(out_fd, data):]
     except KeyboardInterrupt:
         sys.exit(130)

@@ -38,11 +38,15 @@ fn process_runs_match_ndarray_within_the_floor() {
     )
     .unwrap();
     let out = tmp.path().join("floor");
-    let o = twinnet(&data, &["drift", exp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let o = twinnet(
+        &data,
+        &["drift", exp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let d = json(&out.join("drift.json"));
     let pairs = d["settings"][0]["pairs"].as_array().unwrap();
-    let last = |p: &serde_json::Value| p["drift"].as_array().unwrap().last().unwrap()[1].as_f64().unwrap();
+    let last =
+        |p: &serde_json::Value| p["drift"].as_array().unwrap().last().unwrap()[1].as_f64().unwrap();
     let (imp, ulp) = (last(&pairs[0]), last(&pairs[1]));
     assert!(imp <= 10.0 * ulp, "implementation {imp:e} vs the one-ulp floor {ulp:e}");
     let runs = d["settings"][0]["runs"].as_array().unwrap();
@@ -66,7 +70,11 @@ fn process_runs_match_ndarray_within_the_floor() {
     let o = twinnet(&data, &["run", e, "--out", r, "--quiet", "--jobs", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = twinnet(&data, &["verify", e, "--against", r, "--quiet"]);
-    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("reproduced"), "{}", stderr(&o));
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("reproduced"),
+        "{}",
+        stderr(&o)
+    );
     let (a, b) = (res.join("a.json"), res.join("b.json"));
     let o = twinnet(&data, &["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -74,13 +82,29 @@ fn process_runs_match_ndarray_within_the_floor() {
     let plan = |c: &str| {
         let o = twinnet(&data, &["plan", e, "--json", "--command", c]);
         assert!(o.status.success(), "{}", stderr(&o));
-        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["runs"][0]["config_hash"].clone()
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["runs"][0]["config_hash"]
+            .clone()
     };
     assert_ne!(plan(&command("")), plan(&command("--float64")));
     // eval of a run's parameters by the implementation.
     let p = res.join("a.safetensors");
-    let o = twinnet(&data, &["eval", "--params", p.to_str().unwrap(), "--backend", "process", "--command", &command("")]);
-    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("test accuracy"), "{}", stderr(&o));
+    let o = twinnet(
+        &data,
+        &[
+            "eval",
+            "--params",
+            p.to_str().unwrap(),
+            "--backend",
+            "process",
+            "--command",
+            &command(""),
+        ],
+    );
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("test accuracy"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -91,7 +115,17 @@ fn check_passes_a_right_implementation_and_fails_a_wrong_one() {
     let check = |extra: &str| {
         twinnet(
             &data,
-            &["check", "--command", &command(extra), "--train-limit", "600", "--updates", "10", "--iterations", "4"],
+            &[
+                "check",
+                "--command",
+                &command(extra),
+                "--train-limit",
+                "600",
+                "--updates",
+                "10",
+                "--iterations",
+                "4",
+            ],
         )
     };
     let o = check("");
@@ -106,14 +140,26 @@ fn check_passes_a_right_implementation_and_fails_a_wrong_one() {
 /// Whether a process whose command line holds `needle` is alive.
 fn alive(needle: &str) -> bool {
     std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        std::fs::read(e.path().join("cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        std::fs::read(e.path().join("cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
     })
 }
 
 /// Starts a long `train --backend process` whose child carries `tag`; waits until it trains.
 fn long_train(data: &Path, tag: &str) -> std::process::Child {
     let child = Command::new(env!("CARGO_BIN_EXE_twinnet"))
-        .args(["train", "--backend", "process", "--command", &command(&format!("--tag {tag}")), "--regime", "minibatch", "--epochs", "100000", "--quiet"])
+        .args([
+            "train",
+            "--backend",
+            "process",
+            "--command",
+            &command(&format!("--tag {tag}")),
+            "--regime",
+            "minibatch",
+            "--epochs",
+            "100000",
+            "--quiet",
+        ])
         .env("TWINNET_DATA_DIR", data)
         .stderr(Stdio::piped())
         .spawn()
@@ -154,7 +200,10 @@ fn ctrl_c_and_a_killed_twinnet_take_the_child_with_them() {
     let _ = c.wait();
     let t = Instant::now();
     while alive("sigkill-test") {
-        assert!(t.elapsed() < Duration::from_secs(5), "the implementation outlived a killed twinnet");
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the implementation outlived a killed twinnet"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

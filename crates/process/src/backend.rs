@@ -33,6 +33,15 @@ struct Sent {
     /// The batch (`None`: all) and learning rate.
     batch: Option<Vec<u32>>,
     lr: f32,
+    /// Where the batch is in the epoch's order file, when it was sent by its place.
+    at: Option<(usize, usize)>,
+}
+
+/// A batch of the epoch ahead: its rows, and its place in the epoch's order.
+#[derive(Debug)]
+struct Upcoming {
+    rows: Vec<u32>,
+    at: (usize, usize),
 }
 
 /// An implementation in another process, as a backend.
@@ -50,7 +59,7 @@ pub struct ProcessBackend {
     ahead: usize,
     sent: VecDeque<Sent>,
     /// The epoch's batches not yet sent, in order.
-    upcoming: VecDeque<Vec<u32>>,
+    upcoming: VecDeque<Upcoming>,
 }
 
 fn failed(e: ProcessError) -> BackendError {
@@ -148,21 +157,23 @@ impl ProcessBackend {
         ProcessError::Invalid { command: self.child.command.clone(), op: op.into(), message }
     }
 
-    /// Writes one step; ahead of need, the child keeps a checkpoint before it.
+    /// Writes one step (by its place in the epoch's order when `at` says it, else by its
+    /// rows); ahead of need, the child keeps a checkpoint before it.
     fn send_step(
         &mut self,
         batch: Option<Vec<u32>>,
+        at: Option<(usize, usize)>,
         lr: f32,
         ahead: bool,
     ) -> Result<(), ProcessError> {
-        let b = match &batch {
-            None => Value::from("all"),
-            Some(ix) => Value::from(ix.clone()),
+        let b = match (&batch, at) {
+            (None, _) => Value::from("all"),
+            (Some(_), Some((from, to))) => json!({"order": [from, to]}),
+            (Some(ix), None) => Value::from(ix.clone()),
         };
-        let id = self
-            .child
-            .send(json!({"op": "step", "batch": b, "lr": lr, "checkpoint": ahead}), false)?;
-        self.sent.push_back(Sent { id, batch, lr });
+        let req = json!({"op": "step", "batch": b, "lr": decimal(lr), "checkpoint": ahead});
+        let id = self.child.send(req, false)?;
+        self.sent.push_back(Sent { id, batch, lr, at });
         Ok(())
     }
 
@@ -183,8 +194,8 @@ impl ProcessBackend {
         let id = self.child.send(json!({"op": "rewind", "to": first}), true)?;
         self.child.recv("rewind", id)?;
         for s in sent.into_iter().rev() {
-            if let Some(b) = s.batch {
-                self.upcoming.push_front(b);
+            if let (Some(rows), Some(at)) = (s.batch, s.at) {
+                self.upcoming.push_front(Upcoming { rows, at });
             }
         }
         Ok(())
@@ -196,17 +207,19 @@ impl ProcessBackend {
             self.sent.pop_front().expect("a step was sent")
         } else {
             self.settle()?;
-            if batch.is_some() && self.upcoming.front() == batch.as_ref() {
-                self.upcoming.pop_front();
-            }
-            self.send_step(batch.clone(), lr, false)?;
+            let at = match self.upcoming.front() {
+                Some(u) if Some(&u.rows) == batch.as_ref() => {
+                    self.upcoming.pop_front().map(|u| u.at)
+                }
+                _ => None,
+            };
+            self.send_step(batch.clone(), at, lr, false)?;
             self.sent.pop_back().expect("just sent")
         };
         while self.sent.len() < self.ahead {
             let Some(next) = self.upcoming.pop_front() else { break };
-            self.send_step(Some(next), lr, true)?;
+            self.send_step(Some(next.rows), Some(next.at), lr, true)?;
         }
-        self.child.flush("step")?;
         let r = self.child.recv("step", sent.id)?;
         let size = batch.as_ref().map_or(self.train_len, Vec::len);
         let loss = r["loss"].as_f64().or_else(|| non_finite(&r["loss"]));
@@ -262,6 +275,23 @@ fn describe(command: &str, imp: &Value, pid: u32) -> BackendInfo {
     BackendInfo::new(library, s("device"), numerics)
 }
 
+impl ProcessBackend {
+    /// Hands the child the epoch's order (an int64 `.npy`), so that steps can name their batch
+    /// by its place in it instead of listing its rows.
+    fn send_order(&mut self, order: &[u32]) -> Result<(), ProcessError> {
+        self.settle()?;
+        self.upcoming.clear();
+        let path = self.exchange_dir()?.join("order.npy");
+        let a: ndarray::Array1<i64> = order.iter().map(|&i| i as i64).collect();
+        ndarray_npy::write_npy(&path, &a).map_err(|e| {
+            ProcessError::io(&path, "cannot write", std::io::Error::other(e.to_string()))
+        })?;
+        let id = self.child.send(json!({"op": "order", "path": path}), true)?;
+        self.child.recv("order", id)?;
+        Ok(())
+    }
+}
+
 impl Backend for ProcessBackend {
     fn train_len(&self) -> usize {
         self.train_len
@@ -279,8 +309,16 @@ impl Backend for ProcessBackend {
     }
 
     fn will_need_epoch(&mut self, order: &[u32], batch_size: usize) {
-        if self.ahead > 0 && batch_size > 0 {
-            self.upcoming = order.chunks(batch_size).map(<[u32]>::to_vec).collect();
+        // A hint: if the order cannot be handed over, steps go one by one by their rows.
+        if self.ahead > 0 && batch_size > 0 && self.send_order(order).is_ok() {
+            self.upcoming = order
+                .chunks(batch_size)
+                .enumerate()
+                .map(|(k, c)| Upcoming {
+                    rows: c.to_vec(),
+                    at: (k * batch_size, k * batch_size + c.len()),
+                })
+                .collect();
         }
     }
 

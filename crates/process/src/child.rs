@@ -5,10 +5,9 @@
 use crate::error::ProcessError;
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
-use std::process::{ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,11 +20,16 @@ pub(crate) struct Child {
     /// The command as the user wrote it (for messages).
     pub(crate) command: String,
     proc: std::process::Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<String>,
+    /// Requests, buffered: steps sent ahead go out together with the one awaited.
+    stdin: Option<BufWriter<ChildStdin>>,
+    /// Replies, read by this thread (no reader thread: one wake-up fewer per step), with a
+    /// deadline from `poll`.
+    stdout: BufReader<ChildStdout>,
     stderr: Arc<Mutex<VecDeque<String>>>,
     timeout: Duration,
     next_id: u64,
+    /// The first request id still in `stdin`'s buffer (none: everything was flushed).
+    unflushed: Option<u64>,
 }
 
 impl Child {
@@ -74,17 +78,8 @@ impl Child {
         let mut proc = cmd
             .spawn()
             .map_err(|source| ProcessError::Spawn { command: command.into(), source })?;
-        let stdout = proc.stdout.take().expect("piped stdout");
+        let stdout = BufReader::with_capacity(1 << 16, proc.stdout.take().expect("piped stdout"));
         let stderr_pipe = proc.stderr.take().expect("piped stderr");
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         let keep = Arc::clone(&stderr);
         std::thread::spawn(move || {
@@ -99,12 +94,13 @@ impl Child {
         });
         Ok(Self {
             command: command.into(),
-            stdin: proc.stdin.take(),
+            stdin: proc.stdin.take().map(|w| BufWriter::with_capacity(1 << 16, w)),
             proc,
-            lines,
+            stdout,
             stderr,
             timeout,
             next_id: 1,
+            unflushed: None,
         })
     }
 
@@ -124,7 +120,7 @@ impl Child {
     }
 
     /// Writes `request` (an object) with the next id; returns the id. `flush`: push it to the
-    /// child now (steps sent ahead are flushed together with the one awaited).
+    /// child now; otherwise it goes with the next group (at most 16 requests wait).
     pub(crate) fn send(&mut self, mut request: Value, flush: bool) -> Result<u64, ProcessError> {
         let id = self.next_id;
         self.next_id += 1;
@@ -133,13 +129,17 @@ impl Child {
         let mut line = serde_json::to_string(&request).expect("requests serialize");
         line.push('\n');
         let written = match &mut self.stdin {
-            Some(w) => {
-                w.write_all(line.as_bytes()).and_then(|_| if flush { w.flush() } else { Ok(()) })
-            }
+            Some(w) => w.write_all(line.as_bytes()),
             None => Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
         };
         if written.is_err() {
             return Err(self.exited(&op));
+        }
+        let first = *self.unflushed.get_or_insert(id);
+        // Steps sent ahead go out in groups (one write, one wake-up of the child for many);
+        // `recv` flushes whatever its reply depends on.
+        if flush || id - first >= 15 {
+            self.flush(&op)?;
         }
         Ok(id)
     }
@@ -148,6 +148,7 @@ impl Child {
     pub(crate) fn flush(&mut self, op: &str) -> Result<(), ProcessError> {
         let flushed = self.stdin.as_mut().is_some_and(|w| w.flush().is_ok());
         if flushed {
+            self.unflushed = None;
             Ok(())
         } else {
             Err(self.exited(op))
@@ -179,10 +180,13 @@ impl Child {
     /// Waits for the reply to request `id` (`op`), at most the timeout; the reply's fields on
     /// success, the implementation's error otherwise.
     pub(crate) fn recv(&mut self, op: &str, id: u64) -> Result<Value, ProcessError> {
-        let line = match self.lines.recv_timeout(self.timeout) {
-            Ok(l) => l,
-            Err(RecvTimeoutError::Disconnected) => return Err(self.exited(op)),
-            Err(RecvTimeoutError::Timeout) => {
+        if self.unflushed.is_some_and(|first| first <= id) {
+            self.flush(op)?;
+        }
+        let line = match self.read_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => return Err(self.exited(op)),
+            Err(()) => {
                 self.kill();
                 return Err(ProcessError::Timeout {
                     command: self.command.clone(),
@@ -230,6 +234,39 @@ impl Child {
         }
     }
 
+    /// The next line of stdout: `Ok(None)` at its end, `Err(())` when the deadline passed
+    /// with no complete line.
+    fn read_line(&mut self) -> Result<Option<String>, ()> {
+        let deadline = Instant::now() + self.timeout;
+        let mut line = Vec::new();
+        loop {
+            // Whatever is buffered first; wait (at most until the deadline) only for more.
+            if self.stdout.buffer().is_empty() && !wait_readable(self.stdout.get_ref(), deadline) {
+                return Err(());
+            }
+            let available = match self.stdout.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return Ok(None),
+            };
+            if available.is_empty() {
+                return Ok(None);
+            }
+            match available.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    line.extend_from_slice(&available[..i]);
+                    self.stdout.consume(i + 1);
+                    return Ok(Some(String::from_utf8_lossy(&line).into_owned()));
+                }
+                None => {
+                    let n = available.len();
+                    line.extend_from_slice(available);
+                    self.stdout.consume(n);
+                }
+            }
+        }
+    }
+
     /// Kills it now.
     pub(crate) fn kill(&mut self) {
         self.stdin = None;
@@ -263,4 +300,26 @@ impl Drop for Child {
             self.shutdown();
         }
     }
+}
+
+/// Waits until `fd` can be read without blocking, or `deadline` passes (`false`).
+#[cfg(unix)]
+fn wait_readable(fd: &ChildStdout, deadline: Instant) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(n) if n > 0 => return true,
+            Ok(_) if Instant::now() >= deadline => return false,
+            _ => {}
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn wait_readable(_: &ChildStdout, _: Instant) -> bool {
+    true
 }

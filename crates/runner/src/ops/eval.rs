@@ -104,9 +104,15 @@ pub fn eval(opts: &EvalOptions) -> Result<EvalResult> {
                 secs.is_finite() && secs > 0.0 && secs <= 1e7,
                 "--process-timeout: must be seconds in (0, 1e7], got {secs}"
             );
-            let spec = twinnet_process::ProcessSpec::parse(command, std::time::Duration::from_secs_f64(secs))
-                .map_err(|e| crate::Error::Invalid(e.to_string()))?;
-            Engine::Process(Box::new(twinnet_process::ProcessSpec { dataset: opts.dataset, ..spec }))
+            let spec = twinnet_process::ProcessSpec::parse(
+                command,
+                std::time::Duration::from_secs_f64(secs),
+            )
+            .map_err(|e| crate::Error::Invalid(e.to_string()))?;
+            Engine::Process(Box::new(twinnet_process::ProcessSpec {
+                dataset: opts.dataset,
+                ..spec
+            }))
         }
         (_, Some(_)) => crate::bail!("--command: needs --backend process"),
         (kind, None) => Engine::resolve(kind, opts.device)?,
