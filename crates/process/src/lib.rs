@@ -33,8 +33,14 @@ pub const PROTOCOL: u32 = 1;
 /// on all of MNIST takes seconds), still an end to a hung child.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// The Python module twinnet ships (`python/twinnet_backend/__init__.py`).
-pub const PYTHON_MODULE: &str = include_str!("../../../python/twinnet_backend/__init__.py");
+/// The Python package twinnet ships (`python/twinnet_backend/`): the module that serves a
+/// class, and the report's two models as reference implementations
+/// (`python3 -m twinnet_backend.numpy_model`, `python3 -m twinnet_backend.pytorch_model`).
+pub const PYTHON_PACKAGE: [(&str, &str); 3] = [
+    ("__init__.py", include_str!("../../../python/twinnet_backend/__init__.py")),
+    ("numpy_model.py", include_str!("../../../python/twinnet_backend/numpy_model.py")),
+    ("pytorch_model.py", include_str!("../../../python/twinnet_backend/pytorch_model.py")),
+];
 
 /// How to start an implementation and what to tell it about the run.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,24 +91,27 @@ impl ProcessSpec {
     }
 }
 
-/// Writes the Python module twinnet ships into `cache/python/<hash>/twinnet_backend/` (once
+/// Writes the Python package twinnet ships into `cache/python/<hash>/twinnet_backend/` (once
 /// per version) and returns the folder to put on `PYTHONPATH`.
 pub fn python_module(cache: &Path) -> Result<PathBuf, ProcessError> {
     use sha2::{Digest, Sha256};
-    let hash: String = Sha256::digest(PYTHON_MODULE.as_bytes())
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let root = cache.join("python").join(hash);
-    let file = root.join("twinnet_backend").join("__init__.py");
-    if std::fs::read_to_string(&file).is_ok_and(|s| s == PYTHON_MODULE) {
-        return Ok(root);
+    let mut h = Sha256::new();
+    for (name, text) in PYTHON_PACKAGE {
+        h.update(name.as_bytes());
+        h.update(text.as_bytes());
     }
+    let hash: String = h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let root = cache.join("python").join(hash);
     let dir = root.join("twinnet_backend");
     std::fs::create_dir_all(&dir).map_err(|e| ProcessError::io(&dir, "cannot create", e))?;
-    twinnet_core::file::write_atomic(&file, PYTHON_MODULE.as_bytes())
-        .map_err(|e| ProcessError::io(&file, "cannot write", e))?;
+    for (name, text) in PYTHON_PACKAGE {
+        let file = dir.join(name);
+        if std::fs::read_to_string(&file).is_ok_and(|s| s == text) {
+            continue;
+        }
+        twinnet_core::file::write_atomic(&file, text.as_bytes())
+            .map_err(|e| ProcessError::io(&file, "cannot write", e))?;
+    }
     Ok(root)
 }
 

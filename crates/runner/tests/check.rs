@@ -63,3 +63,25 @@ fn each_planted_mistake_fails_at_update_1() {
         );
     }
 }
+
+/// The report's two models shipped with twinnet pass `check` against the backend that mirrors
+/// them: the NumPy model (float64) against ndarray, the PyTorch model against tch.
+#[test]
+fn the_report_models_shipped_pass_check() {
+    for (module, against) in [
+        ("numpy_model", twinnet_core::BackendKind::Ndarray),
+        ("pytorch_model", twinnet_core::BackendKind::Tch),
+    ] {
+        let command = format!("python3 -m twinnet_backend.{module}");
+        let opts = CheckOptions {
+            against,
+            train_limit: 600,
+            updates: 20,
+            iterations: 6,
+            data_dir: Some(data()),
+            ..CheckOptions::new(&command)
+        };
+        let r = check(&opts, &AtomicBool::new(false)).unwrap();
+        assert!(r.passed(), "{module}: {}", r.text());
+    }
+}
