@@ -1,0 +1,163 @@
+//! The findings say what the committed files say: every number below is recomputed from the
+//! committed JSON (`results/`) and must appear, as written, in `results/README.md` or the
+//! project README. A result regenerated without its text rewritten fails here.
+
+use std::path::{Path, PathBuf};
+use twinnet_runner::compare::{compare_sides, Comparison, Row};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn text(file: &str) -> String {
+    std::fs::read_to_string(root().join(file)).unwrap()
+}
+
+fn json(file: &str) -> serde_json::Value {
+    serde_json::from_str(&text(file)).unwrap()
+}
+
+fn compare(a: &str, b: &str) -> Comparison {
+    let r = root();
+    let side = |s: &str| format!("{}/results/{s}", r.display());
+    compare_sides(&side(a), &side(b), 0.8).unwrap()
+}
+
+fn row<'a>(c: &'a Comparison, metric: &str) -> &'a Row {
+    c.rows.iter().find(|r| r.metric == metric).unwrap()
+}
+
+/// `p` as the findings write it: three decimals.
+fn p3(p: Option<f64>) -> String {
+    format!("{:.3}", p.unwrap())
+}
+
+/// Asserts that `needle` is in `file`'s text.
+fn says(file: &str, needle: &str) {
+    assert!(text(file).contains(needle), "{file} does not say `{needle}`");
+}
+
+#[test]
+fn experiment_times_are_the_committed_ones() {
+    let findings = "results/README.md";
+    for (exp, written) in [
+        ("report", "report 1.3 min"),
+        ("identical", "identical 1.7 min"),
+        ("ablation", "ablation 30.0 min"),
+        ("longer", "longer 3.2\nmin"),
+        ("init-rng", "init-rng 6.8 min"),
+        ("fashion-report", "fashion-report 1.35 min"),
+        ("fashion-ablation", "fashion-ablation 14.6 min"),
+    ] {
+        let minutes =
+            json(&format!("results/{exp}/experiment.json"))["total_s"].as_f64().unwrap() / 60.0;
+        let number: String = written.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect();
+        let decimals = number.split('.').nth(1).map_or(0, str::len);
+        assert_eq!(format!("{minutes:.decimals$}"), number, "{exp}: {minutes} min");
+        says(findings, written);
+    }
+    let drift = json("results/noise-floor/drift.json")["total_s"].as_f64().unwrap() / 60.0;
+    assert_eq!(format!("{drift:.1}"), "7.2");
+    says(findings, "noise-floor 7.2 min");
+    let report = json("results/report/experiment.json")["total_s"].as_f64().unwrap();
+    says("README.md", &format!("| `report` | 2 | {report:.1} s |"));
+    let fashion = json("results/fashion-report/experiment.json")["total_s"].as_f64().unwrap();
+    says("README.md", &format!("| `fashion-report` | 2 | {fashion:.1} s |"));
+}
+
+#[test]
+fn the_init_rng_comparison_is_quoted_exactly() {
+    let c = compare("init-rng:twinnet-rng", "init-rng:torch-rng");
+    let findings = "results/README.md";
+    let acc = row(&c, "test accuracy (%)");
+    let (a, b) = (acc.mean_sd_a.unwrap(), acc.mean_sd_b.unwrap());
+    says(
+        findings,
+        &format!("{:.2}% ± {:.2} (twinnet's) against {:.2}% ± {:.2}", a.0, a.1, b.0, b.1),
+    );
+    says(
+        findings,
+        &format!(
+            "Welch p {:.2}, Mann–Whitney p {:.2}",
+            acc.welch_p.unwrap(),
+            acc.mann_whitney_p.unwrap()
+        ),
+    );
+    // Which metrics have a test below 0.05: exactly the two the text names, with their p.
+    let below: Vec<&Row> = c
+        .rows
+        .iter()
+        .filter(|r| r.welch_p.unwrap_or(1.0) < 0.05 || r.mann_whitney_p.unwrap_or(1.0) < 0.05)
+        .collect();
+    let names: Vec<&str> = below.iter().map(|r| r.metric.as_str()).collect();
+    assert_eq!(names, ["recall of digit 2 (%)", "recall of digit 4 (%)"]);
+    says(findings, "of\nthe 13 metrics compared, two have a test below 0.05");
+    let d4 = row(&c, "recall of digit 4 (%)");
+    says(
+        findings,
+        &format!(
+            "digit 4's recall ({:+.2} points, Welch p\n{}, Mann–Whitney p {})",
+            d4.diff.unwrap(),
+            p3(d4.welch_p),
+            p3(d4.mann_whitney_p)
+        )
+        .replace("+-", "−")
+        .replace("(-", "(−"),
+    );
+    let d2 = row(&c, "recall of digit 2 (%)");
+    says(
+        findings,
+        &format!(
+            "digit 2's ({:+.2} points, Mann–Whitney p {} but Welch p {})",
+            d2.diff.unwrap(),
+            p3(d2.mann_whitney_p),
+            p3(d2.welch_p)
+        ),
+    );
+}
+
+#[test]
+fn the_double_softmax_fix_is_quoted_exactly() {
+    let c = compare("ablation:pytorch", "ablation:pytorch-with-softmax");
+    let findings = "results/README.md";
+    let collapsed = ["3", "4", "6", "7", "9"];
+    let diffs: Vec<f64> = collapsed
+        .iter()
+        .map(|d| row(&c, &format!("recall of digit {d} (%)")).diff.unwrap())
+        .collect();
+    let (lo, hi) = diffs.iter().fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)));
+    says(findings, &format!("{lo:+.1} to\n  {hi:+.1} points"));
+    // None has both tests below 0.05; the one test below it is digit 9's Mann–Whitney.
+    for d in collapsed {
+        let r = row(&c, &format!("recall of digit {d} (%)"));
+        assert!(!(r.welch_p.unwrap() < 0.05 && r.mann_whitney_p.unwrap() < 0.05), "digit {d}");
+    }
+    let d9 = row(&c, "recall of digit 9 (%)");
+    says(
+        findings,
+        &format!(
+            "digit 9's Mann–Whitney p is {},\n  its Welch p {}",
+            p3(d9.mann_whitney_p),
+            p3(d9.welch_p)
+        ),
+    );
+}
+
+#[test]
+fn minibatch_after_ten_passes_is_the_committed_mean() {
+    let accs: Vec<f64> = (0..10)
+        .map(|s| {
+            json(&format!("results/ablation/numpy-with-minibatch-seed{s}.json"))["history"][0]
+                ["train_accuracy"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    let h = json("results/ablation/numpy-with-minibatch-seed0.json");
+    assert_eq!(h["history"][0]["epoch"], 10, "the first epoch it logs");
+    let mean = accs.iter().sum::<f64>() / 10.0;
+    says(
+        "results/README.md",
+        &format!("{:.2}% train accuracy after 10 passes (the mean of its 10 seeds", 100.0 * mean),
+    );
+}
