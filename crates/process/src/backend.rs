@@ -79,7 +79,8 @@ impl ProcessBackend {
         cache: PathBuf,
     ) -> Result<Self, ProcessError> {
         let python = crate::python_module(&cache)?;
-        let mut child = Child::spawn(&spec.command, &spec.argv, &python, spec.timeout)?;
+        let mut child =
+            Child::spawn(&spec.command, &spec.argv, &python, spec.timeout, threads.get())?;
         let id = child.send(json!({"op": "hello", "protocol": PROTOCOL}), true)?;
         let hello = child.recv("hello", id)?;
         if hello["protocol"].as_u64() != Some(PROTOCOL as u64) {

@@ -11,6 +11,11 @@ use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The variables that set a numerical library's threads when it loads: OpenMP, OpenBLAS, MKL,
+/// Apple's Accelerate, numexpr.
+pub(crate) const THREAD_VARS: [&str; 5] =
+    ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"];
+
 /// Lines of the child's stderr kept for error messages.
 const STDERR_LINES: usize = 20;
 
@@ -39,6 +44,7 @@ impl Child {
         argv: &[String],
         python_path: &Path,
         timeout: Duration,
+        threads: usize,
     ) -> Result<Self, ProcessError> {
         let (program, args) = argv.split_first().ok_or_else(|| ProcessError::Command {
             command: command.into(),
@@ -53,6 +59,9 @@ impl Child {
         cmd.args(args)
             .env("PYTHONPATH", pp)
             .env("PYTHONUNBUFFERED", "1")
+            // The run's thread count for the libraries that read it when they load (NumPy's
+            // BLAS, OpenMP): an implementation computes on the threads the run records.
+            .envs(THREAD_VARS.map(|k| (k, threads.to_string())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
