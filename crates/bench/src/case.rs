@@ -100,6 +100,10 @@ pub struct Case {
     pub target_ms: Option<f64>,
     /// What else was fixed, as the tables say it.
     pub variant: String,
+    /// `BackendKind::Process`: the implementation's command.
+    pub command: Option<String>,
+    /// `BackendKind::Process`: the most steps sent ahead.
+    pub ahead: usize,
 }
 
 impl Case {
@@ -115,6 +119,8 @@ impl Case {
             kernels: None,
             target_ms: None,
             variant: String::new(),
+            command: None,
+            ahead: twinnet_process::AHEAD,
         }
     }
 
@@ -124,9 +130,20 @@ impl Case {
         let s = self.setting;
         let config = ModelConfig { hidden: self.hidden, head: s.head, normalize: s.normalize };
         let model = Model::new(config, Params::init(self.hidden, s.init, 0)?)?;
-        let engine = match (Engine::resolve(self.backend, Device::Cpu)?, self.kernels) {
-            (Engine::Ndarray { .. }, Some(kernels)) => Engine::Ndarray { kernels },
-            (e, _) => e,
+        let engine = match (&self.command, self.backend) {
+            (Some(command), BackendKind::Process) => {
+                let spec =
+                    twinnet_process::ProcessSpec::parse(command, twinnet_process::DEFAULT_TIMEOUT)?;
+                Engine::Process(Box::new(twinnet_process::ProcessSpec {
+                    ahead: self.ahead,
+                    regime: self.regime,
+                    ..spec
+                }))
+            }
+            _ => match (Engine::resolve(self.backend, Device::Cpu)?, self.kernels) {
+                (Engine::Ndarray { .. }, Some(kernels)) => Engine::Ndarray { kernels },
+                (e, _) => e,
+            },
         };
         Ok(engine.build(&model, &train, Threads::new(self.threads)?)?)
     }

@@ -35,6 +35,47 @@ use std::process::Command;
 use twinnet_core::{BackendKind, Regime};
 use twinnet_ndarray::kernels::Kernels;
 
+/// Implementations in another process, on the same work as the backends' same-work rows: the
+/// report's NumPy program (full-batch iteration) and PyTorch program (mini-batch epoch) as
+/// twinnet ships them, each at 1 and 2 threads; and an implementation that does nothing, on
+/// mini-batch epochs, sending 32 steps ahead and one at a time: the protocol's own cost.
+fn process_rows(
+    mnist: &twinnet_data::Splits,
+    floor: &Floor,
+    threads: usize,
+) -> Result<Vec<record::Measure>> {
+    let idle = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/idle_net.py");
+    let mut rows = vec![];
+    let counts: std::collections::BTreeSet<usize> = [1, threads].into_iter().collect();
+    for (setting, regime, module) in [
+        (NUMPY_MODEL, Regime::FullBatch, "numpy_model"),
+        (PYTORCH_MODEL, Regime::Minibatch, "pytorch_model"),
+    ] {
+        for &t in &counts {
+            let case = Case {
+                setting,
+                threads: t,
+                command: Some(format!("python3 -m twinnet_backend.{module}")),
+                variant: format!("{module}, through the protocol"),
+                ..Case::new(BackendKind::Process, regime)
+            };
+            rows.push(case.measure(mnist, floor)?);
+        }
+    }
+    for (ahead, variant) in
+        [(twinnet_process::AHEAD, "idle, 32 steps ahead"), (0, "idle, one step at a time")]
+    {
+        let case = Case {
+            command: Some(format!("python3 {}", idle.display())),
+            variant: variant.into(),
+            ahead,
+            ..Case::new(BackendKind::Process, Regime::Minibatch)
+        };
+        rows.push(case.measure(mnist, floor)?);
+    }
+    Ok(rows)
+}
+
 fn main() -> Result<()> {
     // libtorch's code path is process-wide: this process times the pinned one (what `twinnet`
     // runs by default), a child the native one.
@@ -150,6 +191,7 @@ fn main() -> Result<()> {
     }
     code_paths.extend(tch_rows(&mnist, &floor, "pinned")?);
     code_paths.extend(native.rows);
+    let process = process_rows(&mnist, &floor, threads)?;
     let mkl_products = mkl_products()?;
     let border_skip = Some(border_skip(&mnist, threads, 15)?);
     let record = BenchRecord {
@@ -162,6 +204,7 @@ fn main() -> Result<()> {
         whole_run,
         scaling,
         code_paths,
+        process,
     };
     let dir = root.join("results/bench");
     std::fs::create_dir_all(&dir)?;

@@ -107,6 +107,10 @@ pub struct BenchRecord {
     pub scaling: Vec<Measure>,
     /// The same work on each ndarray kernel set and on tch's pinned and native code paths.
     pub code_paths: Vec<Measure>,
+    /// Implementations in another process: the report's two programs on their own settings,
+    /// and an implementation that does nothing (the protocol's own cost).
+    #[serde(default)]
+    pub process: Vec<Measure>,
 }
 
 /// What the native child process (`--native-child`) reports: the floor measured on libtorch's

@@ -153,6 +153,70 @@ fn same_work(s: &mut String, r: &BenchRecord) {
     }
 }
 
+/// The report's programs through the process protocol against the same programs in one
+/// process (the report's loops), and the protocol's own cost per step.
+fn process_section(s: &mut String, r: &BenchRecord) {
+    if r.process.is_empty() {
+        return;
+    }
+    s.push_str("\n## Implementations in another process\n\nThe report's two programs as twinnet ships them (`python3 -m twinnet_backend.numpy_model`, float64; `python3 -m twinnet_backend.pytorch_model`), trained through the process protocol by twinnet's loop on the same work as the rows above (NumPy model: full-batch iteration; PyTorch model: mini-batch-64 epoch), each at 1 and 2 threads (the child's BLAS and PyTorch threads); and an implementation that does nothing (`crates/bench/python/idle_net.py`): its mini-batch epoch is the protocol's own cost, 938 steps of messages, batch slicing and, when steps are sent ahead, checkpoints.\n\n| program | per | threads | median ms | min–max ms |\n|---|---|---:|---:|---:|\n");
+    for m in &r.process {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.1} | {:.1}–{:.1} |",
+            m.variant, m.per, m.threads, m.median_ms, m.min_ms, m.max_ms
+        );
+    }
+    let best = |v: &str| best(r.process.iter().filter(move |m| m.variant.starts_with(v)));
+    let base =
+        |pick: fn(&ReportLoops) -> f64| r.report_loops.iter().map(pick).min_by(f64::total_cmp);
+    s.push_str("\n| the protocol's cost | through the protocol, best | in one process, best | × | goal |\n|---|---:|---:|---:|---|\n");
+    let goals: [(&str, &str, fn(&ReportLoops) -> f64, f64); 2] = [
+        (
+            "the report's NumPy program, full-batch iteration",
+            "numpy_model",
+            |l| l.numpy_full_batch_iteration.median_s,
+            1.1,
+        ),
+        (
+            "the report's PyTorch program, mini-batch epoch (vs its tight loop)",
+            "pytorch_model",
+            |l| l.torch_tight_minibatch_epoch.median_s,
+            1.25,
+        ),
+    ];
+    for (what, variant, pick, goal) in goals {
+        let (Some(m), Some(b)) = (best(variant), base(pick)) else { continue };
+        let x = m.median_ms / (1e3 * b);
+        let verdict = if x <= goal {
+            format!("≤ {goal}× ✓ met")
+        } else {
+            format!("≤ {goal}× ✗ **missed**")
+        };
+        let _ = writeln!(
+            s,
+            "| {what} | {:.1} ms ({}) | {:.1} ms | {x:.2}× | {verdict} |",
+            m.median_ms,
+            threads_label(m.threads),
+            1e3 * b
+        );
+    }
+    for m in r.process.iter().filter(|m| m.variant.starts_with("idle")) {
+        let steps = (m.n_train as f64 / 64.0).ceil();
+        let us = 1e3 * m.median_ms / steps;
+        let verdict = if us <= 20.0 {
+            "≤ 20 µs ✓ met".to_string()
+        } else {
+            format!("≤ 20 µs ✗ **missed** ({:.1}×)", us / 20.0)
+        };
+        let _ = writeln!(
+            s,
+            "| protocol overhead per mini-batch step, {} | {us:.1} µs | – | – | {verdict} |",
+            m.variant
+        );
+    }
+}
+
 pub fn markdown(r: &BenchRecord) -> String {
     let m = &r.machine;
     let mut s = String::new();
@@ -181,6 +245,7 @@ pub fn markdown(r: &BenchRecord) -> String {
         );
     }
     same_work(&mut s, r);
+    process_section(&mut s, r);
     if let Some(w) = &r.whole_run {
         let _ = writeln!(
             s,

@@ -13,8 +13,13 @@ use std::time::{Duration, Instant};
 
 /// The variables that set a numerical library's threads when it loads: OpenMP, OpenBLAS, MKL,
 /// Apple's Accelerate, numexpr.
-pub(crate) const THREAD_VARS: [&str; 5] =
-    ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"];
+pub(crate) const THREAD_VARS: [&str; 5] = [
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+];
 
 /// Lines of the child's stderr kept for error messages.
 const STDERR_LINES: usize = 20;
