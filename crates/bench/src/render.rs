@@ -171,7 +171,9 @@ fn process_section(s: &mut String, r: &BenchRecord) {
     let base =
         |pick: fn(&ReportLoops) -> f64| r.report_loops.iter().map(pick).min_by(f64::total_cmp);
     s.push_str("\n| the protocol's cost | through the protocol, best | in one process, best | × | goal |\n|---|---:|---:|---:|---|\n");
-    let goals: [(&str, &str, fn(&ReportLoops) -> f64, f64); 2] = [
+    /// What, which process rows, the report's loop they are held against, the bound.
+    type Goal = (&'static str, &'static str, fn(&ReportLoops) -> f64, f64);
+    let goals: [Goal; 2] = [
         (
             "the report's NumPy program, full-batch iteration",
             "numpy_model",
