@@ -55,8 +55,9 @@ experiments: setup data build ## rerun every experiment, as many runs at once as
 comparisons: build ## the comparisons the findings quote (twinnet compare) -> results/comparisons.md
 	@scripts/comparisons.sh $(BIN)
 
-plots: build ## redraw the figures and summary.md of every results folder from its JSON
-	@for d in results/*/; do [ -f "$$d/experiment.json" ] || [ -f "$$d/drift.json" ] && $(BIN) plot "$$d"; done; true
+plots: build ## redraw the figures, summary.md and index.html of every results folder from its JSON, and results/index.html
+	@for d in results/*/; do if [ -f "$$d/experiment.json" ] || [ -f "$$d/drift.json" ]; then $(BIN) plot "$$d"; fi; done
+	$(BIN) index results
 
 bench: setup data build ## benchmarks: both backends, the report's code, the Rust peers (candle, burn), floor, whole run, scaling -> results/bench/
 	$(CARGO) run --release --locked -p twinnet-bench

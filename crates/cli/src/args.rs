@@ -41,6 +41,8 @@ pub enum Cmd {
     Verify(VerifyArgs),
     /// List an experiment's runs by index (name, seed, config hash): what --index, --shard, Slurm array task ids and Kubernetes completion indices name
     Plan(PlanArgs),
+    /// Write DIR/index.html: every results folder under DIR with its headline numbers, linking to its page (`make plots` runs it on results/)
+    Index(DirArgs),
     /// Check that a folder filled by `run --index/--shard` holds every planned run, complete and of its planned config, then write the summary and figures
     Collect(DirArgs),
     /// The noise floor: train pairs of runs from identical starts that differ in one thing (framework, threads, one ulp, seed) and measure how far they drift apart

@@ -89,6 +89,7 @@ fn dispatch(cmd: Cmd, g: Global) -> anyhow::Result<ExitCode> {
         Cmd::Verify(a) => cmd::verify::exec(a, g),
         Cmd::Plan(a) => cmd::plan::exec(a),
         Cmd::Collect(a) => cmd::collect::exec(a),
+        Cmd::Index(a) => cmd::index::exec(a),
         Cmd::Drift(a) => cmd::drift::exec(a, g),
         Cmd::Check(a) => cmd::check::exec(a, g),
     }?;

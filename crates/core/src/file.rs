@@ -21,9 +21,33 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    tmp.as_file().set_permissions(permissions_for(path))?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The permissions a file written at `path` gets: those of the file it replaces, else
+/// `rw-r--r--` (a temporary file is created `rw-------`, which a result must not keep).
+pub fn permissions_for(path: &Path) -> std::fs::Permissions {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => m.permissions(),
+        _ => default_permissions(0o644),
+    }
+}
+
+/// `mode` on Unix; the platform's default elsewhere.
+pub fn default_permissions(mode: u32) -> std::fs::Permissions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::Permissions::from_mode(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = mode;
+        std::fs::metadata(".").map(|m| m.permissions()).expect("the current folder")
+    }
 }
 
 #[cfg(test)]
@@ -38,6 +62,12 @@ mod tests {
         write_atomic(&p, b"two").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "a result is readable by others, as any file written plainly");
+        }
     }
 
     #[cfg(unix)]

@@ -48,7 +48,9 @@ pub(crate) fn render(stem: &Path, fig: &impl Figure) -> Result<(), PlotError> {
         root.present().map_err(|e| failed(&svg)(e.into()))?;
     }
     for (from, to) in [(png_tmp, &png), (svg_tmp, &svg)] {
-        from.persist(to).map_err(|e| PlotError::Io { path: to.clone(), source: e.error })?;
+        let io = |source| PlotError::Io { path: to.clone(), source };
+        from.as_file().set_permissions(twinnet_core::file::permissions_for(to)).map_err(io)?;
+        from.persist(to).map_err(|e| io(e.error))?;
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! each run:     <run>.safetensors, then <run>.json     (a result on disk is a finished run)
-//! the folder:   experiment.toml, then experiment.json or drift.json, then summary.md and figures
+//! the folder:   experiment.toml, then experiment.json or drift.json, then summary.md, figures
+//!               and the page (index.html)
 //! ```
 //! Every file is written atomically; the folder itself is staged and moved into place by the
 //! caller ([`crate::staging`]).
@@ -48,10 +49,17 @@ pub fn finish(dir: &ResultsDir, source: &str, record: Record<'_>) -> Result<()> 
     render(dir, record)
 }
 
-/// The summary and figures of `dir`, from its record alone (what `twinnet plot` redraws).
+/// The summary, figures and page (`index.html`) of `dir`, from its record alone (what
+/// `twinnet plot` redraws).
 pub fn render(dir: &ResultsDir, record: Record<'_>) -> Result<()> {
     match record {
-        Record::Experiment { record, results } => crate::summary::render(dir, record, results),
-        Record::Drift(d) => crate::drift::render(dir, d),
+        Record::Experiment { record, results } => {
+            crate::summary::render(dir, record, results)?;
+            crate::page::write(dir, &crate::page::experiment_page(record, results))
+        }
+        Record::Drift(d) => {
+            crate::drift::render(dir, d)?;
+            crate::page::write(dir, &crate::page::drift_page(d))
+        }
     }
 }

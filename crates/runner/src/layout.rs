@@ -9,6 +9,7 @@
 //! <dir>/<run>.json             its result, written last: a result on disk is a finished run
 //! <dir>/summary.md             the summary
 //! <dir>/{curves,confusion,seeds,drift}.{png,svg}   the figures
+//! <dir>/index.html           the interactive page (self-contained, offline)
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -47,6 +47,7 @@ pub mod jobs;
 pub mod layout;
 pub mod num;
 pub mod ops;
+pub mod page;
 pub mod progress;
 pub mod schema;
 pub mod settings;

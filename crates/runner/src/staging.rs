@@ -249,6 +249,8 @@ impl Staged {
             drop(lock);
             let _ = std::fs::remove_file(tmp.join(".lock"));
         }
+        // A staging folder is made rwx------; results are as readable as any folder.
+        let _ = std::fs::set_permissions(&tmp, twinnet_core::file::default_permissions(0o755));
         let aside = tempfile::Builder::new()
             .prefix(&format!(".{}.old-", leaf(&out)?))
             .tempdir_in(parent_of(&out))

@@ -6,6 +6,7 @@ pub mod collect;
 pub mod compare;
 pub mod drift;
 pub mod eval;
+pub mod index;
 pub mod init;
 pub mod plan;
 pub mod plot;

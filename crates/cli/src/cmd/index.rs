@@ -1,0 +1,8 @@
+//! `twinnet index DIR`.
+
+use crate::args::DirArgs;
+
+pub fn exec(a: DirArgs) -> anyhow::Result<()> {
+    println!("{}", twinnet_runner::page::write_index(&a.dir)?.display());
+    Ok(())
+}
