@@ -78,7 +78,8 @@ lint: setup ## rustfmt check and clippy with warnings as errors
 # GPU (#[ignore = "needs a GPU"], named gpu_*) run only where there is an NVIDIA driver.
 TEST_ALL := -- --include-ignored --skip fuzz_long $(if $(wildcard /proc/driver/nvidia),,--skip gpu_)
 
-test: setup data lint ## lint, then every test (release profile: they train real networks)
+test: setup data lint ## lint, then every test (release profile: they train real networks; Chromium for the pages' browser tests)
+	@scripts/ensure-chromium.sh
 	$(CARGO) test --locked --release -p twinnet --no-default-features --test errors
 	TWINNET_CUDA=1 $(CARGO) test --locked --release -p twinnet-tch -p twinnet --all-features $(TEST_ALL)
 	$(CARGO) test --locked --release --workspace --all-features $(TEST_ALL)

@@ -59,7 +59,7 @@
     if (!runs.length) return;
     const xlog = xkey === "step";
     for (const [key, label, digits] of [["acc", "train accuracy", 4], ["loss", "train loss", 4]]) {
-      const series = [{ label: X_LABELS[xkey], value: (u, v) => fmt(v, 6) }].concat(runs.map((r) => ({
+      const series = [{ label: X_LABELS[xkey], value: (u, v) => (v == null ? "–" : xkey === "seconds" ? v.toFixed(2) + " s" : String(Math.round(v))) }].concat(runs.map((r) => ({
         label: r.name, stroke: r.color, dash: r.dash, width: 1.5, spanGaps: true,
         value: (u, v) => (key === "acc" && v != null ? (100 * v).toFixed(2) + "%" : fmt(v, digits)),
       })));
