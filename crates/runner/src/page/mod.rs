@@ -1,16 +1,14 @@
 //! A results folder as its interactive page (`index.html`, [`twinnet_page`]), and the index of
 //! every folder under a results root (`results/index.html`).
 
-use crate::drift::DriftRecord;
 use crate::error::{Error, Result};
 use crate::layout::ResultsDir;
-use crate::schema::{read_versioned, ExperimentRecord, RunResult, Status};
+use crate::schema::{ExperimentRecord, RunResult, Status};
 use crate::summary::init_label;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
 use twinnet_core::stats::mean_sd;
 use twinnet_core::CLASSES;
-use twinnet_page::{colour, dash, Heatmap, IndexEntry, Page, SeedStrip, StripRow, Table};
+use twinnet_page::{colour, dash, Heatmap, Page, SeedStrip, StripRow, Table};
 
 /// The page's file name in a results folder.
 pub const INDEX_HTML: &str = "index.html";
@@ -332,68 +330,11 @@ fn seeds_table(
     Table { title: "Per configuration, over its seeds".into(), header, rows }
 }
 
-/// The page of a drift folder.
-pub fn drift_page(record: &DriftRecord) -> Page {
-    let mut settings = vec![];
-    let mut tables = vec![];
-    for s in &record.settings {
-        let side = |i: usize| s.runs.get(i).map(|r| &r.result.config);
-        let pairs: Vec<Value> = s
-            .pairs
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                let (a, b) = (side(p.a), side(p.b));
-                // A floor pair: both sides the same implementation (a nudge, threads, a seed).
-                let floor = matches!((a, b), (Some(a), Some(b)) if a.backend == b.backend && a.command == b.command);
-                json!({
-                    "label": p.label, "floor": floor, "color": colour(k), "dash": dash(k),
-                    "updates": p.drift.iter().map(|d| d.0).collect::<Vec<_>>(),
-                    "distance": p.drift.iter().map(|d| sig(d.1, 4)).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        settings.push(json!({"setting": s.name, "pairs": pairs}));
-        let rows = s
-            .pairs
-            .iter()
-            .map(|p| {
-                let last = p.drift.last();
-                vec![
-                    p.label.clone(),
-                    last.map_or("–".into(), |d| d.0.to_string()),
-                    last.map_or("–".into(), |d| format!("{:.2e}", d.1)),
-                    pct(p.test_accuracy.0),
-                    pct(p.test_accuracy.1),
-                    if p.identical { "yes".into() } else { "no".into() },
-                ]
-            })
-            .collect();
-        let header =
-            ["source", "updates", "drift at the end", "test acc a", "test acc b", "identical bits"];
-        tables.push(Table {
-            title: format!("{}: pairs", s.name),
-            header: header.iter().map(|x| x.to_string()).collect(),
-            rows,
-        });
-        let results: Vec<RunResult> = s.runs.iter().map(|r| r.result.clone()).collect();
-        let mut runs = runs_table(&results, &class_names(&results));
-        runs.title = format!("{}: runs", s.name);
-        tables.push(runs);
-    }
-    Page {
-        title: record.name.clone(),
-        description: record.description.trim().to_string(),
-        produced: format!(
-            "Produced by `{}` on {} in {:.1} s in all.",
-            record.command, record.cpu, record.total_s
-        ),
-        data: json!({"kind": "drift", "drift": settings}),
-        tables,
-        heatmaps: vec![],
-        strip: None,
-    }
-}
+mod drift;
+mod index;
+
+pub use drift::drift_page;
+pub use index::write_index;
 
 /// Writes `page` as `dir/index.html`.
 pub fn write(dir: &ResultsDir, page: &Page) -> Result<()> {
@@ -401,62 +342,4 @@ pub fn write(dir: &ResultsDir, page: &Page) -> Result<()> {
     let path = dir.file(INDEX_HTML);
     twinnet_core::file::write_atomic(&path, html.as_bytes())
         .map_err(|e| Error::io(&path, "cannot write", e))
-}
-
-/// Writes `root/index.html`: every results folder under `root` (one with an experiment or
-/// drift record) with its headline numbers, linking to its page. Returns its path.
-pub fn write_index(root: &Path) -> Result<PathBuf> {
-    let mut names: Vec<String> = std::fs::read_dir(root)
-        .map_err(|e| Error::io(root, "cannot list", e))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    names.sort();
-    let mut entries = vec![];
-    for name in names {
-        let dir = ResultsDir::new(root.join(&name));
-        if dir.is_drift() {
-            let r: DriftRecord = read_versioned(&dir.drift_json(), "drift record")?;
-            let headlines = r
-                .settings
-                .iter()
-                .map(|s| format!("{}: {} pairs of {} runs", s.name, s.pairs.len(), s.runs.len()))
-                .collect();
-            entries.push(IndexEntry { name, description: r.description.trim().into(), headlines });
-        } else if dir.experiment_json().is_file() {
-            let (r, results) = crate::summary::load(&dir)?;
-            let headlines = r
-                .configurations()
-                .iter()
-                .map(|(c, range)| {
-                    let accs: Vec<f64> = range
-                        .clone()
-                        .filter_map(|i| results.get(i))
-                        .filter_map(|x| x.test.as_ref().map(|t| t.accuracy))
-                        .collect();
-                    match (accs.len(), accs.first()) {
-                        (0, _) | (_, None) => format!("{c}: diverged"),
-                        (1, Some(a)) => format!("{c}: {:.2}% test accuracy", 100.0 * a),
-                        (n, _) => {
-                            let (m, sd) = mean_sd(&accs);
-                            format!(
-                                "{c}: {:.2}% ± {:.2} test accuracy over {n} seeds",
-                                100.0 * m,
-                                100.0 * sd
-                            )
-                        }
-                    }
-                })
-                .collect();
-            entries.push(IndexEntry { name, description: r.description.trim().into(), headlines });
-        }
-    }
-    let html = twinnet_page::index("twinnet results", &entries)
-        .map_err(|e| Error::Invalid(e.to_string()))?;
-    let path = root.join(INDEX_HTML);
-    twinnet_core::file::write_atomic(&path, html.as_bytes())
-        .map_err(|e| Error::io(&path, "cannot write", e))?;
-    Ok(path)
 }

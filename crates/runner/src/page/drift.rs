@@ -1,0 +1,70 @@
+//! The page of a drift folder: each setting's distance curves, the pairs and the runs.
+
+use super::{class_names, pct, runs_table, sig};
+use crate::drift::DriftRecord;
+use crate::schema::RunResult;
+use serde_json::{json, Value};
+use twinnet_page::{colour, dash, Page, Table};
+
+/// The page of a drift folder.
+pub fn drift_page(record: &DriftRecord) -> Page {
+    let mut settings = vec![];
+    let mut tables = vec![];
+    for s in &record.settings {
+        let side = |i: usize| s.runs.get(i).map(|r| &r.result.config);
+        let pairs: Vec<Value> = s
+            .pairs
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let (a, b) = (side(p.a), side(p.b));
+                // A floor pair: both sides the same implementation (a nudge, threads, a seed).
+                let floor = matches!((a, b), (Some(a), Some(b)) if a.backend == b.backend && a.command == b.command);
+                json!({
+                    "label": p.label, "floor": floor, "color": colour(k), "dash": dash(k),
+                    "updates": p.drift.iter().map(|d| d.0).collect::<Vec<_>>(),
+                    "distance": p.drift.iter().map(|d| sig(d.1, 4)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        settings.push(json!({"setting": s.name, "pairs": pairs}));
+        let rows = s
+            .pairs
+            .iter()
+            .map(|p| {
+                let last = p.drift.last();
+                vec![
+                    p.label.clone(),
+                    last.map_or("–".into(), |d| d.0.to_string()),
+                    last.map_or("–".into(), |d| format!("{:.2e}", d.1)),
+                    pct(p.test_accuracy.0),
+                    pct(p.test_accuracy.1),
+                    if p.identical { "yes".into() } else { "no".into() },
+                ]
+            })
+            .collect();
+        let header =
+            ["source", "updates", "drift at the end", "test acc a", "test acc b", "identical bits"];
+        tables.push(Table {
+            title: format!("{}: pairs", s.name),
+            header: header.iter().map(|x| x.to_string()).collect(),
+            rows,
+        });
+        let results: Vec<RunResult> = s.runs.iter().map(|r| r.result.clone()).collect();
+        let mut runs = runs_table(&results, &class_names(&results));
+        runs.title = format!("{}: runs", s.name);
+        tables.push(runs);
+    }
+    Page {
+        title: record.name.clone(),
+        description: record.description.trim().to_string(),
+        produced: format!(
+            "Produced by `{}` on {} in {:.1} s in all.",
+            record.command, record.cpu, record.total_s
+        ),
+        data: json!({"kind": "drift", "drift": settings}),
+        tables,
+        heatmaps: vec![],
+        strip: None,
+    }
+}
