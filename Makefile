@@ -51,6 +51,7 @@ verify: setup data build ## rerun report and identical into a temporary folder; 
 experiments: setup data build ## rerun every experiment, as many runs at once as the cores allow; an interrupted one resumes (times: README)
 	@for e in $(EXPERIMENTS_ALL); do $(BIN) run experiments/$$e.toml --resume; done
 	$(BIN) drift experiments/noise-floor.toml
+	$(BIN) drift experiments/frameworks.toml
 
 comparisons: build ## the comparisons the findings quote (twinnet compare) -> results/comparisons.md
 	@scripts/comparisons.sh $(BIN)

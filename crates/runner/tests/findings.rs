@@ -161,3 +161,58 @@ fn minibatch_after_ten_passes_is_the_committed_mean() {
         &format!("{:.2}% train accuracy after 10 passes (the mean of its 10 seeds", 100.0 * mean),
     );
 }
+
+/// One pair of `results/frameworks/drift.json`'s setting `setting`, by its label.
+fn frameworks_pair(setting: &str, label: &str) -> (serde_json::Value, serde_json::Value) {
+    let d = json("results/frameworks/drift.json");
+    let s = d["settings"].as_array().unwrap().iter().find(|s| s["name"] == setting).unwrap();
+    let p = s["pairs"].as_array().unwrap().iter().find(|p| p["label"] == label).unwrap();
+    let b = &s["runs"][p["b"].as_u64().unwrap() as usize]["result"];
+    (p.clone(), b.clone())
+}
+
+/// The pair's drift after exactly `update` updates, as the findings write it.
+fn drift_at(pair: &serde_json::Value, update: u64) -> String {
+    let d = pair["drift"].as_array().unwrap().iter().find(|d| d[0] == update).unwrap();
+    format!("{:.1e}", d[1].as_f64().unwrap())
+}
+
+#[test]
+fn the_frameworks_table_is_the_committed_drift() {
+    let findings = "results/README.md";
+    let minutes = json("results/frameworks/drift.json")["total_s"].as_f64().unwrap() / 60.0;
+    says(findings, &format!("`twinnet drift experiments/frameworks.toml`, {minutes:.1} min"));
+    for (setting, model, updates, last) in [
+        ("numpy-model", "NumPy model", &[1, 100, 500][..], " (500)"),
+        ("pytorch-model", "PyTorch model", &[1, 100, 1000, 10_000, 469_000][..], ""),
+    ] {
+        for (label, row) in [
+            ("tch vs ndarray", "tch"),
+            ("report's NumPy (float64) vs ndarray", "the report's NumPy program (float64)"),
+            ("report's PyTorch vs ndarray", "the report's PyTorch program"),
+        ] {
+            let (pair, b) = frameworks_pair(setting, label);
+            let drifts: Vec<String> = updates.iter().map(|&u| drift_at(&pair, u)).collect();
+            let acc = 100.0 * b["test"]["accuracy"].as_f64().unwrap();
+            let collapsed: Vec<String> =
+                b["test"]["collapsed"].as_array().unwrap().iter().map(|d| d.to_string()).collect();
+            let collapsed = if collapsed.is_empty() { "none".into() } else { collapsed.join(", ") };
+            let drifts = drifts.join(" | ");
+            let gap = if last.is_empty() { "" } else { " | |" };
+            says(findings, &format!("{row} | {drifts}{last}{gap} | {acc:.2}% | {collapsed} |"));
+        }
+        let (ulp, _) = frameworks_pair(setting, "ndarray, one weight +1 ulp");
+        let (threads, _) = frameworks_pair(setting, "tch, 1 vs 2 threads");
+        let floor: Vec<String> = updates
+            .iter()
+            .map(|&u| format!("{} / {}", drift_at(&ulp, u), drift_at(&threads, u)))
+            .collect();
+        says(
+            findings,
+            &format!(
+                "{model}, floor: ndarray one weight + 1 ulp / tch 1 vs 2 threads | {}{last}",
+                floor.join(" | ")
+            ),
+        );
+    }
+}
