@@ -58,6 +58,9 @@ fn shards_resume_and_collect_equal_a_local_run() {
         .enumerate()
         .all(|(i, r)| r["index"] == i && r["config_hash"].as_str().unwrap().len() == 16));
 
+    // As scripts/slurm/submit.sh does: the job logs' folder is made before any task runs.
+    std::fs::create_dir_all(shared.join("logs")).unwrap();
+    std::fs::write(shared.join("logs/1_0.out"), "a task's log\n").unwrap();
     for shard in ["0/2", "1/2"] {
         let o = twinnet(&data, &["run", e, "--shard", shard, "--out", s, "--quiet"]);
         assert!(o.status.success(), "{}", stderr(&o));
@@ -76,7 +79,7 @@ fn shards_resume_and_collect_equal_a_local_run() {
     let o = twinnet(&data, &["run", e, "--out", local.to_str().unwrap(), "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_same_results(&shared, &local, &["command"]);
-    for f in ["summary.md", "curves.png", "confusion.png", "experiment.toml"] {
+    for f in ["summary.md", "curves.png", "confusion.png", "experiment.toml", "logs/1_0.out"] {
         assert!(shared.join(f).exists(), "{f}");
     }
 }

@@ -10,6 +10,7 @@
 //! <dir>/summary.md             the summary
 //! <dir>/{curves,confusion,seeds,drift}.{png,svg}   the figures
 //! <dir>/index.html           the interactive page (self-contained, offline)
+//! <dir>/logs/                  a Slurm sweep's job logs (scripts/slurm/submit.sh), kept
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,9 @@ pub const CONFUSION: &str = "confusion";
 pub const SEEDS: &str = "seeds";
 /// The drift figure.
 pub const DRIFT: &str = "drift";
+/// The folder of a Slurm sweep's job logs (`scripts/slurm/submit.sh` makes it before any task
+/// runs, so a sweep's folder may hold it before its plan).
+pub const LOGS: &str = "logs";
 
 /// Names a run may not take: its `<run>.json` would be one of the folder's own files.
 pub const RESERVED: [&str; 8] =

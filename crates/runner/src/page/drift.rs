@@ -1,6 +1,6 @@
 //! The page of a drift folder: each setting's distance curves, the pairs and the runs.
 
-use super::{class_names, pct, runs_table, sig};
+use super::{class_names, pct, produced, runs_table, sig};
 use crate::drift::DriftRecord;
 use crate::schema::RunResult;
 use serde_json::{json, Value};
@@ -58,10 +58,7 @@ pub fn drift_page(record: &DriftRecord) -> Page {
     Page {
         title: record.name.clone(),
         description: record.description.trim().to_string(),
-        produced: format!(
-            "Produced by `{}` on {} in {:.1} s in all.",
-            record.command, record.cpu, record.total_s
-        ),
+        produced: produced(&record.command, &record.cpu, record.total_s),
         data: json!({"kind": "drift", "drift": settings}),
         tables,
         heatmaps: vec![],

@@ -25,6 +25,11 @@ fn sig(x: f64, d: i32) -> Value {
     json!((x * p).round() / p)
 }
 
+/// The page's line on where it came from: the command, the CPU and the time it took.
+fn produced(command: &str, cpu: &str, total_s: f64) -> String {
+    format!("Produced by `{command}` on {cpu} in {total_s:.1} s in all.")
+}
+
 fn pct(x: Option<f64>) -> String {
     x.map_or("–".into(), |v| format!("{:.2}%", 100.0 * v))
 }
@@ -251,10 +256,7 @@ pub fn experiment_page(record: &ExperimentRecord, results: &[RunResult]) -> Page
     Page {
         title: record.name.clone(),
         description: record.description.trim().to_string(),
-        produced: format!(
-            "Produced by `{}` on {} in {:.1} s in all.",
-            record.command, record.cpu, record.total_s
-        ),
+        produced: produced(&record.command, &record.cpu, record.total_s),
         data: json!({"kind": "experiment", "runs": runs, "groups": groups}),
         tables,
         heatmaps,

@@ -5,7 +5,7 @@ use super::plan::{Plan, PlannedRun};
 use crate::bail;
 use crate::error::{chain, Error, Result};
 use crate::finish::{finish, Record};
-use crate::layout::{ResultsDir, EXPERIMENT_JSON, PLAN_JSON};
+use crate::layout::{ResultsDir, EXPERIMENT_JSON, LOGS, PLAN_JSON};
 use crate::schema::SCHEMA_VERSION;
 use crate::schema::{read_json, read_versioned, write_json, ExperimentRecord, RunResult};
 
@@ -22,8 +22,12 @@ fn read_plan(path: &std::path::Path) -> Result<Plan> {
 /// Writes `plan` into `dir` (created if missing), or checks that the plan already there is the
 /// same: another experiment's, or this one's edited since, is refused.
 ///
-/// A folder that holds anything but a plan (and the lock of a resumable run) is not a sweep's
-/// and is refused, naming what it holds: nothing of the user's is written into.
+/// A folder that holds anything but a plan is not a sweep's and is refused, naming what it
+/// holds: nothing of the user's is written into. Three things of the sweep's own may be there
+/// before the plan: the lock of a resumable run, the `logs/` folder the Slurm submit script
+/// makes before its tasks start, and the temporary file of a plan another task of the same
+/// sweep is writing at this moment (tasks claim the folder at once; each writes the same plan,
+/// atomically, so either one's file is the plan).
 pub fn claim(dir: &ResultsDir, plan: &Plan) -> Result<()> {
     let d = dir.path();
     match std::fs::symlink_metadata(d) {
@@ -40,7 +44,7 @@ pub fn claim(dir: &ResultsDir, plan: &Plan) -> Result<()> {
         let other: Vec<String> = std::fs::read_dir(d)
             .map_err(|e| Error::io(d, "cannot list the folder", e))?
             .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-            .filter(|n| n != ".lock")
+            .filter(|n| !sweeps_own(d, n))
             .collect();
         if !other.is_empty() {
             bail!(
@@ -81,6 +85,13 @@ pub fn claim(dir: &ResultsDir, plan: &Plan) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Whether `name` in the sweep's folder `d` is the sweep's own before its plan is there (see
+/// [`claim`]).
+fn sweeps_own(d: &std::path::Path, name: &str) -> bool {
+    let temporary_plan = name.starts_with(&format!(".{PLAN_JSON}.")) && name.ends_with(".tmp");
+    name == ".lock" || temporary_plan || (name == LOGS && d.join(LOGS).is_dir())
 }
 
 /// Whether run `r`'s result is already in `dir`, complete and of the planned config: `Ok(true)`
@@ -182,5 +193,26 @@ impl Plan {
             cpu,
             command,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sweeps_own;
+
+    #[test]
+    fn only_the_sweeps_own_files_may_be_there_before_its_plan() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("logs")).unwrap();
+        std::fs::write(d.path().join("notes.txt"), "mine").unwrap();
+        assert!(sweeps_own(d.path(), ".lock"));
+        assert!(sweeps_own(d.path(), ".plan.json.Xa3kq9.tmp"));
+        assert!(sweeps_own(d.path(), "logs"));
+        for theirs in ["notes.txt", "plan.json.tmp", ".plan.json.swp", ".git", "log"] {
+            assert!(!sweeps_own(d.path(), theirs), "{theirs}");
+        }
+        std::fs::remove_dir(d.path().join("logs")).unwrap();
+        std::fs::write(d.path().join("logs"), "a file named logs").unwrap();
+        assert!(!sweeps_own(d.path(), "logs"));
     }
 }
