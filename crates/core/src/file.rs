@@ -17,14 +17,34 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     };
     let name = path.file_name().ok_or_else(|| std::io::Error::other("not a file path"))?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(".tmp")
+        .prefix(&temporary_prefix(&name.to_string_lossy()))
+        .suffix(TEMPORARY_SUFFIX)
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().set_permissions(permissions_for(path))?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// How [`write_atomic`]'s temporary file for a file named `name` begins: `.<name>.`, then
+/// random characters, then [`TEMPORARY_SUFFIX`].
+fn temporary_prefix(name: &str) -> String {
+    format!(".{name}.")
+}
+
+/// How [`write_atomic`]'s temporary files end.
+const TEMPORARY_SUFFIX: &str = ".tmp";
+
+/// Whether the file name `name` is that of [`write_atomic`]'s temporary file for a file named
+/// `target` in the same folder (one being written at this moment, or left by a killed writer):
+/// the prefix, `tempfile`'s random ASCII letters and digits, the suffix.
+pub fn is_temporary_of(name: &str, target: &str) -> bool {
+    name.strip_prefix(&temporary_prefix(target))
+        .and_then(|rest| rest.strip_suffix(TEMPORARY_SUFFIX))
+        .is_some_and(|random| {
+            !random.is_empty() && random.chars().all(|c| c.is_ascii_alphanumeric())
+        })
 }
 
 /// The permissions a file written at `path` gets: those of the file it replaces, else
@@ -67,6 +87,24 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o644, "a result is readable by others, as any file written plainly");
+        }
+    }
+
+    #[test]
+    fn temporary_names_are_recognized_as_the_writes_own() {
+        let dir = tempfile::tempdir().unwrap();
+        // The name write_atomic's temporary file really gets (kept, not renamed).
+        let kept = tempfile::Builder::new()
+            .prefix(&temporary_prefix("plan.json"))
+            .suffix(TEMPORARY_SUFFIX)
+            .tempfile_in(dir.path())
+            .unwrap();
+        let name = kept.path().file_name().unwrap().to_str().unwrap();
+        assert!(is_temporary_of(name, "plan.json"), "{name}");
+        assert!(!is_temporary_of(name, "plan"), "{name}");
+        assert!(is_temporary_of(".plan.json.Xa3kq9.tmp", "plan.json"));
+        for other in ["plan.json.tmp", ".plan.json.swp", ".plan.json..tmp", ".plan.json.a.b.tmp"] {
+            assert!(!is_temporary_of(other, "plan.json"), "{other}");
         }
     }
 

@@ -33,6 +33,8 @@ pub const CONFUSION: &str = "confusion";
 pub const SEEDS: &str = "seeds";
 /// The drift figure.
 pub const DRIFT: &str = "drift";
+/// The lock file of a resumable run's folder, held while a run works in it.
+pub const LOCK: &str = ".lock";
 /// The folder of a Slurm sweep's job logs (`scripts/slurm/submit.sh` makes it before any task
 /// runs, so a sweep's folder may hold it before its plan).
 pub const LOGS: &str = "logs";

@@ -10,7 +10,7 @@
 use crate::bail;
 use crate::error::{Context, Error, Result};
 use crate::interrupt::{self, FolderGuard};
-use crate::layout::{ResultsDir, PLAN_JSON};
+use crate::layout::{ResultsDir, LOCK, PLAN_JSON};
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
@@ -208,7 +208,7 @@ impl Staged {
                 false
             }
         };
-        let lock_path = tmp.join(".lock");
+        let lock_path = tmp.join(LOCK);
         let lock = File::options()
             .create(true)
             .truncate(false)
@@ -247,7 +247,7 @@ impl Staged {
         let tmp = self.tmp.clone().expect("not yet committed");
         if let Some(lock) = self.lock.take() {
             drop(lock);
-            let _ = std::fs::remove_file(tmp.join(".lock"));
+            let _ = std::fs::remove_file(tmp.join(LOCK));
         }
         // A staging folder is made rwx------; results are as readable as any folder.
         let _ = std::fs::set_permissions(&tmp, twinnet_core::file::default_permissions(0o755));
@@ -283,7 +283,7 @@ impl Drop for Staged {
         // A resumable folder in which no run finished holds only the plan and the lock: it
         // would only block the corrected rerun, so it goes.
         let only_plan = std::fs::read_dir(&p).is_ok_and(|r| {
-            r.filter_map(|e| e.ok()).all(|e| e.file_name() == PLAN_JSON || e.file_name() == ".lock")
+            r.filter_map(|e| e.ok()).all(|e| e.file_name() == PLAN_JSON || e.file_name() == LOCK)
         });
         if only_plan {
             let _ = std::fs::remove_dir_all(p);

@@ -5,7 +5,7 @@ use super::plan::{Plan, PlannedRun};
 use crate::bail;
 use crate::error::{chain, Error, Result};
 use crate::finish::{finish, Record};
-use crate::layout::{ResultsDir, EXPERIMENT_JSON, LOGS, PLAN_JSON};
+use crate::layout::{ResultsDir, EXPERIMENT_JSON, LOCK, LOGS, PLAN_JSON};
 use crate::schema::SCHEMA_VERSION;
 use crate::schema::{read_json, read_versioned, write_json, ExperimentRecord, RunResult};
 
@@ -43,8 +43,9 @@ pub fn claim(dir: &ResultsDir, plan: &Plan) -> Result<()> {
     if !path.exists() {
         let other: Vec<String> = std::fs::read_dir(d)
             .map_err(|e| Error::io(d, "cannot list the folder", e))?
-            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-            .filter(|n| !sweeps_own(d, n))
+            .filter_map(|e| e.ok())
+            .filter(|e| !sweeps_own(&e.file_name().to_string_lossy(), e.path().is_dir()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         if !other.is_empty() {
             bail!(
@@ -87,11 +88,10 @@ pub fn claim(dir: &ResultsDir, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// Whether `name` in the sweep's folder `d` is the sweep's own before its plan is there (see
-/// [`claim`]).
-fn sweeps_own(d: &std::path::Path, name: &str) -> bool {
-    let temporary_plan = name.starts_with(&format!(".{PLAN_JSON}.")) && name.ends_with(".tmp");
-    name == ".lock" || temporary_plan || (name == LOGS && d.join(LOGS).is_dir())
+/// Whether the entry `name` of a sweep's folder (`is_dir`: it is a folder) is the sweep's own
+/// before its plan is there (see [`claim`]).
+fn sweeps_own(name: &str, is_dir: bool) -> bool {
+    name == LOCK || twinnet_core::file::is_temporary_of(name, PLAN_JSON) || (name == LOGS && is_dir)
 }
 
 /// Whether run `r`'s result is already in `dir`, complete and of the planned config: `Ok(true)`
@@ -202,17 +202,13 @@ mod tests {
 
     #[test]
     fn only_the_sweeps_own_files_may_be_there_before_its_plan() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir(d.path().join("logs")).unwrap();
-        std::fs::write(d.path().join("notes.txt"), "mine").unwrap();
-        assert!(sweeps_own(d.path(), ".lock"));
-        assert!(sweeps_own(d.path(), ".plan.json.Xa3kq9.tmp"));
-        assert!(sweeps_own(d.path(), "logs"));
+        assert!(sweeps_own(".lock", false));
+        assert!(sweeps_own(".plan.json.Xa3kq9.tmp", false));
+        assert!(sweeps_own("logs", true));
         for theirs in ["notes.txt", "plan.json.tmp", ".plan.json.swp", ".git", "log"] {
-            assert!(!sweeps_own(d.path(), theirs), "{theirs}");
+            assert!(!sweeps_own(theirs, false) && !sweeps_own(theirs, true), "{theirs}");
         }
-        std::fs::remove_dir(d.path().join("logs")).unwrap();
-        std::fs::write(d.path().join("logs"), "a file named logs").unwrap();
-        assert!(!sweeps_own(d.path(), "logs"));
+        // A file named logs is not the logs' folder.
+        assert!(!sweeps_own("logs", false));
     }
 }
