@@ -7,7 +7,7 @@ use twinnet_core::{BackendKind, Regime};
 /// One timed case.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Measure {
-    /// What was trained ([`Setting::name`]).
+    /// What was trained ([`crate::case::Setting::name`]).
     #[serde(default)]
     pub setting: String,
     /// What else was fixed: `pinned`/`native` (tch's code path), a kernel set (ndarray).

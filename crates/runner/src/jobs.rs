@@ -18,7 +18,7 @@ use std::time::Duration;
 pub enum Limit {
     /// At most this many runs (`--jobs N`).
     Runs(usize),
-    /// Runs whose busy cores ([`crate::config::RunConfig::cores_busy`]) add up to at most this
+    /// Runs whose busy cores ([`crate::settings::RunConfig::cores_busy`]) add up to at most this
     /// many (`run` without `--jobs`: the machine's cores); a run that needs more than that
     /// runs alone.
     Cores(usize),

@@ -86,7 +86,7 @@ pub const TORCH_VERSION: &str = "2.13.0";
 /// The `tch` release this backend is written against.
 pub const TCH_VERSION: &str = "0.26";
 
-/// The tch backend: the [`Net`]'s `nn::Linear` layers, autograd, SGD, and the training set as
+/// The tch backend: the private `Net`'s `nn::Linear` layers, autograd, SGD, and the training set as
 /// its batches need it (the private `TrainSet`: `u8` rows gathered per mini-batch, the full set
 /// built once).
 #[derive(Debug)]

@@ -76,7 +76,7 @@ pub struct PairRecord {
 pub struct Meeting {
     /// The other source.
     pub source: String,
-    /// The first update at which the two drifts are within [`MEET_FACTOR`] of each other or
+    /// The first update at which the two drifts are within [`super::MEET_FACTOR`] of each other or
     /// have crossed; `None`: not within the run.
     pub update: Option<usize>,
     /// This pair's drift over the other's at the last update both reached.

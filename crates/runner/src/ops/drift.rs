@@ -21,7 +21,7 @@ pub struct DriftOptions {
     pub experiment: PathBuf,
     /// Settings that override every run's.
     pub overrides: Settings,
-    /// `--out` [default: `results/<experiment>`].
+    /// `--out` (default: `results/<experiment>`).
     pub out: Option<PathBuf>,
     /// `--data-dir`.
     pub data_dir: Option<PathBuf>,

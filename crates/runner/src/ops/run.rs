@@ -34,7 +34,7 @@ pub struct RunOptions {
     pub overrides: Settings,
     /// The seeds given by flag (passed on likewise).
     pub seeds: Option<Vec<u64>>,
-    /// `--out` [default: `results/<experiment>`].
+    /// `--out` (default: `results/<experiment>`).
     pub out: Option<PathBuf>,
     /// `--data-dir`.
     pub data_dir: Option<PathBuf>,

@@ -15,7 +15,7 @@ use std::sync::atomic::AtomicBool;
 pub struct VerifyOptions {
     /// The experiment file.
     pub experiment: PathBuf,
-    /// The committed results [default: `results/<experiment>`].
+    /// The committed results (default: `results/<experiment>`).
     pub against: Option<PathBuf>,
     /// `--data-dir`.
     pub data_dir: Option<PathBuf>,

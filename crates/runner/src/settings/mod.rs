@@ -133,6 +133,8 @@ macro_rules! settings {
 settings! {
     required {
     /// Name of the run (file name of its result in an experiment) [default: <backend>-<regime>]
+    // `<backend>` is `--help`'s placeholder, not HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     #[arg(long)]
     name: String = String::new(),
     /// Which implementation trains [default: ndarray]
