@@ -36,6 +36,19 @@ NAMES = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
 EVERY = 16
 
 
+#: The most characters of an error message or traceback sent back (twinnet caps a protocol
+#: line at 1 MiB; a message of megabytes is cut, marked, keeping the traceback's end).
+MAX_ERROR = 8000
+
+
+def _cut(text, limit, tail=False):
+    """``text`` cut to ``limit`` characters, its start (or with ``tail`` its end) kept."""
+    if len(text) <= limit:
+        return text
+    note = f" [... cut: {len(text)} characters in all] "
+    return note + text[-limit:] if tail else text[:limit] + note
+
+
 def _num(x):
     """A float as the protocol writes it: non-finite values as text (JSON cannot hold them)."""
     x = float(x)
@@ -61,12 +74,13 @@ def _load_params(paths, hidden):
     return out
 
 
-def _checked_params(d, hidden, copy=False):
+def _checked_params(d, hidden, copy=False, why=""):
     """The class's params() as float32 arrays of PyTorch's names and shapes, or an error;
-    ``copy``: arrays of their own (a checkpoint must not follow later in-place updates)."""
+    ``copy``: arrays of their own (a checkpoint must not follow later in-place updates);
+    ``why``: why params() was called, for the message."""
     if not isinstance(d, dict) or set(d) != set(NAMES):
-        got = sorted(d) if isinstance(d, dict) else type(d).__name__
-        raise ValueError(f"params() must return a dict of {list(NAMES)}, got {got}")
+        got = sorted(d) if isinstance(d, dict) else repr(d) if d is None else type(d).__name__
+        raise ValueError(f"params() must return a dict of {list(NAMES)}, got {got}{why}")
     out = {}
     for name, shape in _shapes(hidden).items():
         a = np.array(d[name], dtype=np.float32, copy=True) if copy else np.asarray(d[name], dtype=np.float32)
@@ -146,7 +160,8 @@ class _Server:
             if req.get("checkpoint"):
                 last = self.checkpoints[-1][0] if self.checkpoints else None
                 if last is None or req["id"] - last >= EVERY:
-                    kept = {k: np.array(v, dtype=np.float32) for k, v in self.net.params().items()}
+                    kept = _checked_params(self.net.params(), self.hidden, copy=True,
+                                           why=" (called to keep a checkpoint before a step sent ahead)")
                     self.checkpoints.append((req["id"], kept))
                     if len(self.checkpoints) > 8:
                         del self.checkpoints[0]
@@ -231,9 +246,10 @@ def serve(cls, name=None, libraries=None, device="cpu", rewind=True):
                         return
                     server.reply({"id": req.get("id"), "ok": True, **server.handle(req)})
                 except Exception as e:  # every failure is the protocol's error, with its traceback
-                    server.reply({"id": req.get("id"), "ok": False,
-                                  "error": f"{type(e).__name__}: {e}",
-                                  "traceback": traceback.format_exc()})
+                    server.reply({"id": req.get("id") if isinstance(req, dict) else None,
+                                  "ok": False,
+                                  "error": _cut(f"{type(e).__name__}: {e}", MAX_ERROR),
+                                  "traceback": _cut(traceback.format_exc(), MAX_ERROR, tail=True)})
             if replies:
                 data = "".join(replies).encode()
                 replies.clear()

@@ -11,6 +11,34 @@
 mod args;
 mod cmd;
 
+/// `print!` to standard output that ends the command quietly, with success, when the reader
+/// is gone (`twinnet … | head -1`), as `ls` or ripgrep do; any other write error is reported.
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => { $crate::write_stdout(format_args!($($t)*)) };
+}
+
+/// `println!` as [`out!`].
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::write_stdout(format_args!("\n")) };
+    ($($t:tt)*) => { $crate::write_stdout(format_args!("{}\n", format_args!($($t)*))) };
+}
+
+/// Writes to standard output; a closed pipe ends the process with status 0 and no message.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(args).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("twinnet: error: cannot write to standard output: {e}");
+            std::process::exit(1)
+        }
+    }
+}
+
 use args::{Cli, Cmd};
 use clap::Parser as _;
 use std::process::ExitCode;

@@ -1,5 +1,6 @@
 //! File writes that never leave a half-written file behind and never write through a link
-//! planted where the temporary file would go ([`write_atomic`]).
+//! planted where the temporary file would go ([`write_atomic`]), and outputs the user names,
+//! which are never replaced when they are not plain files ([`write_output`]).
 
 use std::io::Write;
 use std::path::Path;
@@ -25,6 +26,69 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Where an output named on the command line goes, by what is at its path now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// `-`: standard output.
+    Stdout,
+    /// Something that is not a plain file (a character device, a FIFO, a socket, or a link
+    /// to one, such as `/dev/stdout`): written in place, streaming, never replaced.
+    Stream,
+    /// A regular file, a link to one, or a path where nothing is yet: written whole through
+    /// [`write_atomic`].
+    File,
+}
+
+impl Target {
+    /// What `path` is as an output.
+    pub fn of(path: &Path) -> Self {
+        if path.as_os_str() == "-" {
+            return Self::Stdout;
+        }
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() && !m.is_dir() => Self::Stream,
+            _ => Self::File,
+        }
+    }
+}
+
+/// Writes an output the user named: `-` to standard output; a device, FIFO or socket (or a
+/// link to one) in place, streaming, as a shell's `>` would (the node itself is never
+/// replaced: `--json /dev/stdout` works, and a device stays a device); anything else through
+/// [`write_atomic`]. A FIFO blocks until something reads it, as with a shell.
+pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match Target::of(path) {
+        Target::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()
+        }
+        Target::Stream => {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            f.write_all(bytes)?;
+            f.flush()
+        }
+        Target::File => write_atomic(path, bytes),
+    }
+}
+
+/// Reads the text file `path`, at most `max` bytes: a larger one (or an endless one, such as
+/// `/dev/zero` or a FIFO that never ends) is an error of kind `InvalidData` saying so, not an
+/// allocation without bound.
+pub fn read_text_capped(path: &Path, max: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {} MiB, more than such a file ever holds", max >> 20),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 /// How [`write_atomic`]'s temporary file for a file named `name` begins: `.<name>.`, then
@@ -106,6 +170,37 @@ mod tests {
         for other in ["plan.json.tmp", ".plan.json.swp", ".plan.json..tmp", ".plan.json.a.b.tmp"] {
             assert!(!is_temporary_of(other, "plan.json"), "{other}");
         }
+    }
+
+    /// A character device (the null device's numbers) and a FIFO made in a private folder,
+    /// never the system's own nodes: written in place, never replaced by a regular file.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn devices_and_fifos_are_written_in_place() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let reader = {
+            let f = fifo.clone();
+            std::thread::spawn(move || std::fs::read(f).unwrap())
+        };
+        write_output(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        let null = dir.path().join("null");
+        let made = std::process::Command::new("mknod").arg(&null).args(["c", "1", "3"]).status();
+        if made.is_ok_and(|s| s.success()) {
+            write_output(&null, b"gone").unwrap();
+            let t = std::fs::symlink_metadata(&null).unwrap().file_type();
+            assert!(t.is_char_device(), "the device was replaced by a {t:?}");
+        } else {
+            eprintln!("mknod needs root: the device case is skipped");
+        }
+        let plain = dir.path().join("plain.json");
+        write_output(&plain, b"{}").unwrap();
+        assert_eq!(Target::of(&plain), Target::File);
+        assert_eq!(Target::of(Path::new("-")), Target::Stdout);
     }
 
     #[cfg(unix)]

@@ -18,6 +18,7 @@ mod config;
 pub mod file;
 mod metrics;
 mod options;
+pub mod palette;
 mod params;
 pub mod rng;
 pub mod stats;

@@ -232,7 +232,7 @@ impl Params {
 
     /// Writes a safetensors file atomically (temporary file in the same folder, then rename).
     pub fn save(&self, path: &Path) -> Result<(), ParamsError> {
-        crate::file::write_atomic(path, &self.to_safetensors())
+        crate::file::write_output(path, &self.to_safetensors())
             .map_err(|source| ParamsError::Io { path: path.into(), source })
     }
 

@@ -84,10 +84,34 @@ pub struct Page {
     pub strip: Option<SeedStrip>,
 }
 
+/// What marks a page twinnet wrote, in its `<head>`: `twinnet index` replaces an `index.html`
+/// only when it carries [`INDEX_MARK`] (an index twinnet wrote), never a results folder's page
+/// ([`PAGE_MARK`]) or a page of the user's.
+pub const INDEX_MARK: &str = r#"<meta name="generator" content="twinnet index">"#;
+
+/// What marks a results folder's page twinnet wrote.
+pub const PAGE_MARK: &str = r#"<meta name="generator" content="twinnet page">"#;
+
+/// A relative link to `name/index.html` that is a path whatever `name` holds: every byte but
+/// ASCII letters, digits and `-._~` percent-encoded (so `javascript:x` is a folder, not a
+/// scheme, and `?`, `#`, `/`, quotes and spaces are parts of the name), after `./`.
+pub fn folder_href(name: &str) -> String {
+    let mut out = String::from("./");
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out.push_str("/index.html");
+    out
+}
+
 /// A folder in the index.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IndexEntry {
-    /// Its name (and the link's target, `<name>/index.html`).
+    /// Its name (the link's target is `<name>/index.html`, [`folder_href`]).
     pub name: String,
     /// What it shows.
     pub description: String,
@@ -115,9 +139,24 @@ fn environment() -> Environment<'static> {
     env
 }
 
-/// JSON that can sit inside a `<script>` element: `</` cannot end it early.
+/// JSON that can sit inside a `<script>` element whatever its strings hold: `<`, `>` and `&`
+/// are written as JSON escapes (`\u003c`…), so no `</script>`, `<!--` or `<script>` can end
+/// or change the element, and U+2028/U+2029 (line ends to old JavaScript) as escapes too. The
+/// one place inline JSON is made; the value read back is unchanged.
 fn script_json(v: &serde_json::Value) -> Result<String, PageError> {
-    Ok(serde_json::to_string(v)?.replace("</", "<\\/"))
+    let text = serde_json::to_string(v)?;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
 }
 
 /// The page's HTML.
@@ -134,6 +173,7 @@ pub fn render(page: &Page) -> Result<String, PageError> {
         heatmaps => heatmaps.into_iter().map(minijinja::Value::from_safe_string).collect::<Vec<_>>(),
         strip => strip.map(minijinja::Value::from_safe_string),
         data => minijinja::Value::from_safe_string(script_json(&page.data)?),
+        mark => minijinja::Value::from_safe_string(PAGE_MARK.into()),
         uplot_js => minijinja::Value::from_safe_string(UPLOT_JS.to_string()),
         uplot_css => minijinja::Value::from_safe_string(UPLOT_CSS.to_string()),
         page_js => minijinja::Value::from_safe_string(PAGE_JS.to_string()),
@@ -146,33 +186,38 @@ pub fn render(page: &Page) -> Result<String, PageError> {
 /// The index of every results folder, linking to each one's page.
 pub fn index(title: &str, entries: &[IndexEntry]) -> Result<String, PageError> {
     let env = environment();
+    let entries: Vec<minijinja::Value> = entries
+        .iter()
+        .map(|e| {
+            context! { name => e.name, description => e.description,
+                       href => minijinja::Value::from_safe_string(folder_href(&e.name)),
+                       headlines => e.headlines }
+        })
+        .collect();
     Ok(env.get_template("index.html")?.render(context! {
         title => title,
+        mark => minijinja::Value::from_safe_string(INDEX_MARK.into()),
         entries => entries,
         page_css => minijinja::Value::from_safe_string(PAGE_CSS.to_string()),
     })?)
 }
 
-/// The palette runs are drawn in: the static figures' (twinnet-plot's), as CSS colours; a
-/// run's colour is `PALETTE[i % len]` and its dash pattern changes every `len` runs, so that
-/// no two of up to 30 runs share both.
-pub const PALETTE: [&str; 10] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    "#7f7f7f", "#bcbd22",
-];
+/// How many colours the palette has (`twinnet_core::palette`, the figures' too): a run's
+/// dash pattern changes every this many runs, so that no two of up to 30 runs share both.
+const COLOURS: usize = twinnet_core::palette::PALETTE.len();
 
 /// The dash pattern of run `i` (`[]`: solid).
 pub fn dash(i: usize) -> Vec<u32> {
-    match (i / PALETTE.len()) % 3 {
+    match (i / COLOURS) % 3 {
         0 => vec![],
         1 => vec![8, 4],
         _ => vec![2, 3],
     }
 }
 
-/// The colour of run `i`.
-pub fn colour(i: usize) -> &'static str {
-    PALETTE[i % PALETTE.len()]
+/// The colour of run `i`, as in the figures.
+pub fn colour(i: usize) -> String {
+    twinnet_core::palette::css(i)
 }
 
 #[cfg(test)]
@@ -204,8 +249,30 @@ mod tests {
 
     #[test]
     fn data_cannot_close_its_script() {
-        let s = script_json(&serde_json::json!({"name": "</script><script>alert(1)"})).unwrap();
-        assert!(!s.contains("</script>"), "{s}");
+        let v = serde_json::json!({"name": "</script><script>alert(1)", "label": "<!--<script>",
+                                   "amp": "a & b", "lines": "x\u{2028}y\u{2029}z"});
+        let s = script_json(&v).unwrap();
+        for bad in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
+            assert!(!s.contains(bad), "{bad:?} in {s}");
+        }
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v, "the data reads back unchanged");
+    }
+
+    #[test]
+    fn folder_links_are_relative_paths_whatever_the_name() {
+        assert_eq!(folder_href("report"), "./report/index.html");
+        assert_eq!(folder_href("javascript:alert(1)"), "./javascript%3Aalert%281%29/index.html");
+        assert_eq!(folder_href("a b\"<é"), "./a%20b%22%3C%C3%A9/index.html");
+        let html = index("t", &[IndexEntry {
+            name: "javascript:alert(1)//\"><b>".into(),
+            description: String::new(),
+            headlines: vec![],
+        }])
+        .unwrap();
+        assert!(html.contains(INDEX_MARK));
+        assert!(html.contains(r#"href="./javascript%3Aalert%281%29%2F%2F%22%3E%3Cb%3E/index.html""#), "{html}");
+        assert!(!html.contains("<b>") && !html.contains("href=\"javascript"), "{html}");
     }
 
     #[test]

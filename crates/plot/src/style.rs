@@ -10,19 +10,17 @@ use std::sync::Once;
 pub(crate) const FONT: &str = "sans-serif";
 static DEJAVU: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
-/// Ten colours that stay distinct for colour-blind readers (matplotlib's tab10).
-pub const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
+/// The palette of every output (`twinnet_core::palette`), as plotters colours.
+pub const PALETTE: [RGBColor; 10] = {
+    let p = twinnet_core::palette::PALETTE;
+    let mut out = [RGBColor(0, 0, 0); 10];
+    let mut i = 0;
+    while i < 10 {
+        out[i] = RGBColor(p[i].0, p[i].1, p[i].2);
+        i += 1;
+    }
+    out
+};
 
 /// Registers the embedded DejaVu Sans as [`FONT`], once per process.
 pub(crate) fn register_font() {

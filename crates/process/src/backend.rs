@@ -12,6 +12,7 @@
 
 use crate::child::Child;
 use crate::error::ProcessError;
+use crate::group::Scratch;
 use crate::files::{read_params, read_predictions, split_files, write_params};
 use crate::{ProcessSpec, PROTOCOL};
 use serde_json::{json, Value};
@@ -37,11 +38,12 @@ struct Sent {
     at: Option<(usize, usize)>,
 }
 
-/// A batch of the epoch ahead: its rows, and its place in the epoch's order.
+/// A batch of the epoch ahead: its rows, and its place in the epoch's order (`None` when the
+/// program refused the order: the batch is then sent as its list of rows).
 #[derive(Debug)]
 struct Upcoming {
     rows: Vec<u32>,
-    at: (usize, usize),
+    at: Option<(usize, usize)>,
 }
 
 /// An implementation in another process, as a backend.
@@ -53,13 +55,18 @@ pub struct ProcessBackend {
     train_len: usize,
     cache: PathBuf,
     /// Files of the exchange that live only as long as the backend (parameters, predictions).
-    scratch: tempfile::TempDir,
+    scratch: Scratch,
     exchanges: u64,
     /// The most steps sent ahead (0 unless the child can rewind).
     ahead: usize,
     sent: VecDeque<Sent>,
     /// The epoch's batches not yet sent, in order.
     upcoming: VecDeque<Upcoming>,
+    /// Whether the program takes `order` (unknown until asked; a refusal is final).
+    takes_order: Option<bool>,
+    /// A failure while handing over an epoch's order (a hint, which cannot fail), reported by
+    /// the next operation, which could not succeed after it.
+    deferred: Option<ProcessError>,
 }
 
 fn failed(e: ProcessError) -> BackendError {
@@ -93,10 +100,8 @@ impl ProcessBackend {
         let rewind = hello["capabilities"]
             .as_array()
             .is_some_and(|c| c.iter().any(|x| x.as_str() == Some("rewind")));
-        let info = describe(&spec.command, &hello["implementation"], child.id());
-        let scratch = tempfile::Builder::new()
-            .prefix("twinnet-process-")
-            .tempdir()
+        let info = describe(&spec.command, &hello["implementation"]);
+        let scratch = Scratch::new()
             .map_err(|e| ProcessError::io(&std::env::temp_dir(), "cannot create a folder in", e))?;
         let mut b = Self {
             child,
@@ -109,6 +114,8 @@ impl ProcessBackend {
             ahead: if rewind { spec.ahead } else { 0 },
             sent: VecDeque::new(),
             upcoming: VecDeque::new(),
+            takes_order: None,
+            deferred: None,
         };
         b.init(spec, model, train, threads)?;
         Ok(b)
@@ -182,6 +189,9 @@ impl ProcessBackend {
     /// the steps sent ahead, discards them, rewinds to the checkpoint before the first, and
     /// puts their batches back in front of the upcoming ones.
     fn settle(&mut self) -> Result<(), ProcessError> {
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
         let Some(first) = self.sent.front().map(|s| s.id) else { return Ok(()) };
         self.child.flush("step")?;
         let sent: Vec<Sent> = self.sent.drain(..).collect();
@@ -194,15 +204,19 @@ impl ProcessBackend {
         }
         let id = self.child.send(json!({"op": "rewind", "to": first}), true)?;
         self.child.recv("rewind", id)?;
+        // Every step still in `sent` was sent ahead, from `upcoming`: they go back in front.
         for s in sent.into_iter().rev() {
-            if let (Some(rows), Some(at)) = (s.batch, s.at) {
-                self.upcoming.push_front(Upcoming { rows, at });
+            if let Some(rows) = s.batch {
+                self.upcoming.push_front(Upcoming { rows, at: s.at });
             }
         }
         Ok(())
     }
 
     fn step_inner(&mut self, batch: Option<Vec<u32>>, lr: f32) -> Result<StepStats, ProcessError> {
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
         let matches = self.sent.front().is_some_and(|s| s.batch == batch && s.lr == lr);
         let sent = if matches {
             self.sent.pop_front().expect("a step was sent")
@@ -210,7 +224,7 @@ impl ProcessBackend {
             self.settle()?;
             let at = match self.upcoming.front() {
                 Some(u) if Some(&u.rows) == batch.as_ref() => {
-                    self.upcoming.pop_front().map(|u| u.at)
+                    self.upcoming.pop_front().and_then(|u| u.at)
                 }
                 _ => None,
             };
@@ -219,7 +233,7 @@ impl ProcessBackend {
         };
         while self.sent.len() < self.ahead {
             let Some(next) = self.upcoming.pop_front() else { break };
-            self.send_step(Some(next.rows), Some(next.at), lr, true)?;
+            self.send_step(Some(next.rows), next.at, lr, true)?;
         }
         let r = self.child.recv("step", sent.id)?;
         let size = batch.as_ref().map_or(self.train_len, Vec::len);
@@ -254,7 +268,7 @@ fn non_finite(v: &Value) -> Option<f64> {
 }
 
 /// What the implementation said of itself, as results record it.
-fn describe(command: &str, imp: &Value, pid: u32) -> BackendInfo {
+fn describe(command: &str, imp: &Value) -> BackendInfo {
     let s = |k: &str| imp[k].as_str().unwrap_or("unknown").to_string();
     let libraries: Vec<String> = imp["libraries"]
         .as_object()
@@ -267,7 +281,6 @@ fn describe(command: &str, imp: &Value, pid: u32) -> BackendInfo {
         if libraries.is_empty() { "" } else { "; " },
         libraries.join(", ")
     );
-    let _ = pid;
     let numerics = [
         ("command", command.to_string()),
         ("protocol", PROTOCOL.to_string()),
@@ -278,18 +291,27 @@ fn describe(command: &str, imp: &Value, pid: u32) -> BackendInfo {
 
 impl ProcessBackend {
     /// Hands the child the epoch's order (an int64 `.npy`), so that steps can name their batch
-    /// by its place in it instead of listing its rows.
-    fn send_order(&mut self, order: &[u32]) -> Result<(), ProcessError> {
+    /// by its place in it instead of listing its rows. `Ok(false)`: the program refused it
+    /// (an error reply), and will get lists of rows.
+    fn send_order(&mut self, order: &[u32]) -> Result<bool, ProcessError> {
         self.settle()?;
         self.upcoming.clear();
+        if self.takes_order == Some(false) {
+            return Ok(false);
+        }
         let path = self.exchange_dir()?.join("order.npy");
         let a: ndarray::Array1<i64> = order.iter().map(|&i| i as i64).collect();
         ndarray_npy::write_npy(&path, &a).map_err(|e| {
             ProcessError::io(&path, "cannot write", std::io::Error::other(e.to_string()))
         })?;
         let id = self.child.send(json!({"op": "order", "path": path}), true)?;
-        self.child.recv("order", id)?;
-        Ok(())
+        let taken = match self.child.recv("order", id) {
+            Ok(_) => true,
+            Err(ProcessError::Failed { .. }) => false,
+            Err(e) => return Err(e),
+        };
+        self.takes_order = Some(taken);
+        Ok(taken)
     }
 }
 
@@ -310,17 +332,26 @@ impl Backend for ProcessBackend {
     }
 
     fn will_need_epoch(&mut self, order: &[u32], batch_size: usize) {
-        // A hint: if the order cannot be handed over, steps go one by one by their rows.
-        if self.ahead > 0 && batch_size > 0 && self.send_order(order).is_ok() {
-            self.upcoming = order
-                .chunks(batch_size)
-                .enumerate()
-                .map(|(k, c)| Upcoming {
-                    rows: c.to_vec(),
-                    at: (k * batch_size, k * batch_size + c.len()),
-                })
-                .collect();
+        // A hint: steps are sent ahead by their place in the order, or by their rows when the
+        // program refuses `order`. A program gone meanwhile fails the next step, naming `order`.
+        if self.ahead == 0 || batch_size == 0 || self.deferred.is_some() {
+            return;
         }
+        let by_place = match self.send_order(order) {
+            Ok(taken) => taken,
+            Err(e) => {
+                self.deferred = Some(e);
+                return;
+            }
+        };
+        self.upcoming = order
+            .chunks(batch_size)
+            .enumerate()
+            .map(|(k, c)| Upcoming {
+                rows: c.to_vec(),
+                at: by_place.then_some((k * batch_size, k * batch_size + c.len())),
+            })
+            .collect();
     }
 
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError> {

@@ -1,11 +1,14 @@
-//! The child process: started without a shell, owned by its parent (killed when the parent
-//! drops it, and by the kernel when the parent dies), spoken to one JSON line at a time, its
-//! stderr kept (the last lines) for the parent's error messages.
+//! The child process: started without a shell in a process group of its own ([`Group`]: it
+//! and everything it starts end with it), spoken to one JSON line at a time, with a deadline on
+//! every read and every write, and bounds on everything it can make twinnet hold: a protocol
+//! line ([`MAX_LINE`]) and its stderr (the last [`STDERR_LINES`] lines, each cut at
+//! [`STDERR_LINE`] bytes, read as bytes and shown lossily).
 
 use crate::error::ProcessError;
+use crate::group::Group;
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -22,7 +25,32 @@ pub(crate) const THREAD_VARS: [&str; 5] = [
 ];
 
 /// Lines of the child's stderr kept for error messages.
-const STDERR_LINES: usize = 20;
+pub(crate) const STDERR_LINES: usize = 20;
+
+/// The most bytes of one stderr line kept (the rest of the line is dropped, marked `…`).
+pub(crate) const STDERR_LINE: usize = 1000;
+
+/// The longest protocol line accepted from a program (a reply is a few hundred bytes; an
+/// error's message and traceback are cut well below this by `twinnet_backend`).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// How often a wait looks whether the program has exited (so that a process it started,
+/// holding its stdout open, cannot make twinnet wait out the whole deadline).
+const EXIT_CHECK: Duration = Duration::from_millis(100);
+
+/// Why no reply line came.
+enum NoLine {
+    /// The deadline passed.
+    Timeout,
+    /// Its stdout reached its end.
+    Closed,
+    /// It exited while something it started still holds its stdout.
+    ExitedHeld,
+    /// A line longer than [`MAX_LINE`].
+    TooLong,
+    /// Reading failed.
+    Io(std::io::Error),
+}
 
 /// A running implementation.
 #[derive(Debug)]
@@ -30,15 +58,19 @@ pub(crate) struct Child {
     /// The command as the user wrote it (for messages).
     pub(crate) command: String,
     proc: std::process::Child,
-    /// Requests, buffered: steps sent ahead go out together with the one awaited.
-    stdin: Option<BufWriter<ChildStdin>>,
-    /// Replies, read by this thread (no reader thread: one wake-up fewer per step), with a
-    /// deadline from `poll`.
-    stdout: BufReader<ChildStdout>,
+    /// Its process group (ended with this).
+    group: Group,
+    /// Its stdin, non-blocking (`None`: closed by us or by it).
+    stdin: Option<ChildStdin>,
+    /// Requests written but not yet pushed to the child: steps sent ahead go out together.
+    pending: Vec<u8>,
+    /// Its stdout, non-blocking, and what was read of it past the last line returned.
+    stdout: ChildStdout,
+    buffer: Vec<u8>,
     stderr: Arc<Mutex<VecDeque<String>>>,
     timeout: Duration,
     next_id: u64,
-    /// The first request id still in `stdin`'s buffer (none: everything was flushed).
+    /// The first request id still in `pending` (none: everything was flushed).
     unflushed: Option<u64>,
 }
 
@@ -74,7 +106,8 @@ impl Child {
         {
             use std::os::unix::process::CommandExt;
             // A process group of its own: a Ctrl-C at the terminal reaches twinnet alone, which
-            // stops at a clean point and then ends the child.
+            // stops at a clean point and then ends the group; everything the program starts
+            // is in it and ends with it.
             cmd.process_group(0);
         }
         #[cfg(target_os = "linux")]
@@ -92,35 +125,29 @@ impl Child {
         let mut proc = cmd
             .spawn()
             .map_err(|source| ProcessError::Spawn { command: command.into(), source })?;
-        let stdout = BufReader::with_capacity(1 << 16, proc.stdout.take().expect("piped stdout"));
-        let stderr_pipe = proc.stderr.take().expect("piped stderr");
+        let group = Group::new(proc.id());
+        let stdout = proc.stdout.take().expect("piped stdout");
+        let stdin = proc.stdin.take().expect("piped stdin");
+        let io = |e: nix::Error| ProcessError::Spawn { command: command.into(), source: e.into() };
+        set_nonblocking(&stdout).map_err(io)?;
+        set_nonblocking(&stdin).map_err(io)?;
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         let keep = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr_pipe).lines() {
-                let Ok(line) = line else { break };
-                let mut k = keep.lock().unwrap_or_else(|e| e.into_inner());
-                if k.len() == STDERR_LINES {
-                    k.pop_front();
-                }
-                k.push_back(line);
-            }
-        });
+        let pipe = proc.stderr.take().expect("piped stderr");
+        std::thread::spawn(move || keep_stderr(pipe, &keep));
         Ok(Self {
             command: command.into(),
-            stdin: proc.stdin.take().map(|w| BufWriter::with_capacity(1 << 16, w)),
             proc,
+            group,
+            stdin: Some(stdin),
+            pending: Vec::with_capacity(1 << 16),
             stdout,
+            buffer: Vec::with_capacity(1 << 16),
             stderr,
             timeout,
             next_id: 1,
             unflushed: None,
         })
-    }
-
-    /// Its process id.
-    pub(crate) fn id(&self) -> u32 {
-        self.proc.id()
     }
 
     /// The last lines it wrote to stderr, as the end of an error message.
@@ -140,15 +167,8 @@ impl Child {
         self.next_id += 1;
         let op = request["op"].as_str().unwrap_or("?").to_string();
         request["id"] = id.into();
-        let mut line = serde_json::to_string(&request).expect("requests serialize");
-        line.push('\n');
-        let written = match &mut self.stdin {
-            Some(w) => w.write_all(line.as_bytes()),
-            None => Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
-        };
-        if written.is_err() {
-            return Err(self.exited(&op));
-        }
+        serde_json::to_writer(&mut self.pending, &request).expect("requests serialize");
+        self.pending.push(b'\n');
         let first = *self.unflushed.get_or_insert(id);
         // Steps sent ahead go out in groups (one write, one wake-up of the child for many);
         // `recv` flushes whatever its reply depends on.
@@ -158,35 +178,70 @@ impl Child {
         Ok(id)
     }
 
-    /// Flushes what was written.
+    /// Pushes what was written to the child, waiting at most the timeout for it to read.
     pub(crate) fn flush(&mut self, op: &str) -> Result<(), ProcessError> {
-        let flushed = self.stdin.as_mut().is_some_and(|w| w.flush().is_ok());
-        if flushed {
-            self.unflushed = None;
-            Ok(())
-        } else {
-            Err(self.exited(op))
+        let deadline = Instant::now() + self.timeout;
+        let mut done = 0;
+        while done < self.pending.len() {
+            let Some(w) = &mut self.stdin else { return Err(self.gone(op, "closed its stdin")) };
+            match w.write(&self.pending[done..]) {
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if !wait_ready(&*w, Ready::Write, deadline) {
+                        if Instant::now() >= deadline {
+                            return Err(self.timed_out(op, "did not read"));
+                        }
+                        if self.has_exited() {
+                            return Err(self.gone(op, "closed its stdin"));
+                        }
+                    }
+                }
+                Err(_) => return Err(self.gone(op, "closed its stdin")),
+            }
         }
+        self.pending.clear();
+        self.unflushed = None;
+        Ok(())
     }
 
-    /// The error for a child that is gone.
-    fn exited(&mut self, op: &str) -> ProcessError {
+    /// Whether the program has exited (reaped: its status is kept by `proc`).
+    fn has_exited(&mut self) -> bool {
+        matches!(self.proc.try_wait(), Ok(Some(_)))
+    }
+
+    /// The error for a program that is gone or stopped talking: `what` it did (closed its
+    /// stdin or stdout); how it ended, if it did. Its group is ended.
+    fn gone(&mut self, op: &str, what: &str) -> ProcessError {
         // Give it a moment to be reaped, so that its status and last words are known.
         let deadline = Instant::now() + Duration::from_millis(500);
         let status = loop {
             match self.proc.try_wait() {
-                Ok(Some(s)) => break s.to_string(),
+                Ok(Some(s)) => break format!("{what}; exited, {s}"),
                 Ok(None) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(10))
                 }
-                _ => break "still running, its stdout closed".into(),
+                _ => break format!("{what}, still running"),
             }
         };
+        self.end();
         std::thread::sleep(Duration::from_millis(50));
         ProcessError::Exited {
             command: self.command.clone(),
             op: op.into(),
             status,
+            stderr: self.stderr_tail(),
+        }
+    }
+
+    /// The error for a deadline passed; its group is ended.
+    fn timed_out(&mut self, op: &str, what: &str) -> ProcessError {
+        self.end();
+        ProcessError::Timeout {
+            command: self.command.clone(),
+            op: op.into(),
+            what: what.into(),
+            seconds: self.timeout.as_secs_f64(),
             stderr: self.stderr_tail(),
         }
     }
@@ -198,15 +253,27 @@ impl Child {
             self.flush(op)?;
         }
         let line = match self.read_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => return Err(self.exited(op)),
-            Err(()) => {
-                self.kill();
-                return Err(ProcessError::Timeout {
+            Ok(l) => l,
+            Err(NoLine::Closed) => return Err(self.gone(op, "closed its stdout")),
+            Err(NoLine::ExitedHeld) => {
+                return Err(self.gone(op, "exited while a process it started holds its stdout"))
+            }
+            Err(NoLine::Timeout) => return Err(self.timed_out(op, "did not answer")),
+            Err(NoLine::TooLong) => {
+                self.end();
+                return Err(ProcessError::Garbage {
                     command: self.command.clone(),
                     op: op.into(),
-                    seconds: self.timeout.as_secs_f64(),
+                    line: format!("(a line longer than {} MiB)", MAX_LINE >> 20),
                     stderr: self.stderr_tail(),
+                });
+            }
+            Err(NoLine::Io(e)) => {
+                self.end();
+                return Err(ProcessError::Io {
+                    path: format!("the stdout of `{}`", self.command).into(),
+                    action: "cannot read",
+                    source: e,
                 });
             }
         };
@@ -240,55 +307,70 @@ impl Child {
                 Err(ProcessError::Failed {
                     command: self.command.clone(),
                     op: op.into(),
-                    error: v["error"].as_str().unwrap_or("(no message)").into(),
-                    traceback: if tb.is_empty() { String::new() } else { format!("\n{tb}") },
+                    error: cut_text(v["error"].as_str().unwrap_or("(no message)"), 2000),
+                    traceback: if tb.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\n{}", last_lines(tb, 40, 4000))
+                    },
                 })
             }
             None => Err(garbage(self)),
         }
     }
 
-    /// The next line of stdout: `Ok(None)` at its end, `Err(())` when the deadline passed
-    /// with no complete line.
-    fn read_line(&mut self) -> Result<Option<String>, ()> {
+    /// The next line of stdout, waiting at most the timeout.
+    fn read_line(&mut self) -> Result<String, NoLine> {
         let deadline = Instant::now() + self.timeout;
-        let mut line = Vec::new();
+        let mut searched = 0;
         loop {
-            // Whatever is buffered first; wait (at most until the deadline) only for more.
-            if self.stdout.buffer().is_empty() && !wait_readable(self.stdout.get_ref(), deadline) {
-                return Err(());
+            if let Some(i) = self.buffer[searched..].iter().position(|&b| b == b'\n') {
+                let end = searched + i;
+                let line = String::from_utf8_lossy(&self.buffer[..end]).into_owned();
+                self.buffer.drain(..=end);
+                return Ok(line);
             }
-            let available = match self.stdout.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => return Ok(None),
-            };
-            if available.is_empty() {
-                return Ok(None);
+            searched = self.buffer.len();
+            if searched > MAX_LINE {
+                return Err(NoLine::TooLong);
             }
-            match available.iter().position(|&b| b == b'\n') {
-                Some(i) => {
-                    line.extend_from_slice(&available[..i]);
-                    self.stdout.consume(i + 1);
-                    return Ok(Some(String::from_utf8_lossy(&line).into_owned()));
+            let mut chunk = [0u8; 1 << 16];
+            match self.stdout.read(&mut chunk) {
+                Ok(0) => return Err(NoLine::Closed),
+                Ok(n) => self.buffer.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if !wait_ready(&self.stdout, Ready::Read, deadline) {
+                        if Instant::now() >= deadline {
+                            return Err(NoLine::Timeout);
+                        }
+                        if self.has_exited() {
+                            // Whatever it wrote before it exited is readable now.
+                            return match self.stdout.read(&mut chunk) {
+                                Ok(n) if n > 0 => {
+                                    self.buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                                    continue;
+                                }
+                                Ok(_) => Err(NoLine::Closed),
+                                Err(_) => Err(NoLine::ExitedHeld),
+                            };
+                        }
+                    }
                 }
-                None => {
-                    let n = available.len();
-                    line.extend_from_slice(available);
-                    self.stdout.consume(n);
-                }
+                Err(e) => return Err(NoLine::Io(e)),
             }
         }
     }
 
-    /// Kills it now.
-    pub(crate) fn kill(&mut self) {
+    /// Ends it and everything it started, now.
+    pub(crate) fn end(&mut self) {
         self.stdin = None;
+        self.group.kill();
         let _ = self.proc.kill();
         let _ = self.proc.wait();
     }
 
-    /// Asks it to shut down (at most a second), then kills it.
+    /// Asks it to shut down (at most a second), then ends its whole group.
     pub(crate) fn shutdown(&mut self) {
         if let Ok(id) = self.send(serde_json::json!({"op": "shutdown"}), true) {
             let t = self.timeout;
@@ -299,41 +381,140 @@ impl Child {
         self.stdin = None;
         let deadline = Instant::now() + Duration::from_secs(1);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.proc.try_wait() {
-                return;
+            if self.has_exited() {
+                break;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        self.kill();
+        self.end();
     }
 }
 
 impl Drop for Child {
     fn drop(&mut self) {
-        if let Ok(None) = self.proc.try_wait() {
+        if self.has_exited() {
+            self.end();
+        } else {
             self.shutdown();
         }
     }
 }
 
-/// Waits until `fd` can be read without blocking, or `deadline` passes (`false`).
-#[cfg(unix)]
-fn wait_readable(fd: &ChildStdout, deadline: Instant) -> bool {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    use std::os::fd::AsFd;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
-        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::from(ms)) {
-            Ok(n) if n > 0 => return true,
-            Ok(_) if Instant::now() >= deadline => return false,
-            _ => {}
+/// Keeps the last [`STDERR_LINES`] lines of `pipe` in `keep`, each cut at [`STDERR_LINE`]
+/// bytes, reading to its end whatever it holds (bytes, not text: a program's stderr may be
+/// anything, and a reader that stopped would leave the program blocked or killed by EPIPE).
+fn keep_stderr(mut pipe: std::process::ChildStderr, keep: &Mutex<VecDeque<String>>) {
+    let mut line: Vec<u8> = Vec::with_capacity(STDERR_LINE);
+    let mut cut = false;
+    let mut chunk = [0u8; 1 << 14];
+    let push = |line: &mut Vec<u8>, cut: &mut bool| {
+        let mut s = String::from_utf8_lossy(line).into_owned();
+        if *cut {
+            s.push('…');
         }
+        let mut k = keep.lock().unwrap_or_else(|e| e.into_inner());
+        if k.len() == STDERR_LINES {
+            k.pop_front();
+        }
+        k.push_back(s);
+        line.clear();
+        *cut = false;
+    };
+    loop {
+        let n = match pipe.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        for &b in chunk.get(..n).unwrap_or_default() {
+            if b == b'\n' {
+                push(&mut line, &mut cut);
+            } else if line.len() < STDERR_LINE {
+                line.push(b);
+            } else {
+                cut = true;
+            }
+        }
+    }
+    if !line.is_empty() {
+        push(&mut line, &mut cut);
     }
 }
 
-#[cfg(not(unix))]
-fn wait_readable(_: &ChildStdout, _: Instant) -> bool {
-    true
+/// At most `max` characters of `s`, marked when cut.
+pub(crate) fn cut_text(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.into();
+    }
+    let mut t: String = s.chars().take(max).collect();
+    t.push_str(&format!("… ({} characters in all)", s.chars().count()));
+    t
+}
+
+/// The last `lines` lines of `s`, at most `max` characters of them, marked when cut.
+pub(crate) fn last_lines(s: &str, lines: usize, max: usize) -> String {
+    let all: Vec<&str> = s.lines().collect();
+    let from = all.len().saturating_sub(lines);
+    let kept: Vec<String> =
+        all.get(from..).unwrap_or_default().iter().map(|l| cut_text(l, max / 4)).collect();
+    let mut t = kept.join("\n");
+    let n = t.chars().count();
+    if n > max {
+        t = t.chars().skip(n - max).collect();
+    }
+    if from > 0 || n > max {
+        format!("(… {from} lines before, cut)\n{t}")
+    } else {
+        t
+    }
+}
+
+/// Which readiness a wait is for.
+#[derive(Clone, Copy)]
+enum Ready {
+    Read,
+    Write,
+}
+
+/// Waits until `fd` is ready (`true`), or [`EXIT_CHECK`] or the deadline pass (`false`).
+#[cfg(unix)]
+fn wait_ready(fd: &impl std::os::fd::AsFd, ready: Ready, deadline: Instant) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let left = deadline.saturating_duration_since(Instant::now()).min(EXIT_CHECK);
+    let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+    let flags = match ready {
+        Ready::Read => PollFlags::POLLIN,
+        Ready::Write => PollFlags::POLLOUT,
+    };
+    let mut fds = [PollFd::new(fd.as_fd(), flags)];
+    // Readiness, or the pipe's other end closed (POLLHUP/POLLERR: the next read or write says
+    // which); an interrupted poll is a wait that ended early.
+    matches!(poll(&mut fds, PollTimeout::from(ms)), Ok(n) if n > 0)
+}
+
+/// Makes a pipe's reads and writes return at once (`WouldBlock`) instead of waiting.
+#[cfg(unix)]
+fn set_nonblocking(fd: &impl std::os::fd::AsFd) -> Result<(), nix::Error> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let flags = OFlag::from_bits_truncate(fcntl(fd.as_fd(), FcntlArg::F_GETFL)?);
+    fcntl(fd.as_fd(), FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_are_cut_and_say_so() {
+        assert_eq!(cut_text("short", 10), "short");
+        let long = "x".repeat(5000);
+        let c = cut_text(&long, 100);
+        assert!(c.starts_with(&"x".repeat(100)) && c.ends_with("(5000 characters in all)"), "{c}");
+        let tb: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let t = last_lines(&tb, 3, 4000);
+        assert!(t.ends_with("line 97\nline 98\nline 99") && t.contains("97 lines before"), "{t}");
+        assert_eq!(last_lines("a\nb", 40, 4000), "a\nb");
+    }
 }

@@ -23,23 +23,25 @@ pub enum ProcessError {
         #[source]
         source: std::io::Error,
     },
-    /// The program closed its stdout or exited instead of answering.
-    #[error("`{command}` exited ({status}) instead of answering `{op}`{stderr}")]
+    /// The program closed its stdin or stdout, or exited, instead of answering.
+    #[error("`{command}` stopped before answering `{op}`: it {status}{stderr}")]
     Exited {
         /// The command.
         command: String,
         /// The message it did not answer.
         op: String,
-        /// How it ended.
+        /// What it did and how it ended.
         status: String,
         /// Its last lines of stderr.
         stderr: String,
     },
-    /// No answer within the deadline; the program was killed.
-    #[error("`{command}` did not answer `{op}` within {seconds} s (killed; raise the limit with --process-timeout){stderr}")]
+    /// No answer (or no reading of a request) within the deadline; the program was killed.
+    #[error("`{command}` {what} `{op}` within {seconds} s (killed, with every process it started; raise the limit with --process-timeout){stderr}")]
     Timeout {
         /// The command.
         command: String,
+        /// What it did not do: "did not answer", "did not read".
+        what: String,
         /// The message it did not answer.
         op: String,
         /// The deadline.

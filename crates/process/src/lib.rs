@@ -17,9 +17,12 @@ mod backend;
 mod child;
 mod error;
 pub mod files;
+mod group;
 
 pub use backend::{ProcessBackend, AHEAD};
+pub use child::MAX_LINE;
 pub use error::ProcessError;
+pub use group::end_all;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

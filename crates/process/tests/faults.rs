@@ -124,3 +124,132 @@ fn dropping_the_backend_ends_the_child() {
     assert!(!alive("drop-test"));
     let _ = ProcessError::Command { command: String::new(), message: String::new() };
 }
+
+/// A program that starts processes of its own (a shell wrapper, a pool): they end with it, on
+/// an error, on a timeout and when the backend is dropped.
+#[test]
+fn what_a_program_starts_ends_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = twinnet_testkit::conformance::data();
+    let m = model();
+    let t = Duration::from_secs(2);
+    let forking = |tag: &str, step: &str| {
+        let body = serving(step).replace(
+            "class Net:",
+            &format!(
+                "import subprocess\nsubprocess.Popen([sys.executable, '-c', \
+                 'import time; time.sleep(3600)', 'grandchild-{tag}'])\nclass Net:"
+            ),
+        );
+        script(d, &format!("{tag}.py"), &body)
+    };
+    let gone = |tag: &str| {
+        let t0 = Instant::now();
+        while alive(&format!("grandchild-{tag}")) {
+            assert!(t0.elapsed() < Duration::from_secs(5), "{tag}: a grandchild outlived it");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // Dropped after a normal exchange.
+    let b = start(&forking("dropped", "pass"), &m, &data, 0, t).unwrap();
+    assert!(alive("grandchild-dropped"));
+    drop(b);
+    gone("dropped");
+    // An error in a step.
+    let mut b = start(&forking("raises", "raise ValueError('no')"), &m, &data, 0, t).unwrap();
+    assert!(b.step(Batch::Indices(&[0]), 0.1).is_err());
+    drop(b);
+    gone("raises");
+    // A timeout.
+    let mut b = start(&forking("hangs", "time.sleep(3600)"), &m, &data, 0, t).unwrap();
+    let e = b.step(Batch::Indices(&[0]), 0.1).unwrap_err().to_string();
+    assert!(e.contains("did not answer `step`"), "{e}");
+    gone("hangs");
+    drop(b);
+    // end_all (what an interrupt calls before it exits) ends them without a drop.
+    let b = start(&forking("interrupted", "pass"), &m, &data, 0, t).unwrap();
+    twinnet_process::end_all();
+    gone("interrupted");
+    drop(b);
+}
+
+/// Bounded reads and writes: whatever a program writes or refuses to read, twinnet holds a
+/// bounded amount, waits at most the deadline, and names what happened.
+#[test]
+fn misbehaving_pipes_are_bounded_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = twinnet_testkit::conformance::data();
+    let m = model();
+    let t = Duration::from_secs(2);
+    let hello = "import sys, json, os, time\n\
+        r = json.loads(sys.stdin.readline())\n\
+        print(json.dumps({'id': r['id'], 'ok': True, 'protocol': 1}), flush=True)\n";
+    let init = "r = json.loads(sys.stdin.readline())\n\
+        print(json.dumps({'id': r['id'], 'ok': True}), flush=True)\n";
+
+    // It exits, but a process it started still holds its stdout: named at once, not after the
+    // deadline as a hang.
+    let t0 = Instant::now();
+    let cmd = format!("sh -c 'sleep 3600 & exit 3' held-stdout");
+    let e = start(&cmd, &m, &data, 0, Duration::from_secs(30)).unwrap_err().to_string();
+    assert!(e.contains("exited") && e.contains("`hello`"), "{e}");
+    assert!(t0.elapsed() < Duration::from_secs(5), "waited {:?}", t0.elapsed());
+
+    // An endless line on stdout: refused at 1 MiB.
+    let cmd = script(d, "endless.py", "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n");
+    let e = start(&cmd, &m, &data, 0, t).unwrap_err().to_string();
+    assert!(e.contains("endless.py") && e.contains("longer than 1 MiB"), "{e}");
+    assert!(e.len() < 5000, "{} bytes", e.len());
+
+    // 50 MB of stderr without a newline, then an exit: the message keeps a bounded tail.
+    let cmd = script(d, "flood.py", "import sys\nsys.stderr.write('y' * 50_000_000)\nsys.exit(1)\n");
+    let e = start(&cmd, &m, &data, 0, Duration::from_secs(20)).unwrap_err().to_string();
+    assert!(e.contains("flood.py") && e.contains("yyy"), "{}", &e[..e.len().min(500)]);
+    assert!(e.len() < 5000, "{} bytes", e.len());
+
+    // It stops reading its stdin while twinnet writes a large batch: the write has the same
+    // deadline as a read.
+    let cmd = script(d, "deaf.py", &format!("{hello}{init}time.sleep(3600)\n"));
+    let mut b = start(&cmd, &m, &data, 0, t).unwrap();
+    let big = vec![0u32; 200_000];
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let e = b.step(Batch::Indices(&big), 0.1).map(|_| ()).unwrap_err().to_string();
+        tx.send(e).unwrap();
+    });
+    let e = rx.recv_timeout(Duration::from_secs(20)).expect("the write hung past the deadline");
+    assert!(e.contains("deaf.py") && e.contains("did not read `step` within 2 s"), "{e}");
+
+    // It closes its stdin: said so, not "its stdout closed".
+    let cmd = script(d, "closes.py", &format!("{hello}os.close(0)\ntime.sleep(3600)\n"));
+    let e = start(&cmd, &m, &data, 0, t).unwrap_err().to_string();
+    assert!(e.contains("closes.py") && e.contains("closed its stdin") && e.contains("`init`"), "{e}");
+
+    // A byte that is not UTF-8 on stderr, then a steady trickle of stderr: twinnet keeps
+    // reading it (a reader that stopped would leave the program blocked on a full pipe).
+    let noisy = serving("sys.stderr.write('z' * 2000 + '\\n')")
+        .replace("class Net:", "sys.stderr.buffer.write(b'\\xff\\xfe not utf-8\\n')\nsys.stderr.flush()\nclass Net:");
+    let mut b = start(&script(d, "noisy.py", &noisy), &m, &data, 0, t).unwrap();
+    for _ in 0..200 {
+        b.step(Batch::Indices(&[0, 1]), 0.1).unwrap();
+    }
+
+    // params() returning None when a checkpoint is kept: blamed on params(), not on the step.
+    let none = serving("pass").replace("return self.p", "return None");
+    let mut b = start(&script(d, "none.py", &none), &m, &data, 4, t).unwrap();
+    b.will_need_epoch(&(0..data.len() as u32).collect::<Vec<_>>(), 2);
+    // The first step is awaited; the ones sent ahead behind it keep checkpoints.
+    b.step(Batch::Indices(&[0, 1]), 0.1).unwrap();
+    let e = b.step(Batch::Indices(&[2, 3]), 0.1).unwrap_err().to_string();
+    assert!(e.contains("params() must return a dict") && e.contains("got None"), "{e}");
+    assert!(e.contains("checkpoint"), "{e}");
+
+    // A 20 MB exception: cut, once.
+    let huge = serving("raise ValueError('w' * 20_000_000)");
+    let mut b = start(&script(d, "huge.py", &huge), &m, &data, 0, t).unwrap();
+    let e = b.step(Batch::Indices(&[0]), 0.1).unwrap_err().to_string();
+    assert!(e.contains("huge.py") && e.contains("ValueError: www"), "{}", &e[..e.len().min(500)]);
+    assert!(e.len() < 20_000, "{} bytes", e.len());
+}

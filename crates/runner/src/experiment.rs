@@ -98,10 +98,13 @@ pub struct Experiment {
     pub source: String,
 }
 
+/// The largest experiment file read (the largest committed one is a few KiB).
+pub const MAX_FILE: u64 = 1 << 20;
+
 impl Experiment {
     /// Reads `path`; `overrides` and `seeds` (from the command line) win over the file's.
     pub fn load(path: &Path, overrides: &Settings, seeds: Option<Vec<u64>>) -> Result<Self> {
-        let source = std::fs::read_to_string(path)
+        let source = twinnet_core::file::read_text_capped(path, MAX_FILE)
             .map_err(|e| Error::io(path, "cannot read the experiment file", e))?;
         let e = Self::parse(path, &source, overrides)?;
         match seeds {

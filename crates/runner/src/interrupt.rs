@@ -76,6 +76,9 @@ pub fn exit() -> ! {
     for &pid in &reg.children {
         kill(pid);
     }
+    // Programs behind the process backend (their whole process groups) and their scratch
+    // folders: destructors do not run past this point.
+    twinnet_process::end_all();
     for f in &reg.folders {
         let _ = std::fs::remove_dir_all(f);
     }

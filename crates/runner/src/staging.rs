@@ -32,8 +32,12 @@ pub fn check_folder(path: &Path, flag: &str) -> Result<()> {
     Ok(())
 }
 
-/// Fails early when the file `path` could not be written.
+/// Fails early when the file `path` could not be written. `-` (standard output) and a device
+/// or FIFO (written in place, [`twinnet_core::file::write_output`]) need no folder.
 pub fn check_writable(path: &Path, flag: &str) -> Result<()> {
+    if twinnet_core::file::Target::of(path) != twinnet_core::file::Target::File {
+        return Ok(());
+    }
     if path.is_dir() {
         bail!("--{flag} {}: is a folder, expected a file path", path.display());
     }

@@ -3,7 +3,7 @@
 use crate::args::CheckArgs;
 use crate::Global;
 use twinnet_runner::check::{check, CheckOptions};
-use twinnet_runner::schema::write_json;
+use twinnet_runner::schema::write_output_json;
 use twinnet_runner::staging::check_writable;
 
 pub fn exec(a: CheckArgs, g: Global) -> anyhow::Result<()> {
@@ -25,10 +25,13 @@ pub fn exec(a: CheckArgs, g: Global) -> anyhow::Result<()> {
         data_dir: a.common.data_dir,
         ..CheckOptions::new(&a.command)
     };
-    let report = check(&opts, g.stop)?;
-    print!("{}", report.text());
     if let Some(j) = &a.json {
-        write_json(j, &report)?;
+        opts.check_output(j)?;
+    }
+    let report = check(&opts, g.stop)?;
+    crate::out!("{}", report.text());
+    if let Some(j) = &a.json {
+        write_output_json(j, &report)?;
     }
     anyhow::ensure!(report.passed(), "check: {} did not pass (see above)", a.command);
     Ok(())

@@ -6,6 +6,6 @@ use twinnet_runner::layout::ResultsDir;
 pub fn exec(a: DirArgs) -> anyhow::Result<()> {
     let dir = ResultsDir::new(a.dir);
     twinnet_runner::sweep::collect(&dir)?;
-    println!("{}", dir.summary().display());
+    crate::outln!("{}", dir.summary().display());
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use crate::args::CompareArgs;
 use twinnet_runner::compare::compare_sides;
-use twinnet_runner::schema::write_json;
+use twinnet_runner::schema::write_output_json;
 use twinnet_runner::staging::check_writable;
 
 pub fn exec(a: CompareArgs) -> anyhow::Result<()> {
@@ -16,9 +16,9 @@ pub fn exec(a: CompareArgs) -> anyhow::Result<()> {
     if let Some(w) = &c.warning {
         eprintln!("twinnet: warning: {w}");
     }
-    print!("{}", c.text());
+    crate::out!("{}", c.text());
     if let Some(j) = &a.json {
-        write_json(j, &c.json())?;
+        write_output_json(j, &c.json())?;
     }
     Ok(())
 }

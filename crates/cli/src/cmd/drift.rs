@@ -12,6 +12,6 @@ pub fn exec(a: DriftArgs, g: Global) -> anyhow::Result<()> {
         data_dir: a.common.data_dir,
         quiet: a.common.quiet,
     };
-    println!("{}", drift(&opts, g.stop)?.display());
+    crate::outln!("{}", drift(&opts, g.stop)?.display());
     Ok(())
 }

@@ -18,12 +18,12 @@ pub fn exec(a: EvalArgs) -> anyhow::Result<()> {
         out: a.out,
     };
     let r = eval(&opts)?;
-    println!(
+    crate::outln!(
         "{}: test accuracy {:.2}% ({} backend)\n",
         a.params.display(),
         100.0 * r.test.accuracy,
         r.backend
     );
-    print!("{}", r.test.classification_report);
+    crate::out!("{}", r.test.classification_report);
     Ok(())
 }

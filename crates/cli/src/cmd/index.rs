@@ -3,6 +3,6 @@
 use crate::args::DirArgs;
 
 pub fn exec(a: DirArgs) -> anyhow::Result<()> {
-    println!("{}", twinnet_runner::page::write_index(&a.dir)?.display());
+    crate::outln!("{}", twinnet_runner::page::write_index(&a.dir)?.display());
     Ok(())
 }

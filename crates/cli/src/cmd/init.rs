@@ -4,6 +4,6 @@ use crate::args::InitArgs;
 
 pub fn exec(a: InitArgs) -> anyhow::Result<()> {
     twinnet_runner::ops::init::init(a.hidden, a.init, a.init_rng, a.seed, &a.out)?;
-    println!("{}", a.out.display());
+    crate::outln!("{}", a.out.display());
     Ok(())
 }

@@ -8,11 +8,11 @@ pub fn exec(a: PlanArgs) -> anyhow::Result<()> {
     let exp = Experiment::load(&a.experiment, &a.settings, a.seeds.map(|s| s.0))?;
     let plan = Plan::of(&exp);
     if a.count {
-        println!("{}", plan.runs.len());
+        crate::outln!("{}", plan.runs.len());
     } else if a.json {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&plan)?);
     } else {
-        print!("{}", plan.table());
+        crate::out!("{}", plan.table());
     }
     Ok(())
 }

@@ -5,6 +5,6 @@ use twinnet_runner::layout::ResultsDir;
 
 pub fn exec(a: DirArgs) -> anyhow::Result<()> {
     let summary = twinnet_runner::ops::plot::plot(&ResultsDir::new(a.dir))?;
-    println!("{}", summary.display());
+    crate::outln!("{}", summary.display());
     Ok(())
 }

@@ -24,12 +24,12 @@ pub fn exec(a: RunArgs, g: Global) -> anyhow::Result<()> {
         ..RunOptions::new(experiment)
     };
     match run(&opts, g.stop)? {
-        RunDone::Folder { summary } => println!("{}", summary.display()),
+        RunDone::Folder { summary } => crate::outln!("{}", summary.display()),
         RunDone::Selected { out, skipped } => {
             for (i, name) in skipped {
-                println!("run {i} `{name}`: already done, skipped");
+                crate::outln!("run {i} `{name}`: already done, skipped");
             }
-            println!("{}", out.display());
+            crate::outln!("{}", out.display());
         }
     }
     Ok(())

@@ -16,7 +16,7 @@ pub fn exec(a: TrainArgs, g: Global) -> anyhow::Result<()> {
     let done = train(&opts, g.stop)?;
     let r = &done.result;
     let Some(t) = &r.test else { anyhow::bail!("{}: no test evaluation", r.config.name) };
-    println!(
+    crate::outln!(
         "{}: test accuracy {:.2}% (train {:.1} s)\n",
         r.config.name,
         100.0 * t.accuracy,
@@ -24,13 +24,13 @@ pub fn exec(a: TrainArgs, g: Global) -> anyhow::Result<()> {
     );
     if !r.data.verified {
         let d = r.data.dataset;
-        println!("(data: not {d}'s pinned files (data/{d}.sha256): recorded as unverified)\n");
+        crate::outln!("(data: not {d}'s pinned files (data/{d}.sha256): recorded as unverified)\n");
     }
-    print!("{}", t.classification_report);
+    crate::out!("{}", t.classification_report);
     if !t.collapsed.is_empty() {
         let d = r.config.dataset;
         let names: Vec<String> = t.collapsed.iter().map(|&k| d.class_label(k as usize)).collect();
-        println!("\ncollapsed: {} never predicted", names.join(", "));
+        crate::outln!("\ncollapsed: {} never predicted", names.join(", "));
     }
     Ok(())
 }

@@ -13,6 +13,6 @@ pub fn exec(a: VerifyArgs, g: Global) -> anyhow::Result<()> {
         native_kernels: g.native_kernels,
         exe: Some(std::env::current_exe()?),
     };
-    println!("{}", verify(&opts, g.stop)?);
+    crate::outln!("{}", verify(&opts, g.stop)?);
     Ok(())
 }

@@ -76,6 +76,25 @@ impl CheckOptions {
     }
 }
 
+impl CheckOptions {
+    /// Fails when `--json` `out` is a file this check reads: the program or any file its
+    /// command names (its script, say), or a file of the data folder.
+    pub fn check_output(&self, out: &std::path::Path) -> Result<()> {
+        let words = shell_words::split(&self.command).unwrap_or_default();
+        let dir = self.data_dir.clone().unwrap_or_else(|| DatasetName::Mnist.default_dir());
+        let mut inputs: Vec<(String, PathBuf)> = words
+            .iter()
+            .map(PathBuf::from)
+            .filter(|p| p.is_file())
+            .map(|p| ("command".to_string(), p))
+            .collect();
+        inputs.extend(twinnet_data::FILES.iter().map(|f| ("data-dir".to_string(), dir.join(f))));
+        let named: Vec<(&str, &std::path::Path)> =
+            inputs.iter().map(|(f, p)| (f.as_str(), p.as_path())).collect();
+        crate::staging::check_not_an_input(out, "json", &named)
+    }
+}
+
 /// One scenario: a model and a regime.
 #[derive(Debug, Clone, Copy)]
 struct Scenario {

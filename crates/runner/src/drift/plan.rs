@@ -113,7 +113,7 @@ fn comparable(x: &RunConfig, y: &RunConfig) -> bool {
 impl DriftExperiment {
     /// Reads `path`; `overrides` (flags) win over every run's settings.
     pub fn load(path: &Path, overrides: &Settings) -> Result<Self> {
-        let source = std::fs::read_to_string(path)
+        let source = twinnet_core::file::read_text_capped(path, crate::experiment::MAX_FILE)
             .map_err(|e| Error::io(path, "cannot read the drift experiment file", e))?;
         Self::parse(path, &source, overrides)
     }

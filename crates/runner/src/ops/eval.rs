@@ -5,9 +5,10 @@
 
 use crate::data::{self, DataRecord};
 use crate::error::{Context, Result};
-use crate::schema::{write_json, Environment, TestResult};
+use crate::schema::{write_output_json, Environment, TestResult};
 use crate::settings::default_threads;
-use crate::staging::check_writable;
+use crate::staging::{check_not_an_input, check_writable};
+use twinnet_core::file::Target;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use twinnet_core::{
@@ -71,8 +72,6 @@ pub struct EvalResult {
 /// the parameters file, or a file twinnet did not write with this `--out` (a PNG or SVG there
 /// while `F.json` is not an eval result of twinnet's).
 fn check_heatmap_is_ours(out: &std::path::Path, params: &std::path::Path) -> Result<()> {
-    use crate::staging::check_not_an_input;
-    check_not_an_input(out, "out", &[("params", params)])?;
     let ours = crate::schema::read_json::<EvalResult>(out, "eval result").is_ok();
     for ext in ["png", "svg"] {
         let fig = out.with_extension(ext);
@@ -95,7 +94,10 @@ fn check_heatmap_is_ours(out: &std::path::Path, params: &std::path::Path) -> Res
 pub fn eval(opts: &EvalOptions) -> Result<EvalResult> {
     if let Some(out) = &opts.out {
         check_writable(out, "out")?;
-        check_heatmap_is_ours(out, &opts.params)?;
+        check_not_an_input(out, "out", &[("params", &opts.params)])?;
+        if Target::of(out) == Target::File {
+            check_heatmap_is_ours(out, &opts.params)?;
+        }
     }
     let engine = match (opts.backend, &opts.command) {
         (BackendKind::Process, Some(command)) => {
@@ -145,9 +147,12 @@ pub fn eval(opts: &EvalOptions) -> Result<EvalResult> {
         let label = label.unwrap_or_else(|| "parameters".into());
         let view = RunView { label: &label, history: &[], confusion: Some(&result.test.confusion) };
         let classes = data.name().class_names();
-        draw_confusions(&[view], "twinnet eval", &classes, &out.with_extension(""))
-            .with_context(|| format!("--out {}: the heatmap", out.display()))?;
-        write_json(out, &result)?;
+        // The heatmap goes beside a file; `-`, a device or a FIFO gets the JSON alone.
+        if Target::of(out) == Target::File {
+            draw_confusions(&[view], "twinnet eval", &classes, &out.with_extension(""))
+                .with_context(|| format!("--out {}: the heatmap", out.display()))?;
+        }
+        write_output_json(out, &result)?;
     }
     Ok(result)
 }

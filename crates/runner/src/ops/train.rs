@@ -5,7 +5,7 @@ use crate::data;
 use crate::error::{Error, Result};
 use crate::execute::{execute, Finished};
 use crate::progress::Progress;
-use crate::schema::{read_versioned, write_json, RunResult};
+use crate::schema::{read_versioned, write_output_json, RunResult};
 use crate::settings::Settings;
 use crate::staging::{check_not_an_input, check_writable};
 use std::path::{Path, PathBuf};
@@ -32,7 +32,20 @@ pub struct TrainOptions {
 /// then fails with where and why if the run diverged.
 pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<Finished> {
     let base = match &opts.config_from {
-        Some(p) => Settings::from_config(&read_versioned::<RunResult>(p, "result")?.config),
+        Some(p) => {
+            let config = read_versioned::<RunResult>(p, "result")?.config;
+            // A result file is data that people share: the program it names is never started
+            // because a file says so, only when the user names it again.
+            if let (Some(stored), None) = (&config.command, &opts.settings.command) {
+                crate::bail!(
+                    "--config-from {}: its run started the program `{stored}`; twinnet never \
+                     runs a command because a results file names it (a shared file could name \
+                     anything): give it again with --command if you mean to run it",
+                    p.display()
+                );
+            }
+            Settings::from_config(&config)
+        }
         None => Settings::default(),
     };
     let mut cfg = opts.settings.clone().or(&base).resolve();
@@ -59,7 +72,7 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<Finished> {
     let bar = progress.add(&cfg.name, cfg.epochs);
     let done = execute(&run, &data, &bar, stop)?;
     if let Some(p) = &opts.out {
-        write_json(p, &done.result)?;
+        write_output_json(p, &done.result)?;
     }
     if let Some(p) = &opts.save_params {
         done.params.save(p)?;

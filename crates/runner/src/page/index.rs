@@ -12,6 +12,7 @@ use twinnet_page::IndexEntry;
 /// Writes `root/index.html`: every results folder under `root` (one with an experiment or
 /// drift record) with its headline numbers, linking to its page. Returns its path.
 pub fn write_index(root: &Path) -> Result<PathBuf> {
+    check_index_replaceable(root)?;
     let mut names: Vec<String> = std::fs::read_dir(root)
         .map_err(|e| Error::io(root, "cannot list", e))?
         .filter_map(|e| e.ok())
@@ -65,4 +66,51 @@ pub fn write_index(root: &Path) -> Result<PathBuf> {
     twinnet_core::file::write_atomic(&path, html.as_bytes())
         .map_err(|e| Error::io(&path, "cannot write", e))?;
     Ok(path)
+}
+
+/// What an `index.html` twinnet wrote before pages carried [`twinnet_page::INDEX_MARK`] says.
+const OLD_INDEX: &str = "Every results folder, with its headline numbers;";
+
+/// Fails unless `root/index.html` may be written: nothing is there, or an index twinnet wrote
+/// (its mark, or an older index's words). A results folder's own page and a page of anyone
+/// else's are refused, naming what they are; so is `root` itself being a results folder.
+fn check_index_replaceable(root: &Path) -> Result<()> {
+    let path = root.join(INDEX_HTML);
+    if crate::staging::is_results_folder(root) {
+        crate::bail!(
+            "{}: is a results folder (its index.html is that folder's page): `twinnet index` \
+             takes the folder that holds results folders, e.g. `twinnet index results`",
+            root.display()
+        );
+    }
+    let meta = match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(&path, "cannot inspect", e)),
+        Ok(m) => m,
+    };
+    let head = if meta.is_file() {
+        use std::io::Read;
+        let mut head = Vec::new();
+        std::fs::File::open(&path)
+            .and_then(|f| f.take(1 << 20).read_to_end(&mut head))
+            .map_err(|e| Error::io(&path, "cannot read", e))?;
+        String::from_utf8_lossy(&head).into_owned()
+    } else {
+        String::new()
+    };
+    if head.contains(twinnet_page::INDEX_MARK) || head.contains(OLD_INDEX) {
+        return Ok(());
+    }
+    let what = if !meta.is_file() {
+        "not a plain file"
+    } else if head.contains(twinnet_page::PAGE_MARK) {
+        "a results folder's page, not an index"
+    } else {
+        "not a page twinnet wrote"
+    };
+    crate::bail!(
+        "{}: {what}; `twinnet index` writes only over an index it wrote, so it is left as it \
+         is: move it away, or give another folder",
+        path.display()
+    )
 }

@@ -211,10 +211,14 @@ pub fn upgrade(value: &mut serde_json::Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The largest JSON file read (a drift record of every sampled update is a few MiB).
+pub const MAX_JSON: u64 = 1 << 30;
+
 /// Reads and parses a JSON file holding `what` (`result`, `experiment record`, …), naming it in
 /// errors.
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, what: &'static str) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
+    let text = twinnet_core::file::read_text_capped(path, MAX_JSON)
+        .map_err(|e| Error::io(path, "cannot read", e))?;
     serde_json::from_str(&text).map_err(|source| Error::Json { path: path.into(), what, source })
 }
 
@@ -354,11 +358,21 @@ pub fn read_versioned<T: for<'de> Deserialize<'de> + Check>(
     Ok(t)
 }
 
-/// Writes pretty JSON (with a final newline) atomically.
+/// Writes pretty JSON (with a final newline) atomically: a file of twinnet's own.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value).expect("results serialize");
     text.push('\n');
     twinnet_core::file::write_atomic(path, text.as_bytes())
+        .map_err(|e| Error::io(path, "cannot write", e))
+}
+
+/// Writes pretty JSON to an output the user named (`--out`, `--json`): `-` is standard output,
+/// a device or FIFO is written in place, anything else atomically
+/// ([`twinnet_core::file::write_output`]).
+pub fn write_output_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value).expect("results serialize");
+    text.push('\n');
+    twinnet_core::file::write_output(path, text.as_bytes())
         .map_err(|e| Error::io(path, "cannot write", e))
 }
 
