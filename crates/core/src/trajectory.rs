@@ -13,6 +13,18 @@ use crate::backend::{Backend, BackendError, BackendInfo, Batch, Evaluation, Step
 use crate::params::{Params, NAMES};
 use twinnet_data::Dataset;
 
+/// `p` with every parameter moved one `f32` ulp, up and down in turn: the start of the floor
+/// run that `twinnet check` and the conformance suite measure beside the reference.
+pub fn one_ulp_everywhere(p: &Params) -> Params {
+    let mut q = p.clone();
+    for v in [&mut q.w1, &mut q.b1, &mut q.w2, &mut q.b2] {
+        for (i, x) in v.iter_mut().enumerate() {
+            *x = if i % 2 == 0 { x.next_up() } else { x.next_down() };
+        }
+    }
+    q
+}
+
 /// `‖a − b‖₂ / ‖a‖₂` over every parameter, summed in `f64` (0 when `a` is all zeros and
 /// equals `b`, infinite when only `a` is).
 ///

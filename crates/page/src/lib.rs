@@ -190,8 +190,8 @@ pub fn index(title: &str, entries: &[IndexEntry]) -> Result<String, PageError> {
         .iter()
         .map(|e| {
             context! { name => e.name, description => e.description,
-                       href => minijinja::Value::from_safe_string(folder_href(&e.name)),
-                       headlines => e.headlines }
+            href => minijinja::Value::from_safe_string(folder_href(&e.name)),
+            headlines => e.headlines }
         })
         .collect();
     Ok(env.get_template("index.html")?.render(context! {
@@ -264,14 +264,20 @@ mod tests {
         assert_eq!(folder_href("report"), "./report/index.html");
         assert_eq!(folder_href("javascript:alert(1)"), "./javascript%3Aalert%281%29/index.html");
         assert_eq!(folder_href("a b\"<é"), "./a%20b%22%3C%C3%A9/index.html");
-        let html = index("t", &[IndexEntry {
-            name: "javascript:alert(1)//\"><b>".into(),
-            description: String::new(),
-            headlines: vec![],
-        }])
+        let html = index(
+            "t",
+            &[IndexEntry {
+                name: "javascript:alert(1)//\"><b>".into(),
+                description: String::new(),
+                headlines: vec![],
+            }],
+        )
         .unwrap();
         assert!(html.contains(INDEX_MARK));
-        assert!(html.contains(r#"href="./javascript%3Aalert%281%29%2F%2F%22%3E%3Cb%3E/index.html""#), "{html}");
+        assert!(
+            html.contains(r#"href="./javascript%3Aalert%281%29%2F%2F%22%3E%3Cb%3E/index.html""#),
+            "{html}"
+        );
         assert!(!html.contains("<b>") && !html.contains("href=\"javascript"), "{html}");
     }
 

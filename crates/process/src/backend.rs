@@ -12,8 +12,8 @@
 
 use crate::child::Child;
 use crate::error::ProcessError;
-use crate::group::Scratch;
 use crate::files::{read_params, read_predictions, split_files, write_params};
+use crate::group::Scratch;
 use crate::{ProcessSpec, PROTOCOL};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -59,6 +59,8 @@ pub struct ProcessBackend {
     exchanges: u64,
     /// The most steps sent ahead (0 unless the child can rewind).
     ahead: usize,
+    /// Whether the child can rewind.
+    rewinds: bool,
     sent: VecDeque<Sent>,
     /// The epoch's batches not yet sent, in order.
     upcoming: VecDeque<Upcoming>,
@@ -112,6 +114,7 @@ impl ProcessBackend {
             scratch,
             exchanges: 0,
             ahead: if rewind { spec.ahead } else { 0 },
+            rewinds: rewind,
             sent: VecDeque::new(),
             upcoming: VecDeque::new(),
             takes_order: None,
@@ -119,6 +122,12 @@ impl ProcessBackend {
         };
         b.init(spec, model, train, threads)?;
         Ok(b)
+    }
+
+    /// Whether the program said it can rewind (`capabilities: ["rewind"]`), so that steps are
+    /// sent ahead of need (when the spec allows any).
+    pub fn rewinds(&self) -> bool {
+        self.rewinds
     }
 
     fn init(

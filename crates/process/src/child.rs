@@ -348,7 +348,8 @@ impl Child {
                             // Whatever it wrote before it exited is readable now.
                             return match self.stdout.read(&mut chunk) {
                                 Ok(n) if n > 0 => {
-                                    self.buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                                    self.buffer
+                                        .extend_from_slice(chunk.get(..n).unwrap_or_default());
                                     continue;
                                 }
                                 Ok(_) => Err(NoLine::Closed),

@@ -23,9 +23,18 @@ fn npy_error(path: &Path, action: &'static str, e: impl std::fmt::Display) -> Pr
     ProcessError::io(path, action, std::io::Error::other(e.to_string()))
 }
 
+/// The file beside a split's two `.npy` files recording their sizes and sha256, as
+/// `sha256sum` writes them (`<hash>  <size> <name>` per line).
+const SUMS: &str = "SUMS";
+
 /// `data`, normalized by `norm`, as `.npy` files under `cache/process-data/`: written once per
 /// content and normalization (atomically: a folder of its own, renamed into place), reused
 /// after.
+///
+/// Programs are handed these files, and a program can write to them: they are made read-only,
+/// and their sizes and sha256 are recorded beside them when written and checked each time a
+/// run hands them over. Files that changed since are rebuilt, with a warning on stderr, so no
+/// run trains on data a program altered while its result says the data was verified.
 pub fn split_files(
     cache: &Path,
     data: &Dataset,
@@ -39,8 +48,14 @@ pub fn split_files(
     let root = cache.join("process-data");
     let dir = root.join(format!("{key}-{norm}"));
     let files = SplitFiles { x: dir.join("x.npy"), y: dir.join("y.npy") };
-    if files.x.is_file() && files.y.is_file() {
-        return Ok(files);
+    match intact(&dir) {
+        Intact::Yes => return Ok(files),
+        Intact::Absent => {}
+        Intact::No(why) => eprintln!(
+            "twinnet: warning: {}: {why} since twinnet wrote it (a program may have written to \
+             the data it was handed): rebuilt from the data set",
+            dir.display()
+        ),
     }
     std::fs::create_dir_all(&root).map_err(|e| ProcessError::io(&root, "cannot create", e))?;
     let tmp = tempfile::Builder::new()
@@ -53,15 +68,87 @@ pub fn split_files(
     let (tx, ty) = (tmp.path().join("x.npy"), tmp.path().join("y.npy"));
     write_npy(&tx, &x).map_err(|e| npy_error(&tx, "cannot write", e))?;
     write_npy(&ty, &y).map_err(|e| npy_error(&ty, "cannot write", e))?;
+    let mut sums = String::new();
+    for f in [&tx, &ty] {
+        let (size, hash) = size_and_hash(f).map_err(|e| ProcessError::io(f, "cannot read", e))?;
+        let name = f.file_name().unwrap_or_default().to_string_lossy();
+        sums.push_str(&format!("{hash}  {size} {name}\n"));
+        std::fs::set_permissions(f, twinnet_core::file::default_permissions(0o444))
+            .map_err(|e| ProcessError::io(f, "cannot make read-only", e))?;
+    }
+    let s = tmp.path().join(SUMS);
+    std::fs::write(&s, sums).map_err(|e| ProcessError::io(&s, "cannot write", e))?;
+    // A folder that failed its check is moved aside first (a run reading it meanwhile keeps
+    // its open files), then the new one takes its name.
+    if dir.exists() {
+        let stale = tempfile::Builder::new()
+            .prefix(".stale-")
+            .tempdir_in(&root)
+            .map_err(|e| ProcessError::io(&root, "cannot create a folder in", e))?;
+        let aside = stale.path().join("old");
+        if std::fs::rename(&dir, &aside).is_err() && dir.exists() {
+            return Err(ProcessError::io(
+                &dir,
+                "cannot move aside",
+                std::io::Error::other("another process holds it"),
+            ));
+        }
+    }
     match std::fs::rename(tmp.path(), &dir) {
         Ok(()) => {
             let _ = tmp.keep();
         }
         // Another process wrote the same files meanwhile: theirs are as good.
-        Err(_) if files.x.is_file() && files.y.is_file() => {}
+        Err(_) if matches!(intact(&dir), Intact::Yes) => {}
         Err(e) => return Err(ProcessError::io(&dir, "cannot move into place", e)),
     }
     Ok(files)
+}
+
+/// Whether a split's folder holds the files its sums record.
+enum Intact {
+    Yes,
+    Absent,
+    No(String),
+}
+
+fn intact(dir: &Path) -> Intact {
+    let Ok(sums) = std::fs::read_to_string(dir.join(SUMS)) else {
+        return if dir.exists() {
+            Intact::No("no record of its files".into())
+        } else {
+            Intact::Absent
+        };
+    };
+    let mut seen = 0;
+    for line in sums.lines() {
+        let mut parts = line.splitn(2, "  ");
+        let (Some(hash), Some(rest)) = (parts.next(), parts.next()) else {
+            return Intact::No("its record is unreadable".into());
+        };
+        let Some((size, name)) = rest.split_once(' ') else {
+            return Intact::No("its record is unreadable".into());
+        };
+        let f = dir.join(name);
+        match size_and_hash(&f) {
+            Ok((s, h)) if s.to_string() == size && h == hash => seen += 1,
+            Ok(_) => return Intact::No(format!("{name} changed")),
+            Err(_) => return Intact::No(format!("{name} is gone")),
+        }
+    }
+    if seen == 2 {
+        Intact::Yes
+    } else {
+        Intact::No("its record is incomplete".into())
+    }
+}
+
+/// A file's size and sha256 (hex).
+fn size_and_hash(path: &Path) -> std::io::Result<(u64, String)> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let size = std::io::copy(&mut f, &mut h)?;
+    Ok((size, h.finalize().iter().map(|b| format!("{b:02x}")).collect()))
 }
 
 /// Writes `p` into `dir` as `<name>.npy`, one float32 file per tensor in PyTorch's shape;
@@ -107,4 +194,39 @@ pub fn read_predictions(path: &Path, n: usize) -> Result<Vec<u8>, String> {
         .map(|&p| u8::try_from(p).ok().filter(|&p| (p as usize) < CLASSES))
         .collect::<Option<Vec<u8>>>()
         .ok_or_else(|| "a prediction is not a class index 0–9".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program that writes over the data it was handed (root ignores read-only files) does
+    /// not poison later runs: the next hand-over finds the change and rebuilds the files.
+    #[test]
+    fn altered_data_files_are_rebuilt() {
+        let cache = tempfile::tempdir().unwrap();
+        let labels: Vec<u8> = (0..50).map(|i| (i % 10) as u8).collect();
+        let pixels: Vec<u8> = (0..50 * INPUTS).map(|i| (i * 7 % 256) as u8).collect();
+        let data = Dataset::new(pixels, labels);
+        let f = split_files(cache.path(), &data, Normalize::Unit).unwrap();
+        let good = std::fs::read(&f.x).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&f.x).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o444, "handed over read-only");
+        }
+        // Poisoned in place, and replaced by a file of the same size.
+        std::fs::set_permissions(&f.x, twinnet_core::file::default_permissions(0o644)).unwrap();
+        let mut bad = good.clone();
+        *bad.last_mut().unwrap() ^= 0x55;
+        std::fs::write(&f.x, &bad).unwrap();
+        let again = split_files(cache.path(), &data, Normalize::Unit).unwrap();
+        assert_eq!(again, f);
+        assert_eq!(std::fs::read(&f.x).unwrap(), good, "rebuilt from the data set");
+        // Gone altogether.
+        std::fs::remove_file(&f.y).unwrap();
+        split_files(cache.path(), &data, Normalize::Unit).unwrap();
+        assert!(f.y.is_file());
+    }
 }

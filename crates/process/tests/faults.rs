@@ -198,13 +198,15 @@ fn misbehaving_pipes_are_bounded_and_named() {
     assert!(t0.elapsed() < Duration::from_secs(5), "waited {:?}", t0.elapsed());
 
     // An endless line on stdout: refused at 1 MiB.
-    let cmd = script(d, "endless.py", "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n");
+    let cmd =
+        script(d, "endless.py", "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n");
     let e = start(&cmd, &m, &data, 0, t).unwrap_err().to_string();
     assert!(e.contains("endless.py") && e.contains("longer than 1 MiB"), "{e}");
     assert!(e.len() < 5000, "{} bytes", e.len());
 
     // 50 MB of stderr without a newline, then an exit: the message keeps a bounded tail.
-    let cmd = script(d, "flood.py", "import sys\nsys.stderr.write('y' * 50_000_000)\nsys.exit(1)\n");
+    let cmd =
+        script(d, "flood.py", "import sys\nsys.stderr.write('y' * 50_000_000)\nsys.exit(1)\n");
     let e = start(&cmd, &m, &data, 0, Duration::from_secs(20)).unwrap_err().to_string();
     assert!(e.contains("flood.py") && e.contains("yyy"), "{}", &e[..e.len().min(500)]);
     assert!(e.len() < 5000, "{} bytes", e.len());
@@ -225,12 +227,17 @@ fn misbehaving_pipes_are_bounded_and_named() {
     // It closes its stdin: said so, not "its stdout closed".
     let cmd = script(d, "closes.py", &format!("{hello}os.close(0)\ntime.sleep(3600)\n"));
     let e = start(&cmd, &m, &data, 0, t).unwrap_err().to_string();
-    assert!(e.contains("closes.py") && e.contains("closed its stdin") && e.contains("`init`"), "{e}");
+    assert!(
+        e.contains("closes.py") && e.contains("closed its stdin") && e.contains("`init`"),
+        "{e}"
+    );
 
     // A byte that is not UTF-8 on stderr, then a steady trickle of stderr: twinnet keeps
     // reading it (a reader that stopped would leave the program blocked on a full pipe).
-    let noisy = serving("sys.stderr.write('z' * 2000 + '\\n')")
-        .replace("class Net:", "sys.stderr.buffer.write(b'\\xff\\xfe not utf-8\\n')\nsys.stderr.flush()\nclass Net:");
+    let noisy = serving("sys.stderr.write('z' * 2000 + '\\n')").replace(
+        "class Net:",
+        "sys.stderr.buffer.write(b'\\xff\\xfe not utf-8\\n')\nsys.stderr.flush()\nclass Net:",
+    );
     let mut b = start(&script(d, "noisy.py", &noisy), &m, &data, 0, t).unwrap();
     for _ in 0..200 {
         b.step(Batch::Indices(&[0, 1]), 0.1).unwrap();

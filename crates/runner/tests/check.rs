@@ -85,3 +85,97 @@ fn the_report_models_shipped_pass_check() {
         assert!(r.passed(), "{module}: {}", r.text());
     }
 }
+
+/// What the protocol reports besides the parameters is checked too, each against its floor:
+/// a wrong loss, a NaN loss, a correct count taken after the update, wrong predictions, an
+/// `evaluate` that fails, and a `rewind` that takes nothing back each fail, naming the
+/// quantity, while the parameters are right.
+#[test]
+fn wrong_reports_fail_naming_the_quantity() {
+    for (mistake, says) in [
+        ("loss-summed", "the step's loss"),
+        ("loss-nan", "the step's loss"),
+        ("correct-after-update", "the step's correct count"),
+        ("predictions-off-by-one", "the evaluation's predictions"),
+        ("rewind-noop", "taken back (rewind)"),
+    ] {
+        let r = run(&format!("--mistake {mistake}"));
+        let text = r.text();
+        assert!(!r.passed(), "{mistake} passed: {text}");
+        let verdict = text.lines().last().unwrap();
+        assert!(verdict.starts_with("FAIL: ") && verdict.contains(says), "{mistake}: {verdict}");
+    }
+    let command = format!("python3 {} --mistake evaluate-raises", numpy_net().display());
+    let opts = CheckOptions {
+        train_limit: 600,
+        updates: 20,
+        iterations: 6,
+        data_dir: Some(data()),
+        ..CheckOptions::new(&command)
+    };
+    let e = check(&opts, &AtomicBool::new(false)).unwrap_err().to_string();
+    assert!(e.contains("evaluate is not written yet") || e.contains("`evaluate`"), "{e}");
+}
+
+/// Options that cannot work are refused before any program starts, as `train` refuses them.
+#[test]
+fn impossible_options_are_refused() {
+    for (opts, says) in [
+        (CheckOptions { train_limit: 0, ..CheckOptions::new("x") }, "--train-limit"),
+        (CheckOptions { train_limit: 1_000_000_000, ..CheckOptions::new("x") }, "--train-limit"),
+        (
+            CheckOptions { train_limit: 600, updates: 1_000_000_000_000, ..CheckOptions::new("x") },
+            "--updates",
+        ),
+        (
+            CheckOptions { train_limit: 600, iterations: 0, ..CheckOptions::new("x") },
+            "--iterations",
+        ),
+        (
+            CheckOptions {
+                train_limit: 600,
+                against: twinnet_core::BackendKind::Process,
+                ..CheckOptions::new("x")
+            },
+            "--against process",
+        ),
+    ] {
+        let opts = CheckOptions { data_dir: Some(data()), ..opts };
+        let e = check(&opts, &AtomicBool::new(false)).unwrap_err().to_string();
+        assert!(e.contains(says), "{says}: {e}");
+    }
+}
+
+/// A program that refuses a scenario passes with the skipped scenario named in the last line.
+#[test]
+fn a_pass_with_skipped_scenarios_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("softmax_only.py");
+    std::fs::write(
+        &script,
+        format!(
+            "import runpy, sys\nsys.argv = ['numpy_net.py']\nimport twinnet_backend\n\
+             ns = runpy.run_path({:?})\nNet = ns['Net']\n\
+             class Only(Net):\n    def __init__(self, p, s):\n        \
+             if s['head'] != 'softmax':\n            raise ValueError('only softmax')\n        \
+             super().__init__(p, s)\n\
+             twinnet_backend.serve(Only)\n",
+            numpy_net().display().to_string()
+        ),
+    )
+    .unwrap();
+    let opts = CheckOptions {
+        train_limit: 600,
+        updates: 20,
+        iterations: 6,
+        data_dir: Some(data()),
+        ..CheckOptions::new(&format!("python3 {}", script.display()))
+    };
+    let r = check(&opts, &AtomicBool::new(false)).unwrap();
+    let last = r.text().lines().last().unwrap().to_string();
+    assert!(r.passed(), "{}", r.text());
+    assert!(
+        last.starts_with("PASS (2 of 4 scenarios; skipped: ") && last.contains("only softmax"),
+        "{last}"
+    );
+}

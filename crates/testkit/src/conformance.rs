@@ -25,12 +25,13 @@
 
 use crate::learnable_dataset;
 use twinnet_core::train::BatchOrder;
+use twinnet_core::trajectory::one_ulp_everywhere;
 use twinnet_core::trajectory::relative_difference;
 use twinnet_core::{
     Backend, BackendError, Batch, Head, Init, Model, ModelConfig, Normalize, Params, NAMES,
 };
 use twinnet_data::Dataset;
-use twinnet_ndarray::reference::{self, Parameters};
+use twinnet_ndarray::reference;
 
 /// Builds the backend under test from a model and a training set.
 pub type Factory = fn(&Model, &Dataset) -> Result<Box<dyn Backend>, BackendError>;
@@ -175,31 +176,12 @@ fn subset(d: &Dataset, ix: &[u32]) -> Dataset {
     Dataset::new(px, ls)
 }
 
-/// The f64 reference over `batches` (`None`: full batch) from `start`.
+/// The f64 reference over `batches` (`None`: full batch) from `start`: the oracle
+/// (`twinnet_ndarray::reference::trajectory`) that `twinnet check` trusts too.
 fn reference_run(m: &Model, start: &Params, d: &Dataset, batches: &[Option<Vec<u32>>]) -> Params {
-    let mut net = Parameters::from_params(start);
-    let c = m.config();
-    let xs: Vec<f64> = d.features(c.normalize).iter().map(|&v| v as f64).collect();
-    let x = ndarray::Array2::from_shape_vec((d.len(), 784), xs).expect("shape");
-    for b in batches {
-        let all: Vec<u32> = (0..d.len() as u32).collect();
-        let ix = b.as_deref().unwrap_or(&all);
-        let xb = x.select(ndarray::Axis(0), &ix.iter().map(|&i| i as usize).collect::<Vec<_>>());
-        let yb: Vec<u8> = ix.iter().map(|&i| d.labels()[i as usize]).collect();
-        reference::gradient_descent_step(&mut net, c.head, xb.t(), &yb, LR as f64);
-    }
-    net.to_params()
-}
-
-/// Every parameter moved one `f32` ulp, up and down in turn.
-fn one_ulp_everywhere(p: &Params) -> Params {
-    let mut q = p.clone();
-    for v in [&mut q.w1, &mut q.b1, &mut q.w2, &mut q.b2] {
-        for (i, x) in v.iter_mut().enumerate() {
-            *x = if i % 2 == 0 { x.next_up() } else { x.next_down() };
-        }
-    }
-    q
+    reference::trajectory(m.config(), start, d, batches, LR as f64)
+        .pop()
+        .map_or_else(|| start.clone(), |s| s.params)
 }
 
 /// How far a backend ends from the f64 reference, and the bound the floor gives.

@@ -3,7 +3,10 @@ the same math as the ndarray backend (examples as rows), served over the process
 
 ``--float64`` computes in float64 (as the report's NumPy program does): correct, not wrong.
 ``--mistake NAME`` plants one of the mistakes `twinnet check` must catch: ``bias-grad-doubled``,
-``relu-mask-missing``, ``softmax-wrong-axis``, ``lr-twice``, ``no-averaging``.
+``relu-mask-missing``, ``softmax-wrong-axis``, ``lr-twice``, ``no-averaging`` (in the gradients);
+``loss-summed``, ``loss-nan``, ``correct-after-update``, ``predictions-off-by-one``,
+``evaluate-raises`` (in what the protocol reports; the parameters are right); ``rewind-noop``
+(the served program answers ``rewind`` without taking anything back).
 """
 
 import sys
@@ -79,12 +82,23 @@ class Net:
         self.b1 -= step * db1
         self.w2 -= step * dw2
         self.b2 -= step * db2
+        if MISTAKE == "loss-summed":
+            loss = loss * len(y)
+        if MISTAKE == "loss-nan":
+            loss = float("nan")
+        if MISTAKE == "correct-after-update":
+            correct = int((self.forward(x)[2].argmax(axis=1) == y).sum())
         return float(loss), correct
 
     def evaluate(self, x, y):
+        if MISTAKE == "evaluate-raises":
+            raise RuntimeError("evaluate is not written yet")
         _, _, z2 = self.forward(x.astype(DTYPE, copy=False))
         loss, _ = self.head(z2, y)
-        return float(loss), z2.argmax(axis=1)
+        predictions = z2.argmax(axis=1)
+        if MISTAKE == "predictions-off-by-one":
+            predictions = (predictions + 1) % 10
+        return float(loss), predictions
 
     def params(self):
         return {"fc1.weight": self.w1, "fc1.bias": self.b1,
@@ -92,5 +106,13 @@ class Net:
 
 
 if __name__ == "__main__":
+    if MISTAKE == "rewind-noop":
+        import twinnet_backend
+        handle = twinnet_backend._Server.handle
+
+        def no_rewind(self, req):
+            return {} if req.get("op") == "rewind" else handle(self, req)
+
+        twinnet_backend._Server.handle = no_rewind
     kind = "float64" if DTYPE is np.float64 else "float32"
     serve(Net, name=f"numpy {kind} (twinnet's tests)" + (f", mistake {MISTAKE}" if MISTAKE else ""))

@@ -24,14 +24,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use twinnet_core::train::BatchOrder;
-use twinnet_core::trajectory::relative_difference;
+use twinnet_core::trajectory::{one_ulp_everywhere, relative_difference};
 use twinnet_core::{
     Backend, BackendKind, Batch, Device, Head, Init, Model, ModelConfig, Normalize, Params, Regime,
     Threads, NAMES,
 };
 use twinnet_data::{Dataset, DatasetName};
 use twinnet_engine::Engine;
-use twinnet_ndarray::reference::{self, Parameters};
+use twinnet_ndarray::reference;
 
 /// How far above its floor a difference may be (measured: a float32 implementation written
 /// for the tests, the report's float64 NumPy model and PyTorch's own end within 1–3× of it; the
@@ -140,56 +140,100 @@ const SCENARIOS: [Scenario; 4] = [
     },
 ];
 
-/// A backend's parameters after each of `batches` from `model`.
-fn trajectory(
+/// What a backend reported and held after each update: its step's loss and correct count,
+/// and its parameters.
+#[derive(Debug)]
+struct Run {
+    steps: Vec<(f64, usize, Params)>,
+    /// The evaluation after the last update: mean loss and predictions.
+    evaluation: (f64, Vec<u8>),
+}
+
+/// A backend over `batches`, its parameters read after every update, then evaluated on `eval`.
+fn run_backend(
     b: &mut dyn Backend,
     batches: &[Option<Vec<u32>>],
+    eval: &Dataset,
     stop: &AtomicBool,
-) -> Result<Vec<Params>> {
-    let mut out = Vec::with_capacity(batches.len());
+) -> Result<Run> {
+    let mut steps = Vec::with_capacity(batches.len());
     for batch in batches {
         if stop.load(Ordering::Relaxed) {
             return Err(Error::Interrupted);
         }
-        match batch {
+        let s = match batch {
             Some(ix) => b.step(Batch::Indices(ix), LR)?,
             None => b.step(Batch::All, LR)?,
         };
-        out.push(b.params()?);
+        steps.push((s.loss as f64, s.correct, b.params()?));
+    }
+    let e = b.evaluate(eval)?;
+    Ok(Run { steps, evaluation: (e.loss, e.predictions) })
+}
+
+/// The oracle (the report's model in float64) as a [`Run`].
+fn oracle_run(model: &Model, train: &Dataset, batches: &[Option<Vec<u32>>], eval: &Dataset) -> Run {
+    let steps = reference::trajectory(model.config(), model.params(), train, batches, LR as f64);
+    let last = steps.last().map_or_else(|| model.params().clone(), |s| s.params.clone());
+    Run {
+        steps: steps.into_iter().map(|s| (s.loss, s.correct, s.params)).collect(),
+        evaluation: reference::evaluate(model.config(), &last, eval),
+    }
+}
+
+/// A backend with steps sent ahead: an epoch's order announced, parameters read (and so steps
+/// sent ahead taken back, `rewind`) only after every `every`-th update; the parameters at those.
+fn run_ahead(
+    b: &mut dyn Backend,
+    epochs: &[Vec<u32>],
+    updates: usize,
+    every: usize,
+    stop: &AtomicBool,
+) -> Result<Vec<(usize, Params)>> {
+    let mut out = vec![];
+    let mut u = 0;
+    for order in epochs {
+        b.will_need_epoch(order, BATCH);
+        for batch in order.chunks(BATCH) {
+            if u == updates {
+                return Ok(out);
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted);
+            }
+            b.step(Batch::Indices(batch), LR)?;
+            u += 1;
+            if u % every == 0 || u == updates {
+                out.push((u, b.params()?));
+            }
+        }
     }
     Ok(out)
 }
 
-/// The report's model in float64, step by step, after each of `batches`.
-fn float64_trajectory(model: &Model, train: &Dataset, batches: &[Option<Vec<u32>>]) -> Vec<Params> {
-    let c = model.config();
-    let mut net = Parameters::from_params(model.params());
-    let xs: Vec<f64> = train.features(c.normalize).iter().map(|&v| v as f64).collect();
-    let x =
-        ndarray::Array2::from_shape_vec((train.len(), twinnet_core::INPUTS), xs).expect("n × 784");
-    let all: Vec<u32> = (0..train.len() as u32).collect();
-    batches
-        .iter()
-        .map(|b| {
-            let ix = b.as_deref().unwrap_or(&all);
-            let rows: Vec<usize> = ix.iter().map(|&i| i as usize).collect();
-            let xb = x.select(ndarray::Axis(0), &rows);
-            let yb: Vec<u8> = rows.iter().filter_map(|&i| train.labels().get(i).copied()).collect();
-            reference::gradient_descent_step(&mut net, c.head, xb.t(), &yb, LR as f64);
-            net.to_params()
-        })
-        .collect()
+/// How often the rewind scenario reads the parameters: a prime, so that reads fall inside
+/// epochs (with steps sent ahead to take back), not only at their ends.
+const REWIND_EVERY: usize = 7;
+
+/// The mini-batch size of the scenarios.
+const BATCH: usize = 64;
+
+/// `|a − b| / |b|` (absolute when `b` is 0; NaN when either is not finite, which fails).
+fn relative(a: f64, b: f64) -> f64 {
+    if !a.is_finite() || !b.is_finite() {
+        return f64::NAN;
+    }
+    let d = (a - b).abs();
+    if b != 0.0 {
+        d / b.abs()
+    } else {
+        d
+    }
 }
 
-/// Every parameter moved one f32 ulp, up and down in turn.
-fn one_ulp_everywhere(p: &Params) -> Params {
-    let mut q = p.clone();
-    for v in [&mut q.w1, &mut q.b1, &mut q.w2, &mut q.b2] {
-        for (i, x) in v.iter_mut().enumerate() {
-            *x = if i % 2 == 0 { x.next_up() } else { x.next_down() };
-        }
-    }
-    q
+/// Predictions that differ.
+fn disagreements(a: &[u8], b: &[u8]) -> f64 {
+    a.iter().zip(b).filter(|(x, y)| x != y).count() as f64 + a.len().abs_diff(b.len()) as f64
 }
 
 /// `‖(a₁ − a₀) − (b₁ − b₀)‖ / ‖b₁ − b₀‖` for tensor `k` (absolute when b moved nothing).
@@ -213,116 +257,247 @@ fn update_difference(k: usize, a: (&Params, &Params), b: (&Params, &Params)) -> 
 /// from two runs that agree bit for bit, would make any rounding a failure).
 const MIN_FLOOR: f64 = f32::EPSILON as f64;
 
+/// The smallest floor of a count (correct predictions, predictions that differ): a tenth, so
+/// that [`FACTOR`] × it allows one — a prediction on a tie may fall either way.
+const MIN_COUNT_FLOOR: f64 = 0.1;
+
+/// The most updates or iterations a horizon may have (each keeps a copy of the parameters of
+/// three runs).
+pub const MAX_HORIZON: usize = 100_000;
+
+/// The most images the check's evaluation uses (the first of the test set).
+const EVAL_IMAGES: usize = 2000;
+
+/// Every measurement of one scenario from the four runs: the implementation (`i`), the
+/// reference (`r`), the reference from one ulp away (`n`) and the oracle (`f`).
+fn measure(start: (&Params, &Params), i: &Run, r: &Run, n: &Run, f: &Run) -> ScenarioCheck {
+    let (p0, n0) = start;
+    let first_update = match (r.steps.first(), i.steps.first(), n.steps.first(), f.steps.first()) {
+        (Some(r1), Some(i1), Some(n1), Some(f1)) => NAMES
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let floor = update_difference(k, (n0, &n1.2), (p0, &r1.2))
+                    .max(update_difference(k, (p0, &f1.2), (p0, &r1.2)))
+                    .max(MIN_FLOOR);
+                Measured {
+                    what: (*name).into(),
+                    update: 1,
+                    difference: update_difference(k, (p0, &i1.2), (p0, &r1.2)),
+                    floor,
+                }
+            })
+            .collect(),
+        _ => vec![],
+    };
+    let mut horizon = vec![];
+    let mut outputs = vec![];
+    for (u, (((ri, ii), ni), fi)) in
+        r.steps.iter().zip(&i.steps).zip(&n.steps).zip(&f.steps).enumerate()
+    {
+        let update = u + 1;
+        let floor = relative_difference(&ri.2, &ni.2).max(relative_difference(&ri.2, &fi.2));
+        horizon.push(Measured {
+            what: "all parameters".into(),
+            update,
+            difference: relative_difference(&ri.2, &ii.2),
+            floor: floor.max(MIN_FLOOR),
+        });
+        let floor = relative(ni.0, ri.0).max(relative(fi.0, ri.0));
+        outputs.push(Measured {
+            what: "the step's loss".into(),
+            update,
+            difference: relative(ii.0, ri.0),
+            floor: floor.max(MIN_FLOOR),
+        });
+        let floor = (ni.1.abs_diff(ri.1).max(fi.1.abs_diff(ri.1)) as f64).max(MIN_COUNT_FLOOR);
+        outputs.push(Measured {
+            what: "the step's correct count".into(),
+            update,
+            difference: ii.1.abs_diff(ri.1) as f64,
+            floor,
+        });
+    }
+    let last = r.steps.len();
+    let floor =
+        relative(n.evaluation.0, r.evaluation.0).max(relative(f.evaluation.0, r.evaluation.0));
+    outputs.push(Measured {
+        what: "the evaluation's loss".into(),
+        update: last,
+        difference: relative(i.evaluation.0, r.evaluation.0),
+        floor: floor.max(MIN_FLOOR),
+    });
+    let floor = disagreements(&n.evaluation.1, &r.evaluation.1)
+        .max(disagreements(&f.evaluation.1, &r.evaluation.1))
+        .max(MIN_COUNT_FLOOR);
+    outputs.push(Measured {
+        what: "the evaluation's predictions (how many differ)".into(),
+        update: last,
+        difference: disagreements(&i.evaluation.1, &r.evaluation.1),
+        floor,
+    });
+    ScenarioCheck { name: String::new(), skipped: None, first_update, horizon, outputs }
+}
+
+impl CheckOptions {
+    /// Refuses options that cannot work, as `train` refuses them, before any work:
+    /// `n_train` is the dataset's number of training images.
+    fn validate(&self, n_train: usize) -> Result<()> {
+        if self.train_limit == 0 || self.train_limit > n_train {
+            crate::bail!(
+                "--train-limit: must be between 1 and {n_train} (the training images), got {}",
+                self.train_limit
+            );
+        }
+        for (flag, n) in [("updates", self.updates), ("iterations", self.iterations)] {
+            if n == 0 || n > MAX_HORIZON {
+                crate::bail!("--{flag}: must be between 1 and {MAX_HORIZON}, got {n}");
+            }
+        }
+        if self.against == BackendKind::Process {
+            crate::bail!(
+                "--against process: the reference must be a backend built into twinnet \
+                 (ndarray or tch); the program under check is --command"
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Checks `opts.command` in every scenario; `stop` ends it with [`Error::Interrupted`].
 pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
     let data = data::load(opts.data_dir.as_deref(), DatasetName::Mnist)?;
-    let train = data.splits.train.take(opts.train_limit.clamp(1, data.splits.train.len()))?;
+    opts.validate(data.splits.train.len())?;
+    let train = data.splits.train.take(opts.train_limit)?;
+    let eval = data.splits.test.take(EVAL_IMAGES.min(data.splits.test.len()).max(1))?;
     let spec = twinnet_process::ProcessSpec::parse(&opts.command, opts.timeout)
-        .map_err(|e| Error::Invalid(e.to_string()))?;
+        .map_err(|e| Error::Backend(twinnet_core::BackendError::failed(e)))?;
     let reference_engine = Engine::resolve(opts.against, Device::Cpu)?;
     let mut implementation = String::from("it described nothing");
     let mut scenarios = vec![];
+    let mut rewinds = false;
+    let mut epochs: Vec<Vec<u32>> = vec![];
+    let mut order = BatchOrder::new(train.len(), 0);
+    while epochs.len() * train.len().div_ceil(BATCH) < opts.updates {
+        epochs.push(order.next_epoch(train.len()).to_vec());
+    }
     for sc in SCENARIOS {
         let config = ModelConfig { hidden: 10, head: sc.head, normalize: sc.normalize };
         let model = Model::new(config, Params::init(10, sc.init, 0)?)?;
         let batches: Vec<Option<Vec<u32>>> = match sc.regime {
             Regime::FullBatch => vec![None; opts.iterations],
-            Regime::Minibatch => {
-                let mut order = BatchOrder::new(train.len(), 0);
-                let mut out = vec![];
-                while out.len() < opts.updates {
-                    out.extend(order.next_epoch(train.len()).chunks(64).map(|c| Some(c.to_vec())));
-                }
-                out.truncate(opts.updates);
-                out
-            }
+            Regime::Minibatch => epochs
+                .iter()
+                .flat_map(|e| e.chunks(BATCH).map(|c| Some(c.to_vec())))
+                .take(opts.updates)
+                .collect(),
         };
         let pspec = twinnet_process::ProcessSpec {
             ahead: 0,
             lr: LR,
             regime: sc.regime,
-            batch_size: 64,
+            batch_size: BATCH,
             seed: 0,
             dataset: DatasetName::Mnist,
             ..spec.clone()
         };
-        let started = twinnet_process::ProcessBackend::start(
-            &pspec,
-            &model,
-            Some(&train),
-            Threads::ONE,
-            twinnet_data::cache_dir(),
-        );
-        let mut imp = match started {
+        let mut imp = match start(&pspec, &model, &train) {
             Ok(b) => b,
-            Err(e @ twinnet_process::ProcessError::Failed { .. }) => {
-                let first = e.to_string().lines().next().unwrap_or_default().to_string();
-                scenarios.push(ScenarioCheck {
-                    name: sc.name.into(),
-                    skipped: Some(first),
-                    first_update: vec![],
-                    horizon: vec![],
-                });
+            Err(Refused(why)) => {
+                scenarios.push(ScenarioCheck::skipped(sc.name, why));
                 continue;
             }
-            Err(e) => return Err(Error::Backend(twinnet_core::BackendError::failed(e))),
+            Err(Failed(e)) => return Err(e),
         };
         implementation = imp.describe().library;
-        let theirs = trajectory(&mut imp, &batches, stop)?;
+        rewinds |= imp.rewinds();
+        let theirs = run_backend(&mut imp, &batches, &eval, stop)?;
         drop(imp);
         let threads = Threads::ONE;
-        let ours =
-            trajectory(reference_engine.build(&model, &train, threads)?.as_mut(), &batches, stop)?;
-        let nudged_model = Model::new(config, one_ulp_everywhere(model.params()))?;
-        let nudged = trajectory(
-            reference_engine.build(&nudged_model, &train, threads)?.as_mut(),
+        let ours = run_backend(
+            reference_engine.build(&model, &train, threads)?.as_mut(),
             &batches,
+            &eval,
             stop,
         )?;
-        let f64s = float64_trajectory(&model, &train, &batches);
-        let p0 = model.params();
-        let n0 = nudged_model.params();
-        let first_update = match (ours.first(), theirs.first(), nudged.first(), f64s.first()) {
-            (Some(r1), Some(i1), Some(n1), Some(f1)) => NAMES
-                .iter()
-                .enumerate()
-                .map(|(k, name)| {
-                    let floor = update_difference(k, (n0, n1), (p0, r1))
-                        .max(update_difference(k, (p0, f1), (p0, r1)))
-                        .max(MIN_FLOOR);
-                    Measured {
-                        what: (*name).into(),
-                        update: 1,
-                        difference: update_difference(k, (p0, i1), (p0, r1)),
-                        floor,
-                    }
-                })
-                .collect(),
-            _ => vec![],
-        };
-        let horizon = (0..ours.len().min(theirs.len()).min(nudged.len()).min(f64s.len()))
-            .filter_map(|u| {
-                let (r, i, n, f) = (ours.get(u)?, theirs.get(u)?, nudged.get(u)?, f64s.get(u)?);
-                let floor = relative_difference(r, n).max(relative_difference(r, f)).max(MIN_FLOOR);
-                Some(Measured {
-                    what: "all parameters".into(),
-                    update: u + 1,
-                    difference: relative_difference(r, i),
-                    floor,
-                })
-            })
-            .collect();
-        scenarios.push(ScenarioCheck {
-            name: sc.name.into(),
-            skipped: None,
-            first_update,
-            horizon,
-        });
+        let nudged_model = Model::new(config, one_ulp_everywhere(model.params()))?;
+        let nudged = run_backend(
+            reference_engine.build(&nudged_model, &train, threads)?.as_mut(),
+            &batches,
+            &eval,
+            stop,
+        )?;
+        let f64s = oracle_run(&model, &train, &batches, &eval);
+        let mut c =
+            measure((model.params(), nudged_model.params()), &theirs, &ours, &nudged, &f64s);
+        c.name = sc.name.into();
+        // Steps sent ahead and taken back must land where one step at a time lands: the
+        // mini-batch softmax scenario again, `AHEAD` steps ahead, parameters read every
+        // `REWIND_EVERY` updates (mid-epoch: the steps sent ahead are taken back).
+        if sc.regime == Regime::Minibatch && sc.head == Head::Softmax && rewinds {
+            let ahead = twinnet_process::ProcessSpec { ahead: twinnet_process::AHEAD, ..pspec };
+            let mut imp = match start(&ahead, &model, &train) {
+                Ok(b) => b,
+                Err(Refused(why)) => {
+                    crate::bail!("{}: refused the same model a second time: {why}", opts.command)
+                }
+                Err(Failed(e)) => return Err(e),
+            };
+            for (u, p) in run_ahead(&mut imp, &epochs, opts.updates, REWIND_EVERY, stop)? {
+                let (Some(r), Some(n), Some(f)) =
+                    (ours.steps.get(u - 1), nudged.steps.get(u - 1), f64s.steps.get(u - 1))
+                else {
+                    continue;
+                };
+                c.outputs.push(Measured {
+                    what: format!(
+                        "all parameters, {} steps sent ahead and taken back (rewind)",
+                        twinnet_process::AHEAD
+                    ),
+                    update: u,
+                    difference: relative_difference(&r.2, &p),
+                    floor: relative_difference(&r.2, &n.2)
+                        .max(relative_difference(&r.2, &f.2))
+                        .max(MIN_FLOOR),
+                });
+            }
+        }
+        scenarios.push(c);
     }
     Ok(CheckReport {
         command: opts.command.clone(),
         against: opts.against,
         implementation,
+        rewind_checked: rewinds,
         scenarios,
     })
+}
+
+/// Why a program could not be started for a scenario.
+enum StartError {
+    /// It refused the scenario at `init` (a head it does not implement): skipped.
+    Refused(String),
+    /// Anything else: the check fails.
+    Failed(Error),
+}
+use StartError::{Failed, Refused};
+
+fn start(
+    spec: &twinnet_process::ProcessSpec,
+    model: &Model,
+    train: &Dataset,
+) -> std::result::Result<twinnet_process::ProcessBackend, StartError> {
+    match twinnet_process::ProcessBackend::start(
+        spec,
+        model,
+        Some(train),
+        Threads::ONE,
+        twinnet_data::cache_dir(),
+    ) {
+        Ok(b) => Ok(b),
+        Err(e @ twinnet_process::ProcessError::Failed { .. }) => {
+            Err(Refused(e.to_string().lines().next().unwrap_or_default().to_string()))
+        }
+        Err(e) => Err(Failed(Error::Backend(twinnet_core::BackendError::failed(e)))),
+    }
 }

@@ -40,12 +40,35 @@ pub struct ScenarioCheck {
     pub first_update: Vec<Measured>,
     /// The whole parameters after each update of the horizon.
     pub horizon: Vec<Measured>,
+    /// Everything else the protocol reports, each against its own floor: every step's loss and
+    /// correct count, the evaluation's loss and predictions after the horizon, and (when the
+    /// program can rewind) the parameters with steps sent ahead and taken back.
+    pub outputs: Vec<Measured>,
 }
 
 impl ScenarioCheck {
-    /// The first measurement over its bound: update 1's tensors first, then the horizon.
+    /// A scenario the implementation refused at `init`, and why.
+    pub fn skipped(name: &str, why: String) -> Self {
+        Self {
+            name: name.into(),
+            skipped: Some(why),
+            first_update: vec![],
+            horizon: vec![],
+            outputs: vec![],
+        }
+    }
+
+    /// The first measurement over its bound (a NaN difference is over): update 1's tensors
+    /// first, then the parameters over the horizon, then what the steps and the evaluation
+    /// reported, in update order.
     pub fn first_failure(&self) -> Option<&Measured> {
-        self.first_update.iter().chain(&self.horizon).find(|m| !m.passes())
+        let params = self.first_update.iter().chain(&self.horizon).find(|m| !m.passes());
+        let outputs = self.outputs.iter().filter(|m| !m.passes()).min_by_key(|m| m.update);
+        match (params, outputs) {
+            (Some(p), Some(o)) if o.update < p.update => Some(o),
+            (Some(p), _) => Some(p),
+            (None, o) => o,
+        }
     }
 }
 
@@ -58,6 +81,8 @@ pub struct CheckReport {
     pub against: BackendKind,
     /// What the implementation said of itself.
     pub implementation: String,
+    /// Whether steps sent ahead and taken back were checked (the program can rewind).
+    pub rewind_checked: bool,
     /// Each scenario.
     pub scenarios: Vec<ScenarioCheck>,
 }
@@ -98,7 +123,28 @@ impl CheckReport {
         }
         s.push('\n');
         match self.scenarios.iter().find_map(|c| c.first_failure().map(|m| (c, m))) {
-            None if self.passed() => s.push_str("PASS\n"),
+            None if self.passed() => {
+                let skipped: Vec<String> = self
+                    .scenarios
+                    .iter()
+                    .filter_map(|c| c.skipped.as_ref().map(|why| format!("{} — {why}", c.name)))
+                    .collect();
+                let rewind = if self.rewind_checked {
+                    ""
+                } else {
+                    "; rewind not checked: the program does not offer it"
+                };
+                if skipped.is_empty() && rewind.is_empty() {
+                    s.push_str("PASS\n");
+                } else {
+                    let ran = self.scenarios.len() - skipped.len();
+                    let mut line = format!("PASS ({ran} of {} scenarios", self.scenarios.len());
+                    if !skipped.is_empty() {
+                        let _ = write!(line, "; skipped: {}", skipped.join("; "));
+                    }
+                    let _ = writeln!(s, "{line}{rewind})");
+                }
+            }
             None => s.push_str("FAIL: no scenario ran (the implementation refused them all)\n"),
             Some((c, m)) => {
                 let _ = writeln!(

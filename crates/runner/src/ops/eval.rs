@@ -8,9 +8,9 @@ use crate::error::{Context, Result};
 use crate::schema::{write_output_json, Environment, TestResult};
 use crate::settings::default_threads;
 use crate::staging::{check_not_an_input, check_writable};
-use twinnet_core::file::Target;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use twinnet_core::file::Target;
 use twinnet_core::{
     BackendKind, Confusion, Device, Head, Model, ModelConfig, Normalize, Params, Regime, Threads,
 };
