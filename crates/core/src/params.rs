@@ -25,15 +25,15 @@ pub const NAMES: [&str; 4] = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"
 /// Errors of parameter files and parameter values.
 #[derive(Debug, thiserror::Error)]
 pub enum ParamsError {
-    /// The file cannot be read or written.
-    #[error("{path}: {source}")]
+    /// The file cannot be read or written (the system's reason is the source, said once).
+    #[error("{path}: cannot read or write the parameters file")]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// The bytes are not a safetensors file.
-    #[error("{path}: not a safetensors file ({source})")]
+    #[error("{path}: not a safetensors file")]
     Format {
         path: PathBuf,
         #[source]

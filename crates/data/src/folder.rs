@@ -43,6 +43,12 @@ pub fn locate(dir: &Path, name: &'static str) -> Result<PathBuf> {
     [dir.to_path_buf(), dir.join("MNIST").join("raw")]
         .iter()
         .flat_map(|d| [d.join(name), d.join(&gz)])
-        .find(|p| p.exists())
+        .find(|p| std::fs::symlink_metadata(p).is_ok())
         .ok_or_else(|| DataError::MissingFile { dir: dir.into(), name })
+        .and_then(|p| match std::fs::metadata(&p) {
+            // A link that leads nowhere (dangling, or a loop) is there, and broken: said so,
+            // not reported as absent.
+            Err(source) => Err(DataError::Io { path: p, source }),
+            Ok(_) => Ok(p),
+        })
 }

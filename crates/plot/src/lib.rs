@@ -46,8 +46,8 @@ pub enum PlotError {
     /// plotters failed to draw or encode.
     #[error("{path}: cannot draw figure: {message}")]
     Draw { path: PathBuf, message: String },
-    /// The finished file could not be moved into place.
-    #[error("{path}: {source}")]
+    /// The finished file could not be moved into place (the system's reason is the source).
+    #[error("{path}: cannot write the figure")]
     Io {
         path: PathBuf,
         #[source]

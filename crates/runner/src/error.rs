@@ -60,6 +60,12 @@ pub enum Error {
     /// A backend failed.
     #[error(transparent)]
     Backend(#[from] twinnet_core::BackendError),
+    /// A page that could not be rendered.
+    #[error(transparent)]
+    Page(#[from] twinnet_page::PageError),
+    /// An implementation in another process that cannot be started or spoken to.
+    #[error(transparent)]
+    Process(#[from] twinnet_process::ProcessError),
     /// A one-ulp nudge that names no parameter.
     #[error(transparent)]
     Nudge(#[from] twinnet_core::trajectory::NudgeError),

@@ -370,8 +370,7 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
     opts.validate(data.splits.train.len())?;
     let train = data.splits.train.take(opts.train_limit)?;
     let eval = data.splits.test.take(EVAL_IMAGES.min(data.splits.test.len()).max(1))?;
-    let spec = twinnet_process::ProcessSpec::parse(&opts.command, opts.timeout)
-        .map_err(|e| Error::Backend(twinnet_core::BackendError::failed(e)))?;
+    let spec = twinnet_process::ProcessSpec::parse(&opts.command, opts.timeout)?;
     let reference_engine = Engine::resolve(opts.against, Device::Cpu)?;
     let mut implementation = String::from("it described nothing");
     let mut scenarios = vec![];
@@ -498,6 +497,6 @@ fn start(
         Err(e @ twinnet_process::ProcessError::Failed { .. }) => {
             Err(Refused(e.to_string().lines().next().unwrap_or_default().to_string()))
         }
-        Err(e) => Err(Failed(Error::Backend(twinnet_core::BackendError::failed(e)))),
+        Err(e) => Err(Failed(Error::Process(e))),
     }
 }

@@ -109,8 +109,7 @@ pub fn eval(opts: &EvalOptions) -> Result<EvalResult> {
             let spec = twinnet_process::ProcessSpec::parse(
                 command,
                 std::time::Duration::from_secs_f64(secs),
-            )
-            .map_err(|e| crate::Error::Invalid(e.to_string()))?;
+            )?;
             Engine::Process(Box::new(twinnet_process::ProcessSpec {
                 dataset: opts.dataset,
                 ..spec

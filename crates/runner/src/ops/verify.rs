@@ -35,6 +35,13 @@ pub fn verify(opts: &VerifyOptions, stop: &AtomicBool) -> Result<String> {
         .with_context(|| format!("{}: not an experiment file", opts.experiment.display()))?
         .to_string_lossy()
         .into_owned();
+    if !opts.experiment.is_file() {
+        crate::bail!(
+            "{}: no such experiment file{}",
+            opts.experiment.display(),
+            if opts.experiment.exists() { " (not a file)" } else { "" }
+        );
+    }
     let committed =
         ResultsDir::new(opts.against.clone().unwrap_or_else(|| Path::new("results").join(&name)));
     let record: ExperimentRecord =

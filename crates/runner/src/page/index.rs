@@ -60,8 +60,7 @@ pub fn write_index(root: &Path) -> Result<PathBuf> {
             entries.push(IndexEntry { name, description: r.description.trim().into(), headlines });
         }
     }
-    let html = twinnet_page::index("twinnet results", &entries)
-        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let html = twinnet_page::index("twinnet results", &entries).map_err(Error::Page)?;
     let path = root.join(INDEX_HTML);
     twinnet_core::file::write_atomic(&path, html.as_bytes())
         .map_err(|e| Error::io(&path, "cannot write", e))?;

@@ -340,7 +340,7 @@ pub use index::write_index;
 
 /// Writes `page` as `dir/index.html`.
 pub fn write(dir: &ResultsDir, page: &Page) -> Result<()> {
-    let html = twinnet_page::render(page).map_err(|e| Error::Invalid(e.to_string()))?;
+    let html = twinnet_page::render(page)?;
     let path = dir.file(INDEX_HTML);
     twinnet_core::file::write_atomic(&path, html.as_bytes())
         .map_err(|e| Error::io(&path, "cannot write", e))
