@@ -126,7 +126,7 @@ fn spawn_guard(leader: u32) -> Option<std::process::Child> {
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     Command::new("/bin/sh")
-        .args(["-c", r#"read -r _; kill -KILL -- "-$0" 2>/dev/null"#, &leader.to_string()])
+        .args(["-c", r#"read -r _; kill -KILL "-$0" 2>/dev/null"#, &leader.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
