@@ -304,7 +304,13 @@ fn interrupted_or_killed_twinnet_leaves_no_process_and_no_scratch() {
         assert!(
             gone(tag),
             "{tag}: a process the program started outlived twinnet: {}",
-            String::from_utf8_lossy(&Command::new("ps").args(["-eo", "pid,ppid,pgid,stat,args"]).output().unwrap().stdout)
+            String::from_utf8_lossy(
+                &Command::new("ps")
+                    .args(["-eo", "pid,ppid,pgid,stat,args"])
+                    .output()
+                    .unwrap()
+                    .stdout
+            )
         );
         if signal != libc::SIGKILL {
             assert!(listing(&scratch).is_empty(), "{tag}: left {:?}", listing(&scratch));

@@ -98,7 +98,7 @@ impl CheckReport {
     pub fn text(&self) -> String {
         use std::fmt::Write;
         let mut s = format!(
-            "{} against {} ({}); bound: {FACTOR} × the floor (a start one ulp away, and the model in float64)\n\n",
+            "{} against {} ({}); bound: {FACTOR} × the floor (the reference from one ulp away, on reversed rows, the model in float64, and twinnet's other backend where built)\n\n",
             self.command, self.against, self.implementation
         );
         s.push_str("| scenario | update 1: worst tensor | × floor | after the last update | × floor | |\n|---|---|---:|---|---:|---|\n");
