@@ -192,7 +192,7 @@ fn misbehaving_pipes_are_bounded_and_named() {
     // It exits, but a process it started still holds its stdout: named at once, not after the
     // deadline as a hang.
     let t0 = Instant::now();
-    let cmd = format!("sh -c 'sleep 3600 & exit 3' held-stdout");
+    let cmd = "sh -c 'sleep 3600 & exit 3' held-stdout".to_string();
     let e = start(&cmd, &m, &data, 0, Duration::from_secs(30)).unwrap_err().to_string();
     assert!(e.contains("exited") && e.contains("`hello`"), "{e}");
     assert!(t0.elapsed() < Duration::from_secs(5), "waited {:?}", t0.elapsed());

@@ -114,9 +114,10 @@ fn pages_work_in_a_real_browser() {
         run(&opts, &stop).unwrap();
         check(&out.join("index.html"), &runs, &tmp.path().join(format!("{name}.png")));
     }
-    // A drift folder.
+    // A drift folder whose source's label would end or comment out the inline script if it
+    // were not escaped (#35): the charts must still draw, with no console error.
     let file = tmp.path().join("d.toml");
-    std::fs::write(&file, "description = \"d\"\n[[setting]]\nname = \"s\"\nepochs = 2\n[[source]]\nname = \"ulp\"\nnudge = { tensor = \"fc2.bias\", index = [1] }\n").unwrap();
+    std::fs::write(&file, "description = \"d\"\n[[setting]]\nname = \"s\"\nepochs = 2\n[[source]]\nname = \"ulp\"\nlabel = \"ulp <!--<script></script>\\u2028\"\nnudge = { tensor = \"fc2.bias\", index = [1] }\n").unwrap();
     let out = tmp.path().join("d");
     let opts = DriftOptions {
         experiment: file,

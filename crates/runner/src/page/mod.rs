@@ -207,7 +207,7 @@ pub fn experiment_page(record: &ExperimentRecord, results: &[RunResult]) -> Page
                 .collect();
             rows.push(StripRow {
                 name: name.to_string(),
-                colour: colour(g).into(),
+                colour: colour(g),
                 seeds: seeds_of,
             });
         }
