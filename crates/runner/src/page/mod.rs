@@ -205,11 +205,7 @@ pub fn experiment_page(record: &ExperimentRecord, results: &[RunResult]) -> Page
                     (r.config.seed, r.test.as_ref().map(|t| t.accuracy), collapsed)
                 })
                 .collect();
-            rows.push(StripRow {
-                name: name.to_string(),
-                colour: colour(g),
-                seeds: seeds_of,
-            });
+            rows.push(StripRow { name: name.to_string(), colour: colour(g), seeds: seeds_of });
         }
         strip = Some(SeedStrip { rows });
     } else {
