@@ -48,6 +48,8 @@ enum NoLine {
     ExitedHeld,
     /// A line longer than [`MAX_LINE`].
     TooLong,
+    /// It closed its stdin and answered nothing for a second after.
+    StdinClosed,
     /// Reading failed.
     Io(std::io::Error),
 }
@@ -259,6 +261,7 @@ impl Child {
                 return Err(self.gone(op, "exited while a process it started holds its stdout"))
             }
             Err(NoLine::Timeout) => return Err(self.timed_out(op, "did not answer")),
+            Err(NoLine::StdinClosed) => return Err(self.gone(op, "closed its stdin")),
             Err(NoLine::TooLong) => {
                 self.end();
                 return Err(ProcessError::Garbage {
@@ -323,6 +326,7 @@ impl Child {
     fn read_line(&mut self) -> Result<String, NoLine> {
         let deadline = Instant::now() + self.timeout;
         let mut searched = 0;
+        let mut stdin_closed: Option<Instant> = None;
         loop {
             if let Some(i) = self.buffer[searched..].iter().position(|&b| b == b'\n') {
                 let end = searched + i;
@@ -343,6 +347,14 @@ impl Child {
                     if !wait_ready(&self.stdout, Ready::Read, deadline) {
                         if Instant::now() >= deadline {
                             return Err(NoLine::Timeout);
+                        }
+                        // A program that closed its stdin can still answer what it read;
+                        // silent for a second after, it is said to have closed it.
+                        if self.stdin.as_ref().is_some_and(reader_gone) {
+                            let since = *stdin_closed.get_or_insert_with(Instant::now);
+                            if since.elapsed() > Duration::from_secs(1) {
+                                return Err(NoLine::StdinClosed);
+                            }
                         }
                         if self.has_exited() {
                             // Whatever it wrote before it exited is readable now.
@@ -492,6 +504,16 @@ fn wait_ready(fd: &impl std::os::fd::AsFd, ready: Ready, deadline: Instant) -> b
     // Readiness, or the pipe's other end closed (POLLHUP/POLLERR: the next read or write says
     // which); an interrupted poll is a wait that ended early.
     matches!(poll(&mut fds, PollTimeout::from(ms)), Ok(n) if n > 0)
+}
+
+/// Whether the reading end of the pipe `fd` writes to is closed (poll reports `POLLERR`).
+#[cfg(unix)]
+fn reader_gone(fd: &ChildStdin) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+        && fds[0].revents().is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP))
 }
 
 /// Makes a pipe's reads and writes return at once (`WouldBlock`) instead of waiting.

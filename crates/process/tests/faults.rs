@@ -221,7 +221,15 @@ fn misbehaving_pipes_are_bounded_and_named() {
     let e = rx.recv_timeout(Duration::from_secs(20)).expect("the write hung past the deadline");
     assert!(e.contains("deaf.py") && e.contains("did not read `step` within 2 s"), "{e}");
 
-    // It closes its stdin: said so, not "its stdout closed".
+    // It closes its stdin, before or after twinnet's next request reached the pipe: said so,
+    // not "its stdout closed", and not a hang until the deadline.
+    for (name, pause) in [("closes.py", ""), ("closes-later.py", "time.sleep(0.5)\n")] {
+        let body = format!("{hello}{pause}os.close(0)\ntime.sleep(3600)\n");
+        let e = start(&script(d, name, &body), &m, &data, 0, Duration::from_secs(30))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(name) && e.contains("closed its stdin") && e.contains("`init`"), "{e}");
+    }
     let cmd = script(d, "closes.py", &format!("{hello}os.close(0)\ntime.sleep(3600)\n"));
     let e = start(&cmd, &m, &data, 0, t).unwrap_err().to_string();
     assert!(
