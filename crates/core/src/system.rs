@@ -58,3 +58,8 @@ pub fn prefetch<const L2: bool>(xs: &[u8]) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = xs;
 }
+
+/// The logical cores this process may run on.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,7 +1,7 @@
 //! Training a drift experiment's runs and measuring how far each pair drifts apart.
 
 use super::plan::{DriftExperiment, PairPlan};
-use super::record::{gap_closes, Meeting, PairRecord, RunRecord, SettingRecord};
+use super::record::{Meeting, PairRecord, RunRecord, SettingRecord};
 use super::{MEET_FACTOR, PER_DECADE};
 use crate::data::Data;
 use crate::error::{Context, Result};
@@ -70,28 +70,21 @@ pub fn measure(
             .iter()
             .filter_map(|p| Some(pair(p, runs.get(p.a)?, runs.get(p.b)?)))
             .collect();
-        let meets: Vec<Vec<Meeting>> = setting
-            .pairs
-            .iter()
-            .zip(&pairs)
-            .map(|(plan, this)| {
-                plan.meets
-                    .iter()
-                    .filter_map(|m| pairs.iter().find(|p| p.source == *m))
-                    .map(|other| {
-                        let (update, ratio_at_end) = gap_closes(this, other, MEET_FACTOR);
-                        Meeting { source: other.source.clone(), update, ratio_at_end }
-                    })
-                    .collect()
+        let pairs: Vec<PairRecord> = pairs
+            .into_iter()
+            .zip(&setting.pairs)
+            .map(|(p, plan)| PairRecord {
+                meets: plan.meets.iter().map(|m| Meeting::named(m)).collect(),
+                ..p
             })
             .collect();
-        let pairs =
-            pairs.into_iter().zip(meets).map(|(p, meets)| PairRecord { meets, ..p }).collect();
-        out.push(SettingRecord {
+        let mut record = SettingRecord {
             name: setting.name.clone(),
             runs: runs.into_iter().map(|r| r.record).collect(),
             pairs,
-        });
+        };
+        super::meets::refresh(&mut record, MEET_FACTOR);
+        out.push(record);
     }
     Ok(out)
 }

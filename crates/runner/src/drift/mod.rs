@@ -24,13 +24,14 @@
 //! summary.md and figure).
 
 mod measure;
+pub mod meets;
 mod plan;
 mod record;
 mod summary;
 
 pub use measure::measure;
 pub use plan::{DriftExperiment, PairPlan, PlannedRun, SettingPlan};
-pub use record::{gap_closes, DriftRecord, Meeting, PairRecord, RunRecord, SettingRecord};
+pub use record::{DriftRecord, Meeting, PairRecord, RunRecord, SettingRecord};
 pub use summary::{render, summary};
 
 /// Snapshots per decade of updates (besides one at each epoch's end).

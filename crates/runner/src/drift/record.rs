@@ -17,6 +17,9 @@ pub struct DriftRecord {
     pub command: String,
     /// The CPU it ran on.
     pub cpu: String,
+    /// Its logical cores (absent in records written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<usize>,
     /// Seconds, all runs.
     pub total_s: f64,
     /// One per setting.
@@ -66,22 +69,56 @@ pub struct PairRecord {
     pub recall_difference: Vec<f64>,
     /// Whether the two runs ended with bit-identical parameters.
     pub identical: bool,
-    /// When this pair's drift meets other sources' ([`gap_closes`]).
+    /// When this pair's drift meets the floor's and each named source's ([`super::meets`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub meets: Vec<Meeting>,
 }
 
-/// When one pair's drift meets another's.
+/// When one pair's drift meets another's, or the floor's ([`super::meets`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meeting {
-    /// The other source.
+    /// The other source, or [`super::meets::FLOOR`]: the envelope of the sources named.
     pub source: String,
-    /// The first update at which the two drifts are within [`super::MEET_FACTOR`] of each other or
-    /// have crossed; `None`: not within the run.
-    pub update: Option<usize>,
+    /// The first sampled update at which this drift is within [`super::MEET_FACTOR`] of the
+    /// other (or has crossed it); `None`: never. (Records before this field was named carry it
+    /// as `update`.)
+    #[serde(alias = "update")]
+    pub first_within: Option<usize>,
+    /// The update from which it stays within the factor at every later sample; `None`: never.
+    #[serde(default)]
+    pub stays_from: Option<usize>,
+    /// The largest ratio (this over the other, as seen from the side it started on) at or
+    /// after `first_within`.
+    #[serde(with = "crate::num", default = "nan")]
+    pub largest_after: f64,
+    /// The share of samples at which it is outside the factor.
+    #[serde(with = "crate::num", default = "nan")]
+    pub share_outside: f64,
     /// This pair's drift over the other's at the last update both reached.
     #[serde(with = "crate::num")]
     pub ratio_at_end: f64,
+    /// For the floor: each floor source and at how many samples it is the largest (most first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_by: Vec<(String, usize)>,
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+impl Meeting {
+    /// A meeting with `source` not yet measured ([`super::meets::refresh`] fills it in).
+    pub fn named(source: &str) -> Self {
+        Self {
+            source: source.into(),
+            first_within: None,
+            stays_from: None,
+            largest_after: f64::NAN,
+            share_outside: f64::NAN,
+            ratio_at_end: f64::NAN,
+            set_by: vec![],
+        }
+    }
 }
 
 impl PairRecord {
@@ -89,30 +126,6 @@ impl PairRecord {
     pub fn drift_at(&self, updates: usize) -> Option<f64> {
         self.drift.iter().find(|d| d.0 == updates).map(|d| d.1)
     }
-}
-
-/// When the gap between two drifts closes: the first update (both sampled, both non-zero) at
-/// which `x`'s and `r`'s drift are within `factor` of each other or have crossed (whichever was
-/// the smaller at the first such update is no longer below the other by more than `factor`),
-/// and `x`'s over `r`'s at the last such update. `(None, ·)` if never; ratio NaN if they share
-/// no non-zero point.
-///
-/// ```text
-/// s = sign(ln(x₁ / r₁)),   first u with  s · ln(x_u / r_u) ≤ ln(factor)
-/// ```
-pub fn gap_closes(x: &PairRecord, r: &PairRecord, factor: f64) -> (Option<usize>, f64) {
-    let rs: std::collections::HashMap<usize, f64> = r.drift.iter().copied().collect();
-    let logs: Vec<(usize, f64)> = x
-        .drift
-        .iter()
-        .filter_map(|&(u, d)| rs.get(&u).map(|&e| (u, d, e)))
-        .filter(|&(_, d, e)| d > 0.0 && e > 0.0)
-        .map(|(u, d, e)| (u, (d / e).ln()))
-        .collect();
-    let Some(&(_, first)) = logs.first() else { return (None, f64::NAN) };
-    let s = first.signum();
-    let update = logs.iter().find(|&&(_, l)| s * l <= factor.ln()).map(|&(u, _)| u);
-    (update, logs.last().map_or(f64::NAN, |&(_, l)| l.exp()))
 }
 
 impl crate::schema::Check for DriftRecord {
@@ -146,7 +159,9 @@ impl crate::schema::Check for DriftRecord {
                     at("a train-accuracy difference is not finite".into())
                 })?;
                 for m in &p.meets {
-                    require(s.pairs.iter().any(|q| q.source == m.source), || {
+                    let known = m.source == super::meets::FLOOR
+                        || s.pairs.iter().any(|q| q.source == m.source);
+                    require(known, || {
                         at(format!("meets `{}`, which is no source of the setting", m.source))
                     })?;
                 }
@@ -182,7 +197,7 @@ mod tests {
         use crate::schema::{read_versioned, write_json, SCHEMA_VERSION};
         let r = crate::fixtures::run("a", 0, Some(0.8));
         let mut p = pair(&[(1, 0.0), (2, f64::INFINITY), (3, 1e-7)]);
-        p.meets = vec![Meeting { source: "x".into(), update: None, ratio_at_end: f64::NAN }];
+        p.meets = vec![Meeting::named("x")];
         p.test_accuracy = (Some(0.8), None);
         let record = DriftRecord {
             schema_version: SCHEMA_VERSION,
@@ -190,6 +205,7 @@ mod tests {
             description: "d".into(),
             command: "twinnet drift nf.toml".into(),
             cpu: "test".into(),
+            cores: None,
             total_s: 1.0,
             settings: vec![SettingRecord {
                 name: "s".into(),
@@ -210,22 +226,4 @@ mod tests {
         assert_eq!(back.settings[0].runs[0].result, r);
     }
 
-    #[test]
-    fn gaps_close_when_within_the_factor_or_crossed() {
-        let x = pair(&[(1, 8e-9), (2, 4e-9), (3, 3e-9), (4, 1e-8)]);
-        // From above: 8×, 4×, 1.5× → meets at update 3.
-        let r = pair(&[(1, 1e-9), (2, 1e-9), (3, 2e-9), (4, 1e-7)]);
-        let (u, end) = gap_closes(&x, &r, 2.0);
-        assert!(u == Some(3) && (end - 0.1).abs() < 1e-12, "{u:?} {end}");
-        // From below, crossing in one step (1/8 → 10×) counts as meeting.
-        let r = pair(&[(1, 6.4e-8), (2, 6.4e-8), (3, 6.4e-8), (4, 1e-9)]);
-        assert_eq!(gap_closes(&x, &r, 2.0).0, Some(4));
-        // Never: a seed's drift stays far above.
-        let r = pair(&[(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0)]);
-        assert_eq!(gap_closes(&x, &r, 2.0).0, None);
-        // Zeros (identical bits) are skipped; only zeros: no comparison.
-        let r = pair(&[(1, 0.0), (2, 0.0), (3, 0.0), (4, 0.0)]);
-        let (u, ratio) = gap_closes(&x, &r, 2.0);
-        assert!(u.is_none() && ratio.is_nan());
-    }
 }

@@ -1,6 +1,8 @@
 //! A drift experiment's `summary.md` and figure, from its record alone.
 
 use super::record::DriftRecord;
+use super::meets::FLOOR;
+use super::record::{Meeting, SettingRecord};
 use super::MEET_FACTOR;
 use crate::error::Result;
 use crate::layout::ResultsDir;
@@ -87,8 +89,11 @@ pub fn summary(record: &DriftRecord) -> String {
     let _ = writeln!(s, "# {}\n\n{}\n", record.name, record.description.trim());
     let _ = writeln!(
         s,
-        "Produced by `{}` on {} in {:.1} s in all.\n",
-        record.command, record.cpu, record.total_s
+        "Produced by `{}` on {}{} in {:.1} s in all.\n",
+        record.command,
+        record.cpu,
+        record.cores.map_or(String::new(), |n| format!(" ({n} cores)")),
+        record.total_s
     );
     let _ = writeln!(
         s,
@@ -173,30 +178,53 @@ pub fn summary(record: &DriftRecord) -> String {
         for p in set.pairs.iter().filter(|p| !p.meets.is_empty()) {
             let _ = writeln!(
                 s,
-                "When is the drift of *{}* as large as the others' (within a factor \
-                 {MEET_FACTOR})?\n",
+                "Does the drift of *{}* come within a factor {MEET_FACTOR} of the floor, and \
+                 stay there?\n",
                 p.label
             );
             for m in &p.meets {
-                let other = set.pairs.iter().find(|q| q.source == m.source);
-                let label = other.map_or(m.source.as_str(), |q| q.label.as_str());
-                let _ = match m.update {
-                    Some(u) => writeln!(
-                        s,
-                        "- *{label}*: after {u} update(s); at the end {} of it.",
-                        ratio(m.ratio_at_end)
-                    ),
-                    None => writeln!(
-                        s,
-                        "- *{label}*: not within the {total} updates; at the end {} of it.",
-                        ratio(m.ratio_at_end)
-                    ),
-                };
+                let _ = writeln!(s, "- {}", meeting_line(set, m, total));
             }
             let _ = writeln!(s);
         }
     }
     s
+}
+
+/// One meeting, in words: from when it stays within, when it first came within, the largest
+/// ratio after, the share of samples outside, the ratio at the end.
+fn meeting_line(set: &SettingRecord, m: &Meeting, total: usize) -> String {
+    let label_of = |source: &str| {
+        set.pairs.iter().find(|q| q.source == source).map_or(source, |q| q.label.as_str()).to_string()
+    };
+    let who = if m.source == FLOOR {
+        let set_by: Vec<String> =
+            m.set_by.iter().map(|(src, n)| format!("*{}* at {n}", label_of(src))).collect();
+        format!(
+            "*the floor* (at each update the largest of the floor pairs; samples where each \
+             sets it: {})",
+            set_by.join(", ")
+        )
+    } else {
+        format!("*{}*", label_of(&m.source))
+    };
+    let stays = match (m.stays_from, m.first_within) {
+        (Some(u), Some(f)) if u == f => format!("within from update {u} on"),
+        (Some(u), Some(f)) => format!(
+            "first within at update {f}, but within **from update {u} on** only (largest ratio \
+             after update {f}: {}; outside the factor at {:.0}% of the samples)",
+            ratio(m.largest_after),
+            100.0 * m.share_outside
+        ),
+        (None, Some(f)) => format!(
+            "first within at update {f}, **not within at the end** (largest ratio after: {}; \
+             outside at {:.0}% of the samples)",
+            ratio(m.largest_after),
+            100.0 * m.share_outside
+        ),
+        _ => format!("never within the {total} updates"),
+    };
+    format!("{who}: {stays}; at the end {} of it.", ratio(m.ratio_at_end))
 }
 
 fn ratio(r: f64) -> String {

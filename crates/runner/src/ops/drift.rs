@@ -54,6 +54,7 @@ pub fn drift(opts: &DriftOptions, stop: &AtomicBool) -> Result<PathBuf> {
         description: exp.description.clone(),
         command: format!("twinnet drift {}", opts.experiment.display()),
         cpu: twinnet_core::system::cpu_model(),
+        cores: Some(twinnet_core::system::cores()),
         total_s: start.elapsed().as_secs_f64(),
         settings,
     };

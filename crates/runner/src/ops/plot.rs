@@ -11,7 +11,16 @@ use std::path::PathBuf;
 /// summary's path.
 pub fn plot(dir: &ResultsDir) -> Result<PathBuf> {
     if dir.is_drift() {
-        let record: DriftRecord = read_versioned(&dir.drift_json(), "drift record")?;
+        let mut record: DriftRecord = read_versioned(&dir.drift_json(), "drift record")?;
+        // What is derived from the curves (when each pair meets the floor) is brought up to
+        // date, and written back when it changed; the curves themselves are never touched.
+        let before = serde_json::to_string(&record).expect("records serialize");
+        for s in &mut record.settings {
+            crate::drift::meets::refresh(s, crate::drift::MEET_FACTOR);
+        }
+        if serde_json::to_string(&record).expect("records serialize") != before {
+            crate::schema::write_json(&dir.drift_json(), &record)?;
+        }
         render(dir, Record::Drift(&record))?;
     } else {
         let (record, results) = crate::summary::load(dir)?;

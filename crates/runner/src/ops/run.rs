@@ -159,6 +159,7 @@ fn record(exp: &Experiment, start: Instant) -> ExperimentRecord {
         seeds: exp.seeds.clone(),
         total_s: start.elapsed().as_secs_f64(),
         cpu: twinnet_core::system::cpu_model(),
+        cores: Some(twinnet_core::system::cores()),
         command: format!("twinnet run {}", exp.path.display()),
     }
 }

@@ -58,7 +58,7 @@ pub fn drift_page(record: &DriftRecord) -> Page {
     Page {
         title: record.name.clone(),
         description: record.description.trim().to_string(),
-        produced: produced(&record.command, &record.cpu, record.total_s),
+        produced: produced(&record.command, &record.cpu, record.cores, record.total_s),
         data: json!({"kind": "drift", "drift": settings}),
         tables,
         heatmaps: vec![],

@@ -26,8 +26,9 @@ fn sig(x: f64, d: i32) -> Value {
 }
 
 /// The page's line on where it came from: the command, the CPU and the time it took.
-fn produced(command: &str, cpu: &str, total_s: f64) -> String {
-    format!("Produced by `{command}` on {cpu} in {total_s:.1} s in all.")
+fn produced(command: &str, cpu: &str, cores: Option<usize>, total_s: f64) -> String {
+    let cores = cores.map_or(String::new(), |n| format!(" ({n} cores)"));
+    format!("Produced by `{command}` on {cpu}{cores} in {total_s:.1} s in all.")
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -252,7 +253,7 @@ pub fn experiment_page(record: &ExperimentRecord, results: &[RunResult]) -> Page
     Page {
         title: record.name.clone(),
         description: record.description.trim().to_string(),
-        produced: produced(&record.command, &record.cpu, record.total_s),
+        produced: produced(&record.command, &record.cpu, record.cores, record.total_s),
         data: json!({"kind": "experiment", "runs": runs, "groups": groups}),
         tables,
         heatmaps,

@@ -176,6 +176,9 @@ pub struct ExperimentRecord {
     pub total_s: f64,
     /// CPU model of the machine.
     pub cpu: String,
+    /// Its logical cores (absent in records written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<usize>,
     /// The command that produced the folder.
     pub command: String,
 }

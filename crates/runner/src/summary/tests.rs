@@ -25,6 +25,7 @@ fn sweep() -> (ExperimentRecord, Vec<RunResult>) {
         seeds: vec![0, 1],
         total_s: 4.0,
         cpu: "test".into(),
+        cores: None,
         command: "twinnet run sweep.toml".into(),
     };
     (exp, runs)

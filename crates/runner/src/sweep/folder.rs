@@ -191,6 +191,8 @@ impl Plan {
             seeds: self.seeds.clone(),
             total_s,
             cpu,
+            // Tasks of a sweep may run on machines of any size: no one count is true.
+            cores: None,
             command,
         }
     }
