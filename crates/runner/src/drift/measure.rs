@@ -83,7 +83,7 @@ pub fn measure(
             runs: runs.into_iter().map(|r| r.record).collect(),
             pairs,
         };
-        super::meets::refresh(&mut record, MEET_FACTOR);
+        super::meets::refresh(&mut record, &exp.floor, MEET_FACTOR);
         out.push(record);
     }
     Ok(out)

@@ -71,36 +71,41 @@ pub fn envelope(pairs: &[&PairRecord]) -> BTreeMap<usize, (f64, String)> {
     out
 }
 
-/// Recomputes every pair's meetings in `setting` from the stored curves: one per source it
-/// names, and the floor's — the envelope of those sources — with how many samples each of them
-/// sets the floor at (most first). Derived data only: the curves are unchanged.
-pub fn refresh(setting: &mut SettingRecord, factor: f64) {
+/// Recomputes every pair's meetings in `setting` from the stored curves: for each pair that
+/// names sources to meet, first the floor's — the envelope of the `floor` sources, with how
+/// many samples each of them sets it at (most first) — then one per source it names. Derived
+/// data only: the curves are unchanged.
+pub fn refresh(setting: &mut SettingRecord, floor: &[String], factor: f64) {
     let pairs = setting.pairs.clone();
+    let floor_pairs: Vec<&PairRecord> =
+        floor.iter().filter_map(|n| pairs.iter().find(|q| q.source == *n)).collect();
+    let env = envelope(&floor_pairs);
+    let curve: BTreeMap<usize, f64> = env.iter().map(|(&u, (d, _))| (u, *d)).collect();
     for p in &mut setting.pairs {
-        let mut named: Vec<String> =
+        if p.meets.is_empty() {
+            continue;
+        }
+        let named: Vec<String> =
             p.meets.iter().map(|m| m.source.clone()).filter(|s| s != FLOOR).collect();
-        named.dedup();
-        let others: Vec<&PairRecord> =
-            named.iter().filter_map(|n| pairs.iter().find(|q| q.source == *n)).collect();
-        let mut meets: Vec<Meeting> = others
-            .iter()
-            .map(|o| meeting(&o.source, p, &o.drift.iter().copied().collect(), factor))
-            .collect();
-        if others.len() > 1 {
-            let env = envelope(&others);
-            let curve: BTreeMap<usize, f64> = env.iter().map(|(&u, (d, _))| (u, *d)).collect();
-            let mut floor = meeting(FLOOR, p, &curve, factor);
+        let mut meets = vec![];
+        if !floor_pairs.is_empty() && !floor.contains(&p.source) {
+            let mut m = meeting(FLOOR, p, &curve, factor);
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-            for (d, s) in env.values() {
-                if *d > 0.0 {
+            for (&u, (d, s)) in &env {
+                if *d > 0.0 && p.drift.iter().any(|&(v, x)| v == u && x > 0.0) {
                     *counts.entry(s.as_str()).or_default() += 1;
                 }
             }
             let mut set_by: Vec<(String, usize)> =
                 counts.into_iter().map(|(s, n)| (s.to_string(), n)).collect();
             set_by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            floor.set_by = set_by;
-            meets.insert(0, floor);
+            m.set_by = set_by;
+            meets.push(m);
+        }
+        for n in named {
+            if let Some(o) = pairs.iter().find(|q| q.source == n) {
+                meets.push(meeting(&o.source, p, &o.drift.iter().copied().collect(), factor));
+            }
         }
         p.meets = meets;
     }
@@ -171,19 +176,17 @@ mod tests {
         assert_eq!(env[&1], (3.0, "b".to_string()));
         assert_eq!(env[&3], (4.0, "a".to_string()));
         let mut x = pair("x", &[(1, 12.0), (2, 1.5), (3, 6.0)]);
-        x.meets = vec![
-            Meeting::named("a"),
-            Meeting::named("b"),
-        ];
+        x.meets = vec![Meeting::named("b")];
         let mut s = SettingRecord { name: "s".into(), runs: vec![], pairs: vec![x, a, b] };
-        refresh(&mut s, 2.0);
+        refresh(&mut s, &["a".to_string(), "b".to_string()], 2.0);
         let m = &s.pairs[0].meets;
-        assert_eq!(m.len(), 3);
+        assert_eq!(m.len(), 2, "the floor's, then b's");
         assert_eq!(m[0].source, FLOOR);
         // Against the envelope 3, 1, 4: ratios 4, 1.5, 1.5 → stays from update 2.
         assert_eq!(m[0].stays_from, Some(2));
         assert_eq!(m[0].set_by, vec![("a".to_string(), 2), ("b".to_string(), 1)]);
         // Against b alone: 4, 3, 12 → never within.
-        assert_eq!(m[2].first_within, None);
+        assert_eq!(m[1].first_within, None);
+        assert!(s.pairs[1].meets.is_empty(), "a pair that names no source is left alone");
     }
 }

@@ -17,6 +17,9 @@ struct File {
     setting: Vec<Settings>,
     #[serde(default)]
     source: Vec<SourceSpec>,
+    /// The sources whose drifts make the floor: per update, the largest of them.
+    #[serde(default)]
+    floor: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +51,8 @@ pub struct DriftExperiment {
     pub source: String,
     /// Every setting with its pairs.
     pub settings: Vec<SettingPlan>,
+    /// The sources whose envelope is the floor ([`super::meets`]).
+    pub floor: Vec<String>,
 }
 
 /// One setting: the distinct runs it needs and its pairs of them.
@@ -129,6 +134,9 @@ impl DriftExperiment {
             bail!("{p}: a drift experiment needs at least one [[setting]] and one [[source]]");
         }
         check_sources(path, &file.source)?;
+        if let Some(f) = file.floor.iter().find(|f| !file.source.iter().any(|s| s.name == **f)) {
+            bail!("{p}: floor: `{f}` is not a source of the file");
+        }
         let mut settings = vec![];
         let mut seen = HashSet::new();
         for (i, setting) in file.setting.iter().enumerate() {
@@ -141,7 +149,13 @@ impl DriftExperiment {
             settings.push(plan_setting(path, &sname, setting, &file.source, overrides)?);
         }
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        Ok(Self { name, description: file.description, source: source.to_string(), settings })
+        Ok(Self {
+            name,
+            description: file.description,
+            source: source.to_string(),
+            settings,
+            floor: file.floor,
+        })
     }
 }
 

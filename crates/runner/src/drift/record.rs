@@ -23,6 +23,10 @@ pub struct DriftRecord {
     /// Seconds, all runs.
     pub total_s: f64,
     /// One per setting.
+    /// The sources whose drifts make the floor (per update, the largest of them); empty in
+    /// records written before the floor was an envelope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub floor: Vec<String>,
     pub settings: Vec<SettingRecord>,
 }
 
@@ -206,6 +210,7 @@ mod tests {
             command: "twinnet drift nf.toml".into(),
             cpu: "test".into(),
             cores: None,
+            floor: vec![],
             total_s: 1.0,
             settings: vec![SettingRecord {
                 name: "s".into(),

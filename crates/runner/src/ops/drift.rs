@@ -55,6 +55,7 @@ pub fn drift(opts: &DriftOptions, stop: &AtomicBool) -> Result<PathBuf> {
         command: format!("twinnet drift {}", opts.experiment.display()),
         cpu: twinnet_core::system::cpu_model(),
         cores: Some(twinnet_core::system::cores()),
+        floor: exp.floor.clone(),
         total_s: start.elapsed().as_secs_f64(),
         settings,
     };

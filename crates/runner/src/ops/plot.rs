@@ -16,7 +16,7 @@ pub fn plot(dir: &ResultsDir) -> Result<PathBuf> {
         // date, and written back when it changed; the curves themselves are never touched.
         let before = serde_json::to_string(&record).expect("records serialize");
         for s in &mut record.settings {
-            crate::drift::meets::refresh(s, crate::drift::MEET_FACTOR);
+            crate::drift::meets::refresh(s, &record.floor, crate::drift::MEET_FACTOR);
         }
         if serde_json::to_string(&record).expect("records serialize") != before {
             crate::schema::write_json(&dir.drift_json(), &record)?;
@@ -28,3 +28,4 @@ pub fn plot(dir: &ResultsDir) -> Result<PathBuf> {
     }
     Ok(dir.summary())
 }
+
