@@ -133,7 +133,7 @@ fn what_a_program_starts_ends_with_it() {
     let d = dir.path();
     let data = twinnet_testkit::conformance::data();
     let m = model();
-    let t = Duration::from_secs(2);
+    let t = Duration::from_secs(5);
     let forking = |tag: &str, step: &str| {
         let body = serving(step).replace(
             "class Net:",
@@ -179,7 +179,7 @@ fn misbehaving_pipes_are_bounded_and_named() {
     let d = dir.path();
     let data = twinnet_testkit::conformance::data();
     let m = model();
-    let t = Duration::from_secs(2);
+    let t = Duration::from_secs(5);
     let hello = "import sys, json, os, time\n\
         r = json.loads(sys.stdin.readline())\n\
         print(json.dumps({'id': r['id'], 'ok': True, 'protocol': 1}), flush=True)\n";
@@ -219,7 +219,7 @@ fn misbehaving_pipes_are_bounded_and_named() {
         tx.send(e).unwrap();
     });
     let e = rx.recv_timeout(Duration::from_secs(20)).expect("the write hung past the deadline");
-    assert!(e.contains("deaf.py") && e.contains("did not read `step` within 2 s"), "{e}");
+    assert!(e.contains("deaf.py") && e.contains("did not read `step` within 5 s"), "{e}");
 
     // It closes its stdin, before or after twinnet's next request reached the pipe: said so,
     // not "its stdout closed", and not a hang until the deadline.

@@ -230,5 +230,4 @@ mod tests {
         assert!(q.meets[0].ratio_at_end.is_nan());
         assert_eq!(back.settings[0].runs[0].result, r);
     }
-
 }

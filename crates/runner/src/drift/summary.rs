@@ -1,7 +1,7 @@
 //! A drift experiment's `summary.md` and figure, from its record alone.
 
-use super::record::DriftRecord;
 use super::meets::FLOOR;
+use super::record::DriftRecord;
 use super::record::{Meeting, SettingRecord};
 use super::MEET_FACTOR;
 use crate::error::Result;
@@ -178,7 +178,7 @@ pub fn summary(record: &DriftRecord) -> String {
         for p in set.pairs.iter().filter(|p| !p.meets.is_empty()) {
             let _ = writeln!(
                 s,
-                "Does the drift of *{}* come within a factor {MEET_FACTOR} of the floor, and \
+                "Does the drift of *{}* come within a factor {MEET_FACTOR} of the floor and of each source, and \
                  stay there?\n",
                 p.label
             );
@@ -195,7 +195,11 @@ pub fn summary(record: &DriftRecord) -> String {
 /// ratio after, the share of samples outside, the ratio at the end.
 fn meeting_line(set: &SettingRecord, m: &Meeting, total: usize) -> String {
     let label_of = |source: &str| {
-        set.pairs.iter().find(|q| q.source == source).map_or(source, |q| q.label.as_str()).to_string()
+        set.pairs
+            .iter()
+            .find(|q| q.source == source)
+            .map_or(source, |q| q.label.as_str())
+            .to_string()
     };
     let who = if m.source == FLOOR {
         let set_by: Vec<String> =

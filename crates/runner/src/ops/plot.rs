@@ -28,4 +28,3 @@ pub fn plot(dir: &ResultsDir) -> Result<PathBuf> {
     }
     Ok(dir.summary())
 }
-
