@@ -57,11 +57,15 @@ fn noise_floor_experiment_end_to_end() {
         let p = pair("seed");
         assert_eq!(p["train_accuracy_difference"].as_array().unwrap().len(), 2);
         assert_eq!(p["recall_difference"].as_array().unwrap().len(), 10);
-        // When the framework's drift meets the others': a seed's is never reached in 2 epochs.
+        // When the framework's drift meets the floor (the envelope of the four rounding
+        // sources, naming which sets it) and each source: a seed's is never reached in 2 epochs.
         let meets = pair("framework")["meets"].as_array().unwrap().clone();
         let names: Vec<&str> = meets.iter().map(|m| m["source"].as_str().unwrap()).collect();
-        assert_eq!(names, ["tch-threads", "ulp-ndarray", "ulp-tch", "seed"]);
-        assert!(meets[3]["update"].is_null() && meets[3]["ratio_at_end"].as_f64().unwrap() < 1e-3);
+        assert_eq!(names, ["floor", "tch-threads", "ulp-ndarray", "ulp-tch", "seed"]);
+        let set_by = meets[0]["set_by"].as_array().unwrap();
+        assert!(!set_by.is_empty() && set_by.iter().all(|s| s[0] != "seed"), "{set_by:?}");
+        assert!(meets[4]["first_within"].is_null() && meets[4]["stays_from"].is_null());
+        assert!(meets[4]["ratio_at_end"].as_f64().unwrap() < 1e-3);
         // The nudged run records its start.
         let runs = s["runs"].as_array().unwrap();
         let b = &runs[pair("ulp-ndarray")["b"].as_u64().unwrap() as usize];
@@ -77,7 +81,8 @@ fn noise_floor_experiment_end_to_end() {
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("## numpy-model") && md.contains("## pytorch-model"), "{md}");
     assert!(md.contains("| ndarray, 1 vs 2 threads |"), "{md}");
-    assert!(md.contains("- *another seed (ndarray)*: not within the"), "{md}");
+    assert!(md.contains("- *another seed (ndarray)*: never within the"), "{md}");
+    assert!(md.contains("- *the floor* (at each update the largest of the floor pairs"), "{md}");
 
     // `twinnet plot` redraws a drift folder from its JSON: the same summary.
     std::fs::remove_file(out.join("summary.md")).unwrap();

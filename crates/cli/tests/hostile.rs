@@ -294,7 +294,7 @@ fn cases() -> Vec<Case> {
         Case { name: "plot: a missing run file", setup: |s| { std::fs::remove_file(s.join("prev/mini.json")).unwrap(); args(&["plot", &at(s, "prev")]) }, says: &["mini.json", "cannot read"] },
         Case { name: "plot: a drift pair outside its runs", setup: |s| { write_drift(s, |v| v["settings"][0]["pairs"][0]["b"] = 7.into()); args(&["plot", &at(s, "dr")]) }, says: &["drift.json", "not both among"] },
         Case { name: "plot: a drift ratio of null", setup: |s| { write_drift(s, |v| v["settings"][0]["pairs"][0]["drift"][0][1] = serde_json::Value::Null); args(&["plot", &at(s, "dr")]) }, says: &["drift.json", "not a valid twinnet drift record"] },
-        Case { name: "plot: a drift meeting an unknown source", setup: |s| { write_drift(s, |v| v["settings"][0]["pairs"][0]["meets"] = serde_json::json!([{"source": "x", "update": null, "ratio_at_end": "NaN"}])); args(&["plot", &at(s, "dr")]) }, says: &["drift.json", "meets `x`"] },
+        Case { name: "plot: a drift meeting an unknown source", setup: |s| { write_drift(s, |v| v["settings"][0]["pairs"][0]["meets"] = serde_json::json!([{"source": "x", "first_within": null, "ratio_at_end": "NaN"}])); args(&["plot", &at(s, "dr")]) }, says: &["drift.json", "meets `x`"] },
         // ---- compare
         Case { name: "compare: --json is side a", setup: |s| args(&["compare", &at(s, "prev/full.json"), &at(s, "prev/mini.json"), "--json", &at(s, "prev/full.json")]), says: &["--json", "--a"] },
         Case { name: "compare: --json is a run side b read", setup: |s| args(&["compare", &at(s, "prev/full.json"), &format!("{}:mini", at(s, "prev")), "--json", &at(s, "prev/mini.json")]), says: &["--json", "--b"] },

@@ -216,3 +216,71 @@ fn the_frameworks_table_is_the_committed_drift() {
         );
     }
 }
+
+/// Test accuracies (percent) of configuration `config` of experiment `exp`, one per seed.
+fn seed_accuracies(exp: &str, config: &str) -> Vec<f64> {
+    let r = json(&format!("results/{exp}/experiment.json"));
+    let k = r["seeds"].as_array().unwrap().len().max(1);
+    let i = r["configs"].as_array().unwrap().iter().position(|c| c == config).unwrap();
+    r["runs"].as_array().unwrap()[i * k..(i + 1) * k]
+        .iter()
+        .map(|n| {
+            let j = json(&format!("results/{exp}/{}.json", n.as_str().unwrap()));
+            100.0 * j["test"]["accuracy"].as_f64().unwrap()
+        })
+        .collect()
+}
+
+fn mean_sd_range(v: &[f64]) -> (f64, f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let range =
+        v.iter().cloned().fold(f64::MIN, f64::max) - v.iter().cloned().fold(f64::MAX, f64::min);
+    (m, sd, range)
+}
+
+/// The seeds-against-floor sentence and the Fashion-MNIST drops are the committed numbers.
+#[test]
+fn seed_spreads_and_dataset_drops_are_the_committed_ones() {
+    let f = "results/README.md";
+    let (_, sd, range) = mean_sd_range(&seed_accuracies("ablation", "numpy"));
+    says(f, &format!("standard deviation of {sd:.2} points and a range of {range:.2} points"));
+    let (lo, hi) = (sd / 0.1, range / 0.1);
+    says(f, &format!("{lo:.0}–{hi:.0}× the floor's ~0.1 point"));
+    let (_, sd, range) = mean_sd_range(&seed_accuracies("ablation", "pytorch"));
+    says(f, &format!("the PyTorch model's {sd:.2} and {range:.2} points"));
+    // Each of the ten configurations on both datasets.
+    let configs = [
+        "numpy",
+        "numpy-with-minibatch",
+        "numpy-with-symmetric",
+        "numpy-with-torch-init",
+        "numpy-with-double-softmax",
+        "pytorch",
+        "pytorch-with-full-batch",
+        "pytorch-with-unit",
+        "pytorch-with-uniform-init",
+        "pytorch-with-softmax",
+    ];
+    let mut drops: Vec<(f64, &str)> = configs
+        .iter()
+        .map(|c| {
+            let m = mean_sd_range(&seed_accuracies("ablation", c)).0;
+            let fm = mean_sd_range(&seed_accuracies("fashion-ablation", c)).0;
+            (m - fm, *c)
+        })
+        .collect();
+    drops.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let median = (drops[4].0 + drops[5].0) / 2.0;
+    says(f, &format!("score {:.1}–{:.1} points\n  lower on Fashion-MNIST", drops[0].0, drops[9].0));
+    says(f, &format!("(median {median:.1}: the NumPy model"));
+    let of = |c: &str| drops.iter().find(|d| d.1 == c).unwrap().0;
+    says(f, &format!("NumPy model {:.1} lower", of("numpy")));
+    says(f, &format!("the double\n  softmax added to it {:.1}", of("numpy-with-double-softmax")));
+    says(f, &format!("[0, 1] pixels for the PyTorch model {:.1}", of("pytorch-with-unit")));
+    let up = 100.0
+        * json("results/fashion-report/pytorch-model.json")["test"]["accuracy"].as_f64().unwrap()
+        - 100.0 * json("results/report/pytorch-model.json")["test"]["accuracy"].as_f64().unwrap();
+    says(f, &format!("PyTorch-model run scores {up:.1} points *higher*"));
+}
