@@ -284,3 +284,55 @@ fn seed_spreads_and_dataset_drops_are_the_committed_ones() {
         - 100.0 * json("results/report/pytorch-model.json")["test"]["accuracy"].as_f64().unwrap();
     says(f, &format!("PyTorch-model run scores {up:.1} points *higher*"));
 }
+
+/// The noise floor's meetings as quoted: recomputed from the committed curves by the drift
+/// tool's own function, and the framework's place against the other rounding sources.
+#[test]
+fn the_noise_floor_meetings_are_the_committed_ones() {
+    use twinnet_runner::drift::{meets, DriftRecord};
+    let f = "results/README.md";
+    let d: DriftRecord = twinnet_runner::schema::read_versioned(
+        &root().join("results/noise-floor/drift.json"),
+        "drift record",
+    )
+    .unwrap();
+    let framework = |setting: usize| {
+        d.settings[setting].pairs.iter().find(|p| p.source == "framework").unwrap().clone()
+    };
+    let curve = |setting: usize, source: &str| -> std::collections::BTreeMap<usize, f64> {
+        let p = d.settings[setting].pairs.iter().find(|p| p.source == source).unwrap();
+        p.drift.iter().copied().collect()
+    };
+    // Mini-batch (the PyTorch model).
+    let fw = framework(1);
+    let stays = |s: usize, src: &str| meets::meeting(src, &framework(s), &curve(s, src), 2.0);
+    assert_eq!(stays(1, "tch-threads").stays_from, Some(1));
+    let (t, n) =
+        (stays(1, "ulp-tch").stays_from.unwrap(), stays(1, "ulp-ndarray").stays_from.unwrap());
+    says(f, &format!("from update {t} (tch) and {n} (ndarray) on"));
+    let others = ["tch-threads", "ulp-ndarray", "ulp-tch"].map(|s| curve(1, s));
+    let ratios: Vec<f64> = fw
+        .drift
+        .iter()
+        .filter(|&&(u, _)| u > 9 && others.iter().all(|o| o.contains_key(&u)))
+        .map(|&(u, x)| x / others.iter().map(|o| o[&u]).fold(0.0, f64::max))
+        .collect();
+    let below = ratios.iter().filter(|&&r| r < 0.5).count();
+    says(f, &format!("at {below} of the {} samples", ratios.len()));
+    let least = ratios.iter().cloned().fold(f64::MAX, f64::min);
+    assert!((1.0 / least / 2000.0 - 1.0).abs() < 0.1, "1/{:.0}", 1.0 / least);
+    // Full-batch (the NumPy model).
+    let (a, b) = (stays(0, "ulp-ndarray"), stays(0, "ulp-tch"));
+    assert_eq!(a.first_within, a.stays_from);
+    says(f, &format!("comes within 2× at iteration {} and stays", a.stays_from.unwrap()));
+    says(
+        f,
+        &format!(
+            "first at iteration {} but stays\n  only from iteration {} on (up to {:.2}× in between, outside 2× at {:.0}% of all samples)",
+            b.first_within.unwrap(),
+            b.stays_from.unwrap(),
+            b.largest_after,
+            100.0 * b.share_outside
+        ),
+    );
+}
