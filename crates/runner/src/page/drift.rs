@@ -50,6 +50,58 @@ pub fn drift_page(record: &DriftRecord) -> Page {
             header: header.iter().map(|x| x.to_string()).collect(),
             rows,
         });
+        let label_of = |source: &str| {
+            s.pairs
+                .iter()
+                .find(|q| q.source == source)
+                .map_or(source.to_string(), |q| q.label.clone())
+        };
+        let meetings: Vec<Vec<String>> = s
+            .pairs
+            .iter()
+            .flat_map(|p| p.meets.iter().map(move |m| (p, m)))
+            .map(|(p, m)| {
+                let against = if m.source == crate::drift::meets::FLOOR {
+                    let by: Vec<String> =
+                        m.set_by.iter().map(|(src, n)| format!("{} ×{n}", label_of(src))).collect();
+                    format!("the floor (set by {})", by.join(", "))
+                } else {
+                    label_of(&m.source)
+                };
+                let at = |u: Option<usize>| u.map_or("never".into(), |u| u.to_string());
+                let r = |x: f64| if x.is_nan() { "–".into() } else { format!("{x:.2}×") };
+                vec![
+                    p.label.clone(),
+                    against,
+                    at(m.stays_from),
+                    at(m.first_within),
+                    r(m.largest_after),
+                    if m.share_outside.is_nan() {
+                        "–".into()
+                    } else {
+                        format!("{:.0}%", 100.0 * m.share_outside)
+                    },
+                    r(m.ratio_at_end),
+                ]
+            })
+            .collect();
+        if !meetings.is_empty() {
+            let f = crate::drift::MEET_FACTOR;
+            let header = [
+                "pair".to_string(),
+                "against".into(),
+                format!("within {f}× from update (for good)"),
+                "first within".into(),
+                "largest ratio after".into(),
+                "samples outside".into(),
+                "ratio at the end".into(),
+            ];
+            tables.push(Table {
+                title: format!("{}: does a drift come within {f}× of the floor, and stay?", s.name),
+                header: header.to_vec(),
+                rows: meetings,
+            });
+        }
         let results: Vec<RunResult> = s.runs.iter().map(|r| r.result.clone()).collect();
         let mut runs = runs_table(&results, &class_names(&results));
         runs.title = format!("{}: runs", s.name);
