@@ -231,14 +231,6 @@ fn plain_mistakes_are_said_once_and_plainly() {
     assert_eq!(e.matches("No such file or directory").count(), 1, "{e}");
 }
 
-/// Whether a process whose command line holds `needle` is alive.
-fn alive(needle: &str) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        std::fs::read(e.path().join("cmdline"))
-            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
-    })
-}
-
 /// A long `train --backend process` through a shell wrapper that also starts a helper
 /// carrying `tag`, with its own temporary folder `tmpdir`.
 fn forked_train(data: &Path, tag: &str, tmpdir: &Path) -> std::process::Child {

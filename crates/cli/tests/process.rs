@@ -137,14 +137,6 @@ fn check_passes_a_right_implementation_and_fails_a_wrong_one() {
     assert!(out.contains("FAIL: ") && out.contains("update 1: fc1.weight differs by"), "{out}");
 }
 
-/// Whether a process whose command line holds `needle` is alive.
-fn alive(needle: &str) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        std::fs::read(e.path().join("cmdline"))
-            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
-    })
-}
-
 /// Starts a long `train --backend process` whose child carries `tag`; waits until it trains.
 fn long_train(data: &Path, tag: &str) -> std::process::Child {
     let child = Command::new(env!("CARGO_BIN_EXE_twinnet"))

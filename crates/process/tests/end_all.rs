@@ -4,15 +4,8 @@
 
 mod common;
 
-use common::start;
+use common::{alive, start};
 use std::time::{Duration, Instant};
-
-fn alive(needle: &str) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        std::fs::read(e.path().join("cmdline"))
-            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
-    })
-}
 
 #[test]
 fn end_all_ends_every_group_and_removes_every_scratch_folder() {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{numpy_command, start};
+use common::{alive, numpy_command, start};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use twinnet_core::{Backend, Batch, Model};
@@ -18,14 +18,6 @@ fn script(dir: &Path, name: &str, body: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, body).unwrap();
     format!("python3 {}", p.display())
-}
-
-/// Whether a process whose command line mentions `needle` is alive.
-fn alive(needle: &str) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        std::fs::read(e.path().join("cmdline"))
-            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
-    })
 }
 
 /// A `serve`d class whose step runs `step` (Python statements).

@@ -50,3 +50,11 @@ pub fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
     }
     v
 }
+
+/// Whether a process whose command line holds `needle` is alive.
+pub fn alive(needle: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        std::fs::read(e.path().join("cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+    })
+}

@@ -36,3 +36,11 @@ pub fn start(
     let spec = ProcessSpec { ahead, ..ProcessSpec::parse(command, timeout)? };
     ProcessBackend::start(&spec, model, Some(train), Threads::ONE, cache())
 }
+
+/// Whether a process whose command line holds `needle` is alive.
+pub fn alive(needle: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        std::fs::read(e.path().join("cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+    })
+}
