@@ -486,7 +486,14 @@ fn a_signal_stops_a_command_stuck_outside_training() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(1000));
+        // Wait until it is blocked opening the FIFO (the kernel's `wait_for_partner`): past its
+        // start, its signal handler installed (on a loaded machine that can take seconds).
+        let wchan = format!("/proc/{}/wchan", child.id());
+        let t0 = Instant::now();
+        while !std::fs::read_to_string(&wchan).is_ok_and(|w| w.contains("partner")) {
+            assert!(t0.elapsed() < Duration::from_secs(20), "it never waited on the FIFO");
+            std::thread::sleep(Duration::from_millis(20));
+        }
         assert!(child.try_wait().unwrap().is_none(), "it should be waiting on the FIFO");
         let sent = Instant::now();
         // SAFETY: `kill` with a child's pid and a valid signal number.
