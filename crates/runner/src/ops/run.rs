@@ -334,8 +334,9 @@ fn run_parallel(
     }
     let (plan, results) = sweep::check_complete(&work)?;
     let command = format!("twinnet run {}", exp.path.display());
-    let record =
-        plan.record(start.elapsed().as_secs_f64(), twinnet_core::system::cpu_model(), command);
+    let record = plan
+        .record(start.elapsed().as_secs_f64(), twinnet_core::system::cpu_model(), command)
+        .on_cores(twinnet_core::system::cores());
     finish(&work, &plan.source, Record::Experiment { record: &record, results: &results })?;
     let plan_json = work.plan_json();
     std::fs::remove_file(&plan_json).map_err(|e| Error::io(&plan_json, "cannot remove", e))?;

@@ -184,6 +184,11 @@ pub struct ExperimentRecord {
 }
 
 impl ExperimentRecord {
+    /// The record of an experiment whose runs all ran on this machine, of `cores` cores.
+    pub fn on_cores(self, cores: usize) -> Self {
+        Self { cores: Some(cores), ..self }
+    }
+
     /// Each configuration's name and the range of its runs in [`ExperimentRecord::runs`]:
     /// with `k` seeds configuration `i` owns runs `i·k..(i+1)·k`; without seeds every run is its
     /// own configuration.

@@ -191,7 +191,8 @@ impl Plan {
             seeds: self.seeds.clone(),
             total_s,
             cpu,
-            // Tasks of a sweep may run on machines of any size: no one count is true.
+            // Tasks of a sweep may run on machines of any size: no one count is true, unless
+            // the caller ran them all here ([`ExperimentRecord::on_cores`]).
             cores: None,
             command,
         }
