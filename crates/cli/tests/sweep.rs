@@ -78,7 +78,7 @@ fn shards_resume_and_collect_equal_a_local_run() {
     let local = tmp.path().join("local");
     let o = twinnet(&data, &["run", e, "--out", local.to_str().unwrap(), "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_same_results(&shared, &local, &["command"]);
+    assert_same_results(&shared, &local, &["command", "cores"]);
     for f in ["summary.md", "curves.png", "confusion.png", "experiment.toml", "logs/1_0.out"] {
         assert!(shared.join(f).exists(), "{f}");
     }
