@@ -1,19 +1,19 @@
 //! When one pair's drift meets the floor's — and whether it **stays** there.
 //!
-//! A pair `x` (two implementations, say) is compared with a reference curve `r`: another pair,
-//! or the **floor**, the envelope of a setting's floor pairs (per sampled update, the largest
-//! of their drifts). With `s` the side `x` starts on (`s = sign(ln(x₁/r₁))`: above the floor,
-//! `s = 1`; below, `s = −1`), `x` is *within* the factor `f` at update `u` when
+//! A pair `x` (two implementations, say) is compared with a reference curve `r`: the **floor**,
+//! the envelope of a setting's floor pairs (per sampled update, the largest of their drifts),
+//! or another source. At update `u`, with factor `f`, `x` is *within*
 //!
 //! ```text
-//! s · ln(x_u / r_u) ≤ ln f        (from above: x_u ≤ f·r_u; a crossing counts as within)
+//! the floor:       x_u ≤ f · r_u                 (no larger than f times the floor; below is fine)
+//! another source:  |ln(x_u / r_u)| ≤ ln f         (within a factor f of each other, either way)
 //! ```
 //!
 //! and the [`Meeting`] records: the first such update; the update **from which it stays
 //! within at every later sample** (`None`: never — the sentence "within 2× after N updates"
-//! means this one); the largest ratio `exp(s · ln(x/r))` at or after the first crossing; the
-//! share of samples outside; the ratio `x/r` at the last sample. Samples where either drift is
-//! zero (identical bits) are left out.
+//! means this one); the largest ratio (`x/r`, or for a source the larger of `x/r` and `r/x`) at
+//! or after the first update within; the share of samples outside; the ratio `x/r` at the last
+//! sample. Samples where either drift is zero (identical bits) are left out.
 
 use super::record::{Meeting, PairRecord, SettingRecord};
 use std::collections::BTreeMap;
@@ -21,7 +21,8 @@ use std::collections::BTreeMap;
 /// The name the floor's meeting carries.
 pub const FLOOR: &str = "floor";
 
-/// `x` against the curve `r` (update → drift), within `factor`.
+/// `x` against the curve `r` (update → drift), within `factor`: one-sided (`x ≤ f·r`) against
+/// the floor ([`FLOOR`]), both ways against another source.
 pub fn meeting(source: &str, x: &PairRecord, r: &BTreeMap<usize, f64>, factor: f64) -> Meeting {
     let logs: Vec<(usize, f64)> = x
         .drift
@@ -30,18 +31,14 @@ pub fn meeting(source: &str, x: &PairRecord, r: &BTreeMap<usize, f64>, factor: f
         .filter(|&(_, d, e)| d > 0.0 && e > 0.0)
         .map(|(u, d, e)| (u, (d / e).ln()))
         .collect();
-    let mut m = Meeting {
-        source: source.into(),
-        first_within: None,
-        stays_from: None,
-        largest_after: f64::NAN,
-        share_outside: f64::NAN,
-        ratio_at_end: logs.last().map_or(f64::NAN, |&(_, l)| l.exp()),
-        set_by: vec![],
-    };
-    let Some(&(_, first)) = logs.first() else { return m };
-    let s = if first < 0.0 { -1.0 } else { 1.0 };
-    let within = |l: f64| s * l <= factor.ln();
+    let mut m = Meeting::named(source);
+    m.ratio_at_end = logs.last().map_or(f64::NAN, |&(_, l)| l.exp());
+    if logs.is_empty() {
+        return m;
+    }
+    // How far outside: the log-ratio that must stay at most ln f.
+    let off = |l: f64| if source == FLOOR { l } else { l.abs() };
+    let within = |l: f64| off(l) <= factor.ln();
     m.first_within = logs.iter().find(|&&(_, l)| within(l)).map(|&(u, _)| u);
     // From the end backwards: the earliest sample of the final run of samples within.
     m.stays_from = logs.iter().rev().take_while(|&&(_, l)| within(l)).last().map(|&(u, _)| u);
@@ -49,7 +46,7 @@ pub fn meeting(source: &str, x: &PairRecord, r: &BTreeMap<usize, f64>, factor: f
         m.largest_after = logs
             .iter()
             .filter(|&&(u, _)| u >= u0)
-            .map(|&(_, l)| (s * l).exp())
+            .map(|&(_, l)| off(l).exp())
             .fold(f64::NEG_INFINITY, f64::max);
     }
     m.share_outside = logs.iter().filter(|&&(_, l)| !within(l)).count() as f64 / logs.len() as f64;
@@ -136,34 +133,49 @@ mod tests {
 
     #[test]
     fn a_drift_that_crosses_and_crosses_back_stays_only_from_its_last_crossing() {
-        // Ratios 8, 1.5 (within), 5 (out again), 1.9, 1.2, 0.5 (crossed below: within).
-        let x = pair("x", &[(1, 8.0), (2, 1.5), (3, 5.0), (4, 1.9), (5, 1.2), (6, 0.5)]);
+        // Against the floor: ratios 8, 1.5 (within), 5 (out again), 1.9, 1.2, 0.01 (below:
+        // within).
+        let x = pair("x", &[(1, 8.0), (2, 1.5), (3, 5.0), (4, 1.9), (5, 1.2), (6, 0.01)]);
         let r = pair("r", &[(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0), (5, 1.0), (6, 1.0)]);
-        let m = meeting("r", &x, &curve(&r), 2.0);
+        let m = meeting(FLOOR, &x, &curve(&r), 2.0);
         assert_eq!(m.first_within, Some(2));
         assert_eq!(m.stays_from, Some(4), "not from update 2: it left again at 3");
         assert!((m.largest_after - 5.0).abs() < 1e-12, "{}", m.largest_after);
         assert!((m.share_outside - 2.0 / 6.0).abs() < 1e-12);
-        assert!((m.ratio_at_end - 0.5).abs() < 1e-12);
+        assert!((m.ratio_at_end - 0.01).abs() < 1e-12);
+        // Against another source, far below is outside too: never within at the end.
+        let m = meeting("r", &x, &curve(&r), 2.0);
+        assert_eq!((m.first_within, m.stays_from), (Some(2), None));
+        assert!((m.largest_after - 100.0).abs() < 1e-9, "{}", m.largest_after);
     }
 
     #[test]
     fn a_drift_that_ends_outside_never_stays() {
         let x = pair("x", &[(1, 8.0), (2, 1.0), (3, 1.0), (4, 3.0)]);
         let r = pair("r", &[(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0)]);
-        let m = meeting("r", &x, &curve(&r), 2.0);
+        let m = meeting(FLOOR, &x, &curve(&r), 2.0);
         assert_eq!((m.first_within, m.stays_from), (Some(2), None));
         assert!((m.share_outside - 0.5).abs() < 1e-12);
     }
 
     #[test]
-    fn from_below_the_sign_flips_and_zeros_are_skipped() {
-        // x starts 1/8 of r: within once x ≥ r/2; above r counts as within (crossed).
+    fn a_drift_starting_below_the_floor_that_rises_above_it_is_outside() {
+        // Just below at first, 300× above later, back within at the end.
+        let x = pair("x", &[(1, 0.9), (2, 300.0), (3, 1.5)]);
+        let r = pair("r", &[(1, 1.0), (2, 1.0), (3, 1.0)]);
+        let m = meeting(FLOOR, &x, &curve(&r), 2.0);
+        assert_eq!((m.first_within, m.stays_from), (Some(1), Some(3)));
+        assert!((m.largest_after - 300.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn from_below_a_source_is_met_when_within_either_way_and_zeros_are_skipped() {
+        // x starts 1/8 of r: within once x ≥ r/2, and no longer when x > 2r.
         let x = pair("x", &[(1, 1.0), (2, 0.0), (3, 4.0), (4, 100.0)]);
         let r = pair("r", &[(1, 8.0), (2, 8.0), (3, 8.0), (4, 8.0)]);
         let m = meeting("r", &x, &curve(&r), 2.0);
-        assert_eq!((m.first_within, m.stays_from), (Some(3), Some(3)));
-        assert!((m.share_outside - 1.0 / 3.0).abs() < 1e-12, "the zero sample is left out");
+        assert_eq!((m.first_within, m.stays_from), (Some(3), None));
+        assert!((m.share_outside - 2.0 / 3.0).abs() < 1e-12, "the zero sample is left out");
         let never = meeting("r", &x, &BTreeMap::new(), 2.0);
         assert!(never.stays_from.is_none() && never.ratio_at_end.is_nan());
     }

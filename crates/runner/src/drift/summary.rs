@@ -178,8 +178,8 @@ pub fn summary(record: &DriftRecord) -> String {
         for p in set.pairs.iter().filter(|p| !p.meets.is_empty()) {
             let _ = writeln!(
                 s,
-                "Does the drift of *{}* come within a factor {MEET_FACTOR} of the floor and of each source, and \
-                 stay there?\n",
+                "Is the drift of *{}* at most {MEET_FACTOR}× the floor, and within a factor \
+                 {MEET_FACTOR} of each source (either way); from when on does it stay so?\n",
                 p.label
             );
             for m in &p.meets {

@@ -97,7 +97,10 @@ pub fn drift_page(record: &DriftRecord) -> Page {
                 "ratio at the end".into(),
             ];
             tables.push(Table {
-                title: format!("{}: does a drift come within {f}× of the floor, and stay?", s.name),
+                title: format!(
+                    "{}: is a drift at most {f}× the floor (within {f}× of a source), and from when on?",
+                    s.name
+                ),
                 header: header.to_vec(),
                 rows: meetings,
             });
