@@ -5,6 +5,7 @@
 //!
 //! ```toml
 //! description = "what the experiment shows"     # required
+//! floor = ["ulp", "threads"]                    # optional: sources whose envelope is the floor
 //! [[setting]]                                   # one or more: any settings of `twinnet train`
 //! name = "numpy-model"
 //! regime = "full-batch"
@@ -13,6 +14,7 @@
 //! a = { backend = "ndarray" }                   # settings over the setting's, side a
 //! b = { backend = "tch" }                       # side b
 //! nudge = { tensor = "fc1.weight", index = [0, 406] }   # optional: b starts one ulp off there
+//! meets = ["ulp", "seed"]                       # optional: compare with the floor and these
 //! ```
 //! Both sides of a pair must make the same updates (regime, batch size, epochs), so that their
 //! parameters are compared after the same number of updates. A run that several pairs share
@@ -20,8 +22,9 @@
 
 //!
 //! Modules: `plan` (the file, checked, and the distinct runs of each setting), `measure`
-//! (training them and measuring each pair), `record` (`drift.json`), `summary` (its
-//! summary.md and figure).
+//! (training them and measuring each pair), `meets` (from when on a drift stays within the
+//! factor of the floor or of a source), `record` (`drift.json`), `summary` (its summary.md and
+//! figure).
 
 mod measure;
 pub mod meets;
@@ -37,5 +40,6 @@ pub use summary::{render, summary};
 /// Snapshots per decade of updates (besides one at each epoch's end).
 pub const PER_DECADE: usize = 20;
 
-/// Two drifts within this factor of each other are "as large as" each other.
+/// A drift at most this factor above the floor "meets" it; two sources' drifts within this
+/// factor of each other (either way) are "as large as" each other ([`meets`]).
 pub const MEET_FACTOR: f64 = 2.0;

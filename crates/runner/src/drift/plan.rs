@@ -34,8 +34,8 @@ struct SourceSpec {
     b: Settings,
     #[serde(default)]
     nudge: Option<Nudge>,
-    /// Sources whose drift this one's is compared with: after how many updates the two are
-    /// within [`super::MEET_FACTOR`] of each other.
+    /// Sources whose drift this one's is compared with (and, when the file names a floor, the
+    /// floor): from which update on it stays within [`super::MEET_FACTOR`] ([`super::meets`]).
     #[serde(default)]
     meets: Vec<String>,
 }
