@@ -18,8 +18,13 @@ pub fn drift_page(record: &DriftRecord) -> Page {
             .enumerate()
             .map(|(k, p)| {
                 let (a, b) = (side(p.a), side(p.b));
-                // A floor pair: both sides the same implementation (a nudge, threads, a seed).
-                let floor = matches!((a, b), (Some(a), Some(b)) if a.backend == b.backend && a.command == b.command);
+                // A floor pair: one the file names as such; in records from before files named
+                // their floor, both sides the same implementation (a nudge, threads, a seed).
+                let floor = if record.floor.is_empty() {
+                    matches!((a, b), (Some(a), Some(b)) if a.backend == b.backend && a.command == b.command)
+                } else {
+                    record.floor.contains(&p.source)
+                };
                 json!({
                     "label": p.label, "floor": floor, "color": colour(k), "dash": dash(k),
                     "updates": p.drift.iter().map(|d| d.0).collect::<Vec<_>>(),
