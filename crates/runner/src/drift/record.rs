@@ -230,4 +230,27 @@ mod tests {
         assert!(q.meets[0].ratio_at_end.is_nan());
         assert_eq!(back.settings[0].runs[0].result, r);
     }
+
+    /// `twinnet plot` rewrites `drift.json` (its derived meetings): every stored number must
+    /// read back bit for bit, which serde_json does only with its `float_roundtrip` feature
+    /// (without it, 2.979217106115039e-8 came back one ulp off).
+    #[test]
+    fn numbers_read_back_bit_for_bit() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut values = vec![2.979_217_106_115_039e-8, 3.654_585_269_088_872_4e-8];
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x);
+            if v.is_finite() {
+                values.push(v);
+            }
+        }
+        let text = serde_json::to_string(&values).unwrap();
+        let back: Vec<f64> = serde_json::from_str(&text).unwrap();
+        for (a, b) in values.iter().zip(&back) {
+            assert_eq!(a.to_bits(), b.to_bits(), "{a:e} read back as {b:e}");
+        }
+    }
 }
