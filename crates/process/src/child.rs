@@ -1,17 +1,17 @@
 //! The child process: started without a shell in a process group of its own ([`Group`]: it
 //! and everything it starts end with it), spoken to one JSON line at a time, with a deadline on
 //! every read and every write, and bounds on everything it can make twinnet hold: a protocol
-//! line ([`MAX_LINE`]) and its stderr (the last [`STDERR_LINES`] lines, each cut at
-//! [`STDERR_LINE`] bytes, read as bytes and shown lossily).
+//! line ([`MAX_LINE`]) and its stderr ([`StderrTail`]); the pipes are non-blocking
+//! ([`crate::pipe`]).
 
 use crate::error::ProcessError;
 use crate::group::Group;
+use crate::pipe::{reader_gone, set_nonblocking, wait_ready, Ready};
+use crate::stderr::{cut_text, last_lines, StderrTail};
 use serde_json::Value;
-use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The variables that set a numerical library's threads when it loads: OpenMP, OpenBLAS, MKL,
@@ -24,19 +24,9 @@ pub(crate) const THREAD_VARS: [&str; 5] = [
     "NUMEXPR_NUM_THREADS",
 ];
 
-/// Lines of the child's stderr kept for error messages.
-pub(crate) const STDERR_LINES: usize = 20;
-
-/// The most bytes of one stderr line kept (the rest of the line is dropped, marked `…`).
-pub(crate) const STDERR_LINE: usize = 1000;
-
 /// The longest protocol line accepted from a program (a reply is a few hundred bytes; an
 /// error's message and traceback are cut well below this by `twinnet_backend`).
 pub const MAX_LINE: usize = 1 << 20;
-
-/// How often a wait looks whether the program has exited (so that a process it started,
-/// holding its stdout open, cannot make twinnet wait out the whole deadline).
-const EXIT_CHECK: Duration = Duration::from_millis(100);
 
 /// Why no reply line came.
 enum NoLine {
@@ -69,7 +59,7 @@ pub(crate) struct Child {
     /// Its stdout, non-blocking, and what was read of it past the last line returned.
     stdout: ChildStdout,
     buffer: Vec<u8>,
-    stderr: Arc<Mutex<VecDeque<String>>>,
+    stderr: StderrTail,
     timeout: Duration,
     next_id: u64,
     /// The first request id still in `pending` (none: everything was flushed).
@@ -133,10 +123,7 @@ impl Child {
         let io = |e: nix::Error| ProcessError::Spawn { command: command.into(), source: e.into() };
         set_nonblocking(&stdout).map_err(io)?;
         set_nonblocking(&stdin).map_err(io)?;
-        let stderr = Arc::new(Mutex::new(VecDeque::new()));
-        let keep = Arc::clone(&stderr);
-        let pipe = proc.stderr.take().expect("piped stderr");
-        std::thread::spawn(move || keep_stderr(pipe, &keep));
+        let stderr = StderrTail::start(proc.stderr.take().expect("piped stderr"));
         Ok(Self {
             command: command.into(),
             proc,
@@ -150,16 +137,6 @@ impl Child {
             next_id: 1,
             unflushed: None,
         })
-    }
-
-    /// The last lines it wrote to stderr, as the end of an error message.
-    pub(crate) fn stderr_tail(&self) -> String {
-        let k = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
-        if k.is_empty() {
-            return String::new();
-        }
-        let lines: Vec<String> = k.iter().map(|l| format!("  | {l}")).collect();
-        format!("\n  its last lines of stderr:\n{}", lines.join("\n"))
     }
 
     /// Writes `request` (an object) with the next id; returns the id. `flush`: push it to the
@@ -383,6 +360,11 @@ impl Child {
         let _ = self.proc.wait();
     }
 
+    /// The last lines it wrote to stderr, as the end of an error message.
+    pub(crate) fn stderr_tail(&self) -> String {
+        self.stderr.text()
+    }
+
     /// Asks it to shut down (at most a second), then ends its whole group.
     pub(crate) fn shutdown(&mut self) {
         if let Ok(id) = self.send(serde_json::json!({"op": "shutdown"}), true) {
@@ -410,134 +392,5 @@ impl Drop for Child {
         } else {
             self.shutdown();
         }
-    }
-}
-
-/// Keeps the last [`STDERR_LINES`] lines of `pipe` in `keep`, each cut at [`STDERR_LINE`]
-/// bytes, reading to its end whatever it holds (bytes, not text: a program's stderr may be
-/// anything, and a reader that stopped would leave the program blocked or killed by EPIPE).
-fn keep_stderr(mut pipe: std::process::ChildStderr, keep: &Mutex<VecDeque<String>>) {
-    let mut line: Vec<u8> = Vec::with_capacity(STDERR_LINE);
-    let mut cut = false;
-    let mut chunk = [0u8; 1 << 14];
-    let push = |line: &mut Vec<u8>, cut: &mut bool| {
-        let mut s = String::from_utf8_lossy(line).into_owned();
-        if *cut {
-            s.push('…');
-        }
-        let mut k = keep.lock().unwrap_or_else(|e| e.into_inner());
-        if k.len() == STDERR_LINES {
-            k.pop_front();
-        }
-        k.push_back(s);
-        line.clear();
-        *cut = false;
-    };
-    loop {
-        let n = match pipe.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        for &b in chunk.get(..n).unwrap_or_default() {
-            if b == b'\n' {
-                push(&mut line, &mut cut);
-            } else if line.len() < STDERR_LINE {
-                line.push(b);
-            } else {
-                cut = true;
-            }
-        }
-    }
-    if !line.is_empty() {
-        push(&mut line, &mut cut);
-    }
-}
-
-/// At most `max` characters of `s`, marked when cut.
-pub(crate) fn cut_text(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.into();
-    }
-    let mut t: String = s.chars().take(max).collect();
-    t.push_str(&format!("… ({} characters in all)", s.chars().count()));
-    t
-}
-
-/// The last `lines` lines of `s`, at most `max` characters of them, marked when cut.
-pub(crate) fn last_lines(s: &str, lines: usize, max: usize) -> String {
-    let all: Vec<&str> = s.lines().collect();
-    let from = all.len().saturating_sub(lines);
-    let kept: Vec<String> =
-        all.get(from..).unwrap_or_default().iter().map(|l| cut_text(l, max / 4)).collect();
-    let mut t = kept.join("\n");
-    let n = t.chars().count();
-    if n > max {
-        t = t.chars().skip(n - max).collect();
-    }
-    if from > 0 || n > max {
-        format!("(… {from} lines before, cut)\n{t}")
-    } else {
-        t
-    }
-}
-
-/// Which readiness a wait is for.
-#[derive(Clone, Copy)]
-enum Ready {
-    Read,
-    Write,
-}
-
-/// Waits until `fd` is ready (`true`), or [`EXIT_CHECK`] or the deadline pass (`false`).
-#[cfg(unix)]
-fn wait_ready(fd: &impl std::os::fd::AsFd, ready: Ready, deadline: Instant) -> bool {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    let left = deadline.saturating_duration_since(Instant::now()).min(EXIT_CHECK);
-    let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
-    let flags = match ready {
-        Ready::Read => PollFlags::POLLIN,
-        Ready::Write => PollFlags::POLLOUT,
-    };
-    let mut fds = [PollFd::new(fd.as_fd(), flags)];
-    // Readiness, or the pipe's other end closed (POLLHUP/POLLERR: the next read or write says
-    // which); an interrupted poll is a wait that ended early.
-    matches!(poll(&mut fds, PollTimeout::from(ms)), Ok(n) if n > 0)
-}
-
-/// Whether the reading end of the pipe `fd` writes to is closed (poll reports `POLLERR`).
-#[cfg(unix)]
-fn reader_gone(fd: &ChildStdin) -> bool {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    use std::os::fd::AsFd;
-    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
-    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
-        && fds[0].revents().is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP))
-}
-
-/// Makes a pipe's reads and writes return at once (`WouldBlock`) instead of waiting.
-#[cfg(unix)]
-fn set_nonblocking(fd: &impl std::os::fd::AsFd) -> Result<(), nix::Error> {
-    use nix::fcntl::{fcntl, FcntlArg, OFlag};
-    let flags = OFlag::from_bits_truncate(fcntl(fd.as_fd(), FcntlArg::F_GETFL)?);
-    fcntl(fd.as_fd(), FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_texts_are_cut_and_say_so() {
-        assert_eq!(cut_text("short", 10), "short");
-        let long = "x".repeat(5000);
-        let c = cut_text(&long, 100);
-        assert!(c.starts_with(&"x".repeat(100)) && c.ends_with("(5000 characters in all)"), "{c}");
-        let tb: String = (0..100).map(|i| format!("line {i}\n")).collect();
-        let t = last_lines(&tb, 3, 4000);
-        assert!(t.ends_with("line 97\nline 98\nline 99") && t.contains("97 lines before"), "{t}");
-        assert_eq!(last_lines("a\nb", 40, 4000), "a\nb");
     }
 }

@@ -18,6 +18,8 @@ mod child;
 mod error;
 pub mod files;
 mod group;
+mod pipe;
+mod stderr;
 
 pub use backend::{ProcessBackend, AHEAD};
 pub use child::MAX_LINE;

@@ -25,19 +25,18 @@
 //! (a head it does not implement) is reported as skipped.
 
 use crate::data;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use twinnet_core::train::BatchOrder;
 use twinnet_core::trajectory::{one_ulp_everywhere, relative_difference};
 use twinnet_core::{
-    Backend, BackendKind, Batch, Device, Head, Init, Model, ModelConfig, Normalize, Params, Regime,
-    Threads, NAMES,
+    Backend, BackendKind, Device, Head, Init, Model, ModelConfig, Normalize, Params, Regime,
+    Threads,
 };
-use twinnet_data::{Dataset, DatasetName};
+use twinnet_data::DatasetName;
 use twinnet_engine::Engine;
-use twinnet_ndarray::reference;
 
 /// How far above its floor a difference may be (measured: a float32 implementation written
 /// for the tests, the report's float64 NumPy model and PyTorch's own end within 1–3× of it; the
@@ -111,9 +110,13 @@ struct Scenario {
     init: Init,
 }
 
+mod measure;
 mod report;
+mod runs;
 
+use measure::{measure, MIN_FLOOR};
 pub use report::{CheckReport, Measured, ScenarioCheck};
+use runs::{oracle_run, run_ahead, run_backend, start, Failed, Refused, BATCH, REWIND_EVERY};
 
 const SCENARIOS: [Scenario; 4] = [
     Scenario {
@@ -146,206 +149,12 @@ const SCENARIOS: [Scenario; 4] = [
     },
 ];
 
-/// What a backend reported and held after each update: its step's loss and correct count,
-/// and its parameters.
-#[derive(Debug)]
-struct Run {
-    steps: Vec<(f64, usize, Params)>,
-    /// The evaluation after the last update: mean loss and predictions.
-    evaluation: (f64, Vec<u8>),
-}
-
-/// A backend over `batches`, its parameters read after every update, then evaluated on `eval`.
-fn run_backend(
-    b: &mut dyn Backend,
-    batches: &[Option<Vec<u32>>],
-    eval: &Dataset,
-    stop: &AtomicBool,
-) -> Result<Run> {
-    let mut steps = Vec::with_capacity(batches.len());
-    for batch in batches {
-        if stop.load(Ordering::Relaxed) {
-            return Err(Error::Interrupted);
-        }
-        let s = match batch {
-            Some(ix) => b.step(Batch::Indices(ix), LR)?,
-            None => b.step(Batch::All, LR)?,
-        };
-        steps.push((s.loss as f64, s.correct, b.params()?));
-    }
-    let e = b.evaluate(eval)?;
-    Ok(Run { steps, evaluation: (e.loss, e.predictions) })
-}
-
-/// The oracle (the report's model in float64) as a [`Run`].
-fn oracle_run(model: &Model, train: &Dataset, batches: &[Option<Vec<u32>>], eval: &Dataset) -> Run {
-    let steps = reference::trajectory(model.config(), model.params(), train, batches, LR as f64);
-    let last = steps.last().map_or_else(|| model.params().clone(), |s| s.params.clone());
-    Run {
-        steps: steps.into_iter().map(|s| (s.loss, s.correct, s.params)).collect(),
-        evaluation: reference::evaluate(model.config(), &last, eval),
-    }
-}
-
-/// A backend with steps sent ahead: an epoch's order announced, parameters read (and so steps
-/// sent ahead taken back, `rewind`) only after every `every`-th update; the parameters at those.
-fn run_ahead(
-    b: &mut dyn Backend,
-    epochs: &[Vec<u32>],
-    updates: usize,
-    every: usize,
-    stop: &AtomicBool,
-) -> Result<Vec<(usize, Params)>> {
-    let mut out = vec![];
-    let mut u = 0;
-    for order in epochs {
-        b.will_need_epoch(order, BATCH);
-        for batch in order.chunks(BATCH) {
-            if u == updates {
-                return Ok(out);
-            }
-            if stop.load(Ordering::Relaxed) {
-                return Err(Error::Interrupted);
-            }
-            b.step(Batch::Indices(batch), LR)?;
-            u += 1;
-            if u % every == 0 || u == updates {
-                out.push((u, b.params()?));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// How often the rewind scenario reads the parameters: a prime, so that reads fall inside
-/// epochs (with steps sent ahead to take back), not only at their ends.
-const REWIND_EVERY: usize = 7;
-
-/// The mini-batch size of the scenarios.
-const BATCH: usize = 64;
-
-/// `|a − b| / |b|` (absolute when `b` is 0; NaN when either is not finite, which fails).
-fn relative(a: f64, b: f64) -> f64 {
-    if !a.is_finite() || !b.is_finite() {
-        return f64::NAN;
-    }
-    let d = (a - b).abs();
-    if b != 0.0 {
-        d / b.abs()
-    } else {
-        d
-    }
-}
-
-/// Predictions that differ.
-fn disagreements(a: &[u8], b: &[u8]) -> f64 {
-    a.iter().zip(b).filter(|(x, y)| x != y).count() as f64 + a.len().abs_diff(b.len()) as f64
-}
-
-/// `‖(a₁ − a₀) − (b₁ − b₀)‖ / ‖b₁ − b₀‖` for tensor `k` (absolute when b moved nothing).
-fn update_difference(k: usize, a: (&Params, &Params), b: (&Params, &Params)) -> f64 {
-    let t = |p: &Params| p.tensors().into_iter().nth(k).map(|t| t.2.to_vec()).unwrap_or_default();
-    let (a0, a1, b0, b1) = (t(a.0), t(a.1), t(b.0), t(b.1));
-    let (mut diff, mut norm) = (0f64, 0f64);
-    for (((x0, x1), y0), y1) in a0.iter().zip(&a1).zip(&b0).zip(&b1) {
-        let (da, db) = (*x1 as f64 - *x0 as f64, *y1 as f64 - *y0 as f64);
-        diff += (da - db).powi(2);
-        norm += db.powi(2);
-    }
-    if norm > 0.0 {
-        (diff / norm).sqrt()
-    } else {
-        diff.sqrt()
-    }
-}
-
-/// The smallest floor a comparison uses: float32's resolution (a floor of exactly zero,
-/// from two runs that agree bit for bit, would make any rounding a failure).
-const MIN_FLOOR: f64 = f32::EPSILON as f64;
-
-/// The smallest floor of a count (correct predictions, predictions that differ): a tenth, so
-/// that [`FACTOR`] × it allows one — a prediction on a tie may fall either way.
-const MIN_COUNT_FLOOR: f64 = 0.1;
-
 /// The most updates or iterations a horizon may have (each keeps a copy of the parameters of
 /// three runs).
 pub const MAX_HORIZON: usize = 100_000;
 
 /// The most images the check's evaluation uses (the first of the test set).
 const EVAL_IMAGES: usize = 2000;
-
-/// Every measurement of one scenario: the implementation's run `i` against the reference's
-/// `r` (both from `p0`), each quantity's floor the largest of the floor runs' distances from
-/// `r` (each with its own start: the reference from one ulp away, the oracle, the reference on
-/// the batches' rows in reverse order).
-fn measure(p0: &Params, i: &Run, r: &Run, floors: &[(&Params, &Run)]) -> ScenarioCheck {
-    let most = |f: &dyn Fn(&Params, &Run) -> f64| {
-        floors.iter().map(|(s, run)| f(s, run)).fold(0.0, f64::max)
-    };
-    let first_update = match (r.steps.first(), i.steps.first()) {
-        (Some(r1), Some(i1)) => NAMES
-            .iter()
-            .enumerate()
-            .map(|(k, name)| {
-                let floor = most(&|s, run| {
-                    run.steps
-                        .first()
-                        .map_or(f64::NAN, |f1| update_difference(k, (s, &f1.2), (p0, &r1.2)))
-                });
-                Measured {
-                    what: (*name).into(),
-                    update: 1,
-                    difference: update_difference(k, (p0, &i1.2), (p0, &r1.2)),
-                    floor: floor.max(MIN_FLOOR),
-                }
-            })
-            .collect(),
-        _ => vec![],
-    };
-    let mut horizon = vec![];
-    let mut outputs = vec![];
-    for (u, (ri, ii)) in r.steps.iter().zip(&i.steps).enumerate() {
-        let update = u + 1;
-        let at = |run: &Run| run.steps.get(u).cloned();
-        let floor = most(&|_, run| at(run).map_or(f64::NAN, |x| relative_difference(&ri.2, &x.2)));
-        horizon.push(Measured {
-            what: "all parameters".into(),
-            update,
-            difference: relative_difference(&ri.2, &ii.2),
-            floor: floor.max(MIN_FLOOR),
-        });
-        let floor = most(&|_, run| at(run).map_or(f64::NAN, |x| relative(x.0, ri.0)));
-        outputs.push(Measured {
-            what: "the step's loss".into(),
-            update,
-            difference: relative(ii.0, ri.0),
-            floor: floor.max(MIN_FLOOR),
-        });
-        let floor = most(&|_, run| at(run).map_or(f64::NAN, |x| x.1.abs_diff(ri.1) as f64));
-        outputs.push(Measured {
-            what: "the step's correct count".into(),
-            update,
-            difference: ii.1.abs_diff(ri.1) as f64,
-            floor: floor.max(MIN_COUNT_FLOOR),
-        });
-    }
-    let last = r.steps.len();
-    let floor = most(&|_, run| relative(run.evaluation.0, r.evaluation.0));
-    outputs.push(Measured {
-        what: "the evaluation's loss".into(),
-        update: last,
-        difference: relative(i.evaluation.0, r.evaluation.0),
-        floor: floor.max(MIN_FLOOR),
-    });
-    let floor = most(&|_, run| disagreements(&run.evaluation.1, &r.evaluation.1));
-    outputs.push(Measured {
-        what: "the evaluation's predictions (how many differ)".into(),
-        update: last,
-        difference: disagreements(&i.evaluation.1, &r.evaluation.1),
-        floor: floor.max(MIN_COUNT_FLOOR),
-    });
-    ScenarioCheck { name: String::new(), skipped: None, first_update, horizon, outputs }
-}
 
 impl CheckOptions {
     /// Refuses options that cannot work, as `train` refuses them, before any work:
@@ -516,33 +325,4 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
         rewind_checked: rewinds,
         scenarios,
     })
-}
-
-/// Why a program could not be started for a scenario.
-enum StartError {
-    /// It refused the scenario at `init` (a head it does not implement): skipped.
-    Refused(String),
-    /// Anything else: the check fails.
-    Failed(Error),
-}
-use StartError::{Failed, Refused};
-
-fn start(
-    spec: &twinnet_process::ProcessSpec,
-    model: &Model,
-    train: &Dataset,
-) -> std::result::Result<twinnet_process::ProcessBackend, StartError> {
-    match twinnet_process::ProcessBackend::start(
-        spec,
-        model,
-        Some(train),
-        Threads::ONE,
-        twinnet_data::cache_dir(),
-    ) {
-        Ok(b) => Ok(b),
-        Err(e @ twinnet_process::ProcessError::Failed { .. }) => {
-            Err(Refused(e.to_string().lines().next().unwrap_or_default().to_string()))
-        }
-        Err(e) => Err(Failed(Error::Process(e))),
-    }
 }
