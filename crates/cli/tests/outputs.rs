@@ -238,31 +238,8 @@ fn forked_train(data: &Path, tag: &str, tmpdir: &Path) -> std::process::Child {
         "sh -c 'python3 -c \"import time; time.sleep(3600)\" helper-{tag} & exec python3 {} --tag {tag}'",
         numpy_net().display()
     );
-    let c = Command::new(env!("CARGO_BIN_EXE_twinnet"))
-        .args([
-            "train",
-            "--backend",
-            "process",
-            "--command",
-            &cmd,
-            "--regime",
-            "minibatch",
-            "--epochs",
-            "100000",
-            "--quiet",
-        ])
-        .env("TWINNET_DATA_DIR", data)
-        .env("TMPDIR", tmpdir)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while !alive(&format!("helper-{tag}")) || !alive(&format!("--tag {tag}")) {
-        assert!(t.elapsed() < Duration::from_secs(20), "the program did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(800));
-    c
+    let (helper, program) = (format!("helper-{tag}"), format!("--tag {tag}"));
+    long_process_train(data, &cmd, &[&helper, &program], &[("TMPDIR", tmpdir)])
 }
 
 fn gone(tag: &str) -> bool {

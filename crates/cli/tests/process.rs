@@ -6,7 +6,6 @@
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn numpy_net() -> PathBuf {
@@ -139,30 +138,7 @@ fn check_passes_a_right_implementation_and_fails_a_wrong_one() {
 
 /// Starts a long `train --backend process` whose child carries `tag`; waits until it trains.
 fn long_train(data: &Path, tag: &str) -> std::process::Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_twinnet"))
-        .args([
-            "train",
-            "--backend",
-            "process",
-            "--command",
-            &command(&format!("--tag {tag}")),
-            "--regime",
-            "minibatch",
-            "--epochs",
-            "100000",
-            "--quiet",
-        ])
-        .env("TWINNET_DATA_DIR", data)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while !alive(tag) {
-        assert!(t.elapsed() < Duration::from_secs(20), "the implementation did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(1000));
-    child
+    long_process_train(data, &command(&format!("--tag {tag}")), &[tag], &[])
 }
 
 fn wait(child: &mut std::process::Child) -> Option<i32> {

@@ -75,3 +75,19 @@ pub fn run(config: &str, seed: u64, acc: Option<f64>) -> RunResult {
         timing: Timing { train_s: 1.0, per_epoch_s: 1.0 / 3.0, eval_s: 0.1 },
     }
 }
+
+/// A drift pair of `source` (also its label) between runs 0 and 1, with the curve `drift`.
+pub fn pair(source: &str, drift: &[(usize, f64)]) -> crate::drift::PairRecord {
+    crate::drift::PairRecord {
+        source: source.into(),
+        label: source.into(),
+        a: 0,
+        b: 1,
+        drift: drift.to_vec(),
+        train_accuracy_difference: vec![],
+        test_accuracy: (None, None),
+        recall_difference: vec![],
+        identical: false,
+        meets: vec![],
+    }
+}

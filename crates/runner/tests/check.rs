@@ -19,16 +19,20 @@ fn data() -> PathBuf {
     d.path().to_path_buf()
 }
 
-fn run(args: &str) -> CheckReport {
-    let command = format!("python3 {} {args}", numpy_net().display());
-    let opts = CheckOptions {
+/// The tests' options for `command`: 600 synthetic images, 20 updates, 6 iterations.
+fn options(command: &str) -> CheckOptions {
+    CheckOptions {
         train_limit: 600,
         updates: 20,
         iterations: 6,
         data_dir: Some(data()),
-        ..CheckOptions::new(&command)
-    };
-    check(&opts, &AtomicBool::new(false)).unwrap()
+        ..CheckOptions::new(command)
+    }
+}
+
+fn run(args: &str) -> CheckReport {
+    let command = format!("python3 {} {args}", numpy_net().display());
+    check(&options(&command), &AtomicBool::new(false)).unwrap()
 }
 
 #[test]
@@ -73,14 +77,7 @@ fn the_report_models_shipped_pass_check() {
         ("pytorch_model", twinnet_core::BackendKind::Tch),
     ] {
         let command = format!("python3 -m twinnet_backend.{module}");
-        let opts = CheckOptions {
-            against,
-            train_limit: 600,
-            updates: 20,
-            iterations: 6,
-            data_dir: Some(data()),
-            ..CheckOptions::new(&command)
-        };
+        let opts = CheckOptions { against, ..options(&command) };
         let r = check(&opts, &AtomicBool::new(false)).unwrap();
         assert!(r.passed(), "{module}: {}", r.text());
     }
@@ -106,14 +103,7 @@ fn wrong_reports_fail_naming_the_quantity() {
         assert!(verdict.starts_with("FAIL: ") && verdict.contains(says), "{mistake}: {verdict}");
     }
     let command = format!("python3 {} --mistake evaluate-raises", numpy_net().display());
-    let opts = CheckOptions {
-        train_limit: 600,
-        updates: 20,
-        iterations: 6,
-        data_dir: Some(data()),
-        ..CheckOptions::new(&command)
-    };
-    let e = check(&opts, &AtomicBool::new(false)).unwrap_err().to_string();
+    let e = check(&options(&command), &AtomicBool::new(false)).unwrap_err().to_string();
     assert!(e.contains("evaluate is not written yet") || e.contains("`evaluate`"), "{e}");
 }
 
@@ -164,14 +154,8 @@ fn a_pass_with_skipped_scenarios_says_so() {
         ),
     )
     .unwrap();
-    let opts = CheckOptions {
-        train_limit: 600,
-        updates: 20,
-        iterations: 6,
-        data_dir: Some(data()),
-        ..CheckOptions::new(&format!("python3 {}", script.display()))
-    };
-    let r = check(&opts, &AtomicBool::new(false)).unwrap();
+    let r =
+        check(&options(&format!("python3 {}", script.display())), &AtomicBool::new(false)).unwrap();
     let last = r.text().lines().last().unwrap().to_string();
     assert!(r.passed(), "{}", r.text());
     assert!(

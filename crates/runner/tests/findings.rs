@@ -161,6 +161,12 @@ fn minibatch_after_ten_passes_is_the_committed_mean() {
     );
 }
 
+/// The committed drift record of `results/<name>/`.
+fn drift_record(name: &str) -> twinnet_runner::drift::DriftRecord {
+    let path = root().join(format!("results/{name}/drift.json"));
+    twinnet_runner::schema::read_versioned(&path, "drift record").unwrap()
+}
+
 /// One pair of `results/frameworks/drift.json`'s setting `setting`, by its label.
 fn frameworks_pair(setting: &str, label: &str) -> (serde_json::Value, serde_json::Value) {
     let d = json("results/frameworks/drift.json");
@@ -235,13 +241,9 @@ fn the_frameworks_table_is_the_committed_drift() {
 /// record (kept up to date by `twinnet plot` with the drift tool's own function).
 #[test]
 fn the_frameworks_meetings_are_the_committed_ones() {
-    use twinnet_runner::drift::{meets, DriftRecord};
+    use twinnet_runner::drift::meets;
     let f = "results/README.md";
-    let d: DriftRecord = twinnet_runner::schema::read_versioned(
-        &root().join("results/frameworks/drift.json"),
-        "drift record",
-    )
-    .unwrap();
+    let d = drift_record("frameworks");
     let floor = |setting: usize, source: &str| {
         let p = d.settings[setting].pairs.iter().find(|p| p.source == source).unwrap();
         p.meets.iter().find(|m| m.source == meets::FLOOR).unwrap().clone()
@@ -367,13 +369,9 @@ fn seed_spreads_and_dataset_drops_are_the_committed_ones() {
 /// place against the other rounding sources.
 #[test]
 fn the_noise_floor_meetings_are_the_committed_ones() {
-    use twinnet_runner::drift::{meets, DriftRecord};
+    use twinnet_runner::drift::meets;
     let f = "results/README.md";
-    let d: DriftRecord = twinnet_runner::schema::read_versioned(
-        &root().join("results/noise-floor/drift.json"),
-        "drift record",
-    )
-    .unwrap();
+    let d = drift_record("noise-floor");
     let framework = |setting: usize| {
         d.settings[setting].pairs.iter().find(|p| p.source == "framework").unwrap().clone()
     };

@@ -58,3 +58,29 @@ pub fn alive(needle: &str) -> bool {
             .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
     })
 }
+
+/// Starts a `twinnet train --backend process --command CMD` that would run for 100,000
+/// mini-batch epochs, with `data` as its data folder and `envs` besides; waits until a process
+/// holding each of `needles` in its command line is alive, then a second (it trains).
+pub fn long_process_train(
+    data: &Path,
+    command: &str,
+    needles: &[&str],
+    envs: &[(&str, &Path)],
+) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_twinnet"))
+        .args(["train", "--backend", "process", "--command", command])
+        .args(["--regime", "minibatch", "--epochs", "100000", "--quiet"])
+        .env("TWINNET_DATA_DIR", data)
+        .envs(envs.iter().copied())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while !needles.iter().all(|n| alive(n)) {
+        assert!(t.elapsed() < std::time::Duration::from_secs(20), "the program did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    child
+}

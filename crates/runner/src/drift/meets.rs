@@ -111,21 +111,7 @@ pub fn refresh(setting: &mut SettingRecord, floor: &[String], factor: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pair(source: &str, drift: &[(usize, f64)]) -> PairRecord {
-        PairRecord {
-            source: source.into(),
-            label: source.into(),
-            a: 0,
-            b: 1,
-            drift: drift.to_vec(),
-            train_accuracy_difference: vec![],
-            test_accuracy: (None, None),
-            recall_difference: vec![],
-            identical: false,
-            meets: vec![],
-        }
-    }
+    use crate::fixtures::pair;
 
     fn curve(p: &PairRecord) -> BTreeMap<usize, f64> {
         p.drift.iter().copied().collect()

@@ -125,6 +125,13 @@ impl Meeting {
     }
 }
 
+impl SettingRecord {
+    /// The legend text of the pair of `source` (the name itself when no pair has it).
+    pub fn label_of<'a>(&'a self, source: &'a str) -> &'a str {
+        self.pairs.iter().find(|q| q.source == source).map_or(source, |q| q.label.as_str())
+    }
+}
+
 impl PairRecord {
     /// The drift after exactly `updates` updates, if a snapshot was taken there.
     pub fn drift_at(&self, updates: usize) -> Option<f64> {
@@ -179,28 +186,13 @@ impl crate::schema::Check for DriftRecord {
 mod tests {
     use super::*;
 
-    fn pair(drift: &[(usize, f64)]) -> PairRecord {
-        PairRecord {
-            source: "x".into(),
-            label: "x".into(),
-            a: 0,
-            b: 1,
-            drift: drift.to_vec(),
-            train_accuracy_difference: vec![],
-            test_accuracy: (None, None),
-            recall_difference: vec![],
-            identical: false,
-            meets: vec![],
-        }
-    }
-
     /// What `drift` writes, `plot` reads: non-finite drifts and ratios (written as text), the
     /// runs' results, the pairs.
     #[test]
     fn drift_records_round_trip_with_non_finite_numbers() {
         use crate::schema::{read_versioned, write_json, SCHEMA_VERSION};
         let r = crate::fixtures::run("a", 0, Some(0.8));
-        let mut p = pair(&[(1, 0.0), (2, f64::INFINITY), (3, 1e-7)]);
+        let mut p = crate::fixtures::pair("x", &[(1, 0.0), (2, f64::INFINITY), (3, 1e-7)]);
         p.meets = vec![Meeting::named("x")];
         p.test_accuracy = (Some(0.8), None);
         let record = DriftRecord {

@@ -194,23 +194,16 @@ pub fn summary(record: &DriftRecord) -> String {
 /// One meeting, in words: from when it stays within, when it first came within, the largest
 /// ratio after, the share of samples outside, the ratio at the end.
 fn meeting_line(set: &SettingRecord, m: &Meeting, total: usize) -> String {
-    let label_of = |source: &str| {
-        set.pairs
-            .iter()
-            .find(|q| q.source == source)
-            .map_or(source, |q| q.label.as_str())
-            .to_string()
-    };
     let who = if m.source == FLOOR {
         let set_by: Vec<String> =
-            m.set_by.iter().map(|(src, n)| format!("*{}* at {n}", label_of(src))).collect();
+            m.set_by.iter().map(|(src, n)| format!("*{}* at {n}", set.label_of(src))).collect();
         format!(
             "*the floor* (at each update the largest of the floor pairs; samples where each \
              sets it: {})",
             set_by.join(", ")
         )
     } else {
-        format!("*{}*", label_of(&m.source))
+        format!("*{}*", set.label_of(&m.source))
     };
     let stays = match (m.stays_from, m.first_within) {
         (Some(u), Some(f)) if u == f => format!("within from update {u} on"),

@@ -1,6 +1,6 @@
 //! `twinnet plot DIR`: a results folder's summary and figures, redrawn from its JSON alone.
 
-use crate::drift::DriftRecord;
+use crate::drift::{DriftRecord, Meeting};
 use crate::error::Result;
 use crate::finish::{render, Record};
 use crate::layout::ResultsDir;
@@ -14,11 +14,16 @@ pub fn plot(dir: &ResultsDir) -> Result<PathBuf> {
         let mut record: DriftRecord = read_versioned(&dir.drift_json(), "drift record")?;
         // What is derived from the curves (when each pair meets the floor) is brought up to
         // date, and written back when it changed; the curves themselves are never touched.
-        let before = serde_json::to_string(&record).expect("records serialize");
+        let meetings = |r: &DriftRecord| {
+            let all: Vec<Vec<&Vec<Meeting>>> =
+                r.settings.iter().map(|s| s.pairs.iter().map(|p| &p.meets).collect()).collect();
+            serde_json::to_string(&all).expect("meetings serialize")
+        };
+        let before = meetings(&record);
         for s in &mut record.settings {
             crate::drift::meets::refresh(s, &record.floor, crate::drift::MEET_FACTOR);
         }
-        if serde_json::to_string(&record).expect("records serialize") != before {
+        if meetings(&record) != before {
             crate::schema::write_json(&dir.drift_json(), &record)?;
         }
         render(dir, Record::Drift(&record))?;

@@ -55,23 +55,20 @@ pub fn drift_page(record: &DriftRecord) -> Page {
             header: header.iter().map(|x| x.to_string()).collect(),
             rows,
         });
-        let label_of = |source: &str| {
-            s.pairs
-                .iter()
-                .find(|q| q.source == source)
-                .map_or(source.to_string(), |q| q.label.clone())
-        };
         let meetings: Vec<Vec<String>> = s
             .pairs
             .iter()
             .flat_map(|p| p.meets.iter().map(move |m| (p, m)))
             .map(|(p, m)| {
                 let against = if m.source == crate::drift::meets::FLOOR {
-                    let by: Vec<String> =
-                        m.set_by.iter().map(|(src, n)| format!("{} ×{n}", label_of(src))).collect();
+                    let by: Vec<String> = m
+                        .set_by
+                        .iter()
+                        .map(|(src, n)| format!("{} ×{n}", s.label_of(src)))
+                        .collect();
                     format!("the floor (set by {})", by.join(", "))
                 } else {
-                    label_of(&m.source)
+                    s.label_of(&m.source).to_string()
                 };
                 let at = |u: Option<usize>| u.map_or("never".into(), |u| u.to_string());
                 let r = |x: f64| if x.is_nan() { "–".into() } else { format!("{x:.2}×") };
