@@ -181,7 +181,7 @@ impl CheckOptions {
     }
 }
 
-/// Checks `opts.command` in every scenario; `stop` ends it with [`Error::Interrupted`].
+/// Checks `opts.command` in every scenario; `stop` ends it with [`crate::Error::Interrupted`].
 pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
     let data = data::load(opts.data_dir.as_deref(), DatasetName::Mnist)?;
     opts.validate(data.splits.train.len())?;
