@@ -48,6 +48,22 @@ pub fn split_files(
     let root = cache.join("process-data");
     let dir = root.join(format!("{key}-{norm}"));
     let files = SplitFiles { x: dir.join("x.npy"), y: dir.join("y.npy") };
+    // Fast path, no lock: the files are there and as written.
+    if matches!(intact(&dir), Intact::Yes) {
+        return Ok(files);
+    }
+    std::fs::create_dir_all(&root).map_err(|e| ProcessError::io(&root, "cannot create", e))?;
+    // Runs in other threads or processes may be checking or building the same folder: one at a
+    // time, and each looks again once it holds the lock (the folder may have been built
+    // meanwhile, and must then not be touched: a run may be reading it).
+    let lock_path = root.join(".lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| ProcessError::io(&lock_path, "cannot open", e))?;
+    lock.lock().map_err(|e| ProcessError::io(&lock_path, "cannot lock", e))?;
     match intact(&dir) {
         Intact::Yes => return Ok(files),
         Intact::Absent => {}
@@ -57,7 +73,6 @@ pub fn split_files(
             dir.display()
         ),
     }
-    std::fs::create_dir_all(&root).map_err(|e| ProcessError::io(&root, "cannot create", e))?;
     let tmp = tempfile::Builder::new()
         .prefix(".data-")
         .tempdir_in(&root)
@@ -78,30 +93,25 @@ pub fn split_files(
     }
     let s = tmp.path().join(SUMS);
     std::fs::write(&s, sums).map_err(|e| ProcessError::io(&s, "cannot write", e))?;
-    // A folder that failed its check is moved aside first (a run reading it meanwhile keeps
-    // its open files), then the new one takes its name.
-    if dir.exists() {
-        let stale = tempfile::Builder::new()
-            .prefix(".stale-")
-            .tempdir_in(&root)
-            .map_err(|e| ProcessError::io(&root, "cannot create a folder in", e))?;
-        let aside = stale.path().join("old");
-        if std::fs::rename(&dir, &aside).is_err() && dir.exists() {
-            return Err(ProcessError::io(
-                &dir,
-                "cannot move aside",
-                std::io::Error::other("another process holds it"),
-            ));
+    let existing = std::fs::symlink_metadata(&dir).ok();
+    if existing.as_ref().is_some_and(|m| m.is_dir()) {
+        // A folder that failed its check: each file is replaced by rename, so its path names
+        // a whole file at every moment (a run that opened the old one keeps it), the record
+        // last.
+        for name in ["x.npy", "y.npy", SUMS] {
+            let (from, to) = (tmp.path().join(name), dir.join(name));
+            std::fs::rename(&from, &to).map_err(|e| ProcessError::io(&to, "cannot replace", e))?;
         }
-    }
-    match std::fs::rename(tmp.path(), &dir) {
-        Ok(()) => {
-            let _ = tmp.keep();
+    } else {
+        // Not a folder (a link or a file put there): removed, never followed.
+        if existing.is_some() {
+            std::fs::remove_file(&dir).map_err(|e| ProcessError::io(&dir, "cannot remove", e))?;
         }
-        // Another process wrote the same files meanwhile: theirs are as good.
-        Err(_) if matches!(intact(&dir), Intact::Yes) => {}
-        Err(e) => return Err(ProcessError::io(&dir, "cannot move into place", e)),
+        std::fs::rename(tmp.path(), &dir)
+            .map_err(|e| ProcessError::io(&dir, "cannot move into place", e))?;
+        let _ = tmp.keep();
     }
+    drop(lock);
     Ok(files)
 }
 
@@ -228,5 +238,47 @@ mod tests {
         std::fs::remove_file(&f.y).unwrap();
         split_files(cache.path(), &data, Normalize::Unit).unwrap();
         assert!(f.y.is_file());
+        // The folder replaced by a link elsewhere: the link is removed, not followed.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let dir = f.x.parent().unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(elsewhere.path(), dir).unwrap();
+            split_files(cache.path(), &data, Normalize::Unit).unwrap();
+            assert_eq!(
+                std::fs::read_dir(elsewhere.path()).unwrap().count(),
+                0,
+                "nothing written through it"
+            );
+            assert_eq!(std::fs::read(&f.x).unwrap(), good);
+        }
+    }
+
+    /// Runs in several threads handed the same data at once each find whole files at the
+    /// paths they are given, at every moment (CI once saw a run's program find `x.npy` gone:
+    /// a second builder had moved the first one's finished folder aside).
+    #[test]
+    fn concurrent_hand_overs_never_lose_the_files() {
+        let labels: Vec<u8> = (0..200).map(|i| (i % 10) as u8).collect();
+        let pixels: Vec<u8> = (0..200 * INPUTS).map(|i| (i * 13 % 256) as u8).collect();
+        let data = Dataset::new(pixels, labels);
+        for _ in 0..20 {
+            let cache = tempfile::tempdir().unwrap();
+            let barrier = std::sync::Barrier::new(6);
+            std::thread::scope(|s| {
+                for _ in 0..6 {
+                    s.spawn(|| {
+                        barrier.wait();
+                        for _ in 0..5 {
+                            let f = split_files(cache.path(), &data, Normalize::Unit).unwrap();
+                            let x: Array2<f32> = read_npy(&f.x).expect("x.npy is there");
+                            let y: Array1<i64> = read_npy(&f.y).expect("y.npy is there");
+                            assert_eq!((x.nrows(), y.len()), (200, 200));
+                        }
+                    });
+                }
+            });
+        }
     }
 }
