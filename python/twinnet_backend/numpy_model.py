@@ -87,6 +87,9 @@ class Net:
     """The API boundary: twinnet's rows and float32 tensors in, the report's functions inside."""
 
     def __init__(self, params, settings):
+        if settings["head"] not in ("softmax", "double-softmax"):
+            raise ValueError(f"the report's NumPy model has no head {settings['head']!r} "
+                             "(it trains softmax and double-softmax)")
         self.W1 = params["fc1.weight"].astype(np.float64)
         self.b1 = params["fc1.bias"].astype(np.float64).reshape(-1, 1)
         self.W2 = params["fc2.weight"].astype(np.float64)

@@ -35,6 +35,9 @@ class Net:
     inside."""
 
     def __init__(self, params, settings):
+        if settings["head"] not in ("softmax", "double-softmax"):
+            raise ValueError(f"the report's PyTorch model has no head {settings['head']!r} "
+                             "(it trains softmax and double-softmax)")
         torch.set_num_threads(int(settings["threads"]))
         self.model = PyTorchModel(int(settings["hidden"]), settings["head"] == "double-softmax")
         with torch.no_grad():

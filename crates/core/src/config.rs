@@ -181,6 +181,16 @@ impl Model {
     pub fn new(config: ModelConfig, params: Params) -> Result<Self, ConfigError> {
         let h = config.hidden;
         check_hidden(h)?;
+        if !config.head.trained() {
+            return Err(ConfigError::new(
+                "head",
+                format!(
+                    "`{}` is not trained by twinnet's backends yet (they train softmax and \
+                     double-softmax)",
+                    config.head
+                ),
+            ));
+        }
         let shapes_ok = params.hidden == h
             && params.w1.len() == h * crate::INPUTS
             && params.b1.len() == h
@@ -330,7 +340,7 @@ impl TrainPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::{Head, Init, Normalize};
+    use crate::options::{Choice, Head, Init, Normalize};
 
     #[test]
     fn model_checks_the_width() {
@@ -341,6 +351,18 @@ mod tests {
         let mut short = p;
         short.b2.pop();
         assert_eq!(Model::new(ModelConfig::default(), short).unwrap_err().field, "hidden");
+    }
+
+    /// A head no backend trains yet is refused before anything is built, by name.
+    #[test]
+    fn model_refuses_heads_no_backend_trains() {
+        let p = Params::init(10, Init::Uniform, 0).unwrap();
+        for head in [Head::SigmoidQuadratic, Head::SigmoidCrossEntropy] {
+            let c = ModelConfig { head, ..ModelConfig::default() };
+            let e = Model::new(c, p.clone()).unwrap_err();
+            assert_eq!(e.field, "head");
+            assert!(e.message.contains(head.as_str()), "{}", e.message);
+        }
     }
 
     #[test]

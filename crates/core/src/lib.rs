@@ -32,6 +32,8 @@ pub use config::{
     MAX_HISTORY, MAX_THREADS, MAX_UPDATES,
 };
 pub use metrics::{argmax, ClassMetrics, Confusion};
-pub use options::{BackendKind, Choice, Device, Head, Init, InitRng, Normalize, Regime};
+pub use options::{
+    Activation, BackendKind, Choice, Device, Head, Init, InitRng, Normalize, Regime,
+};
 pub use params::{Params, ParamsError, CLASSES, INPUTS, NAMES};
 pub use train::{train, Divergence, EpochRecord, TrainError, TrainOutcome};

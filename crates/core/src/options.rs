@@ -102,6 +102,33 @@ choice! {
         Softmax = "softmax",
         /// `softmax` in `forward`, then `CrossEntropyLoss` (log-softmax again): the report's PyTorch model.
         DoubleSoftmax = "double-softmax",
+        /// Outputs `a = σ(z)`; per example `½‖a − y‖²` with one-hot `y`; mean over the batch
+        /// (Nielsen's `QuadraticCost`, `network.py`).
+        SigmoidQuadratic = "sigmoid-quadratic",
+        /// Outputs `a = σ(z)`; per example `Σⱼ −[yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)]`; mean over
+        /// the batch (Nielsen's `CrossEntropyCost`; PyTorch's `BCEWithLogitsLoss(reduction="sum") / n`).
+        SigmoidCrossEntropy = "sigmoid-cross-entropy",
+    }
+}
+
+impl Head {
+    /// Whether twinnet's backends train this head yet: the sigmoid heads are described (and
+    /// computed by the float64 reference, `twinnet-reference`) but no backend trains them, so a
+    /// model with one is refused before any work ([`crate::Model::new`]).
+    pub fn trained(self) -> bool {
+        matches!(self, Head::Softmax | Head::DoubleSoftmax)
+    }
+}
+
+choice! {
+    /// The activation of every hidden layer.
+    Activation {
+        /// `max(0, z)`; derivative `1` where `z > 0`, else `0`.
+        Relu = "relu",
+        /// `σ(z) = 1 / (1 + e^(−z))`; derivative `σ(z)(1 − σ(z))`.
+        Sigmoid = "sigmoid",
+        /// `tanh z`; derivative `1 − tanh² z`.
+        Tanh = "tanh",
     }
 }
 
@@ -140,7 +167,8 @@ mod tests {
             assert_eq!(v.as_str().parse::<Head>().unwrap(), *v);
         }
         let err = "sigmoid".parse::<Head>().unwrap_err();
-        assert!(err.contains("softmax, double-softmax"), "{err}");
+        assert!(err.contains("softmax, double-softmax, sigmoid-quadratic"), "{err}");
+        assert_eq!("tanh".parse::<Activation>(), Ok(Activation::Tanh));
         assert_eq!(Regime::parse_choice("full-batch"), Some(Regime::FullBatch));
         assert_eq!(Init::TorchDefault.to_string(), "torch-default");
     }

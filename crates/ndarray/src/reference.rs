@@ -10,8 +10,10 @@
 //! Every function here is one line of the report, named as in its code.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use twinnet_core::{Head, ModelConfig, Params, CLASSES, INPUTS};
-use twinnet_data::Dataset;
+use twinnet_core::{Head, Params, CLASSES, INPUTS};
+
+/// This module is the report's model only; any other head is `twinnet-reference`'s.
+const SOFTMAX_ONLY: &str = "the report's model has a softmax head (twinnet-reference computes any)";
 
 /// The parameters as `f64` matrices in the report's shapes (biases as columns).
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +140,7 @@ pub fn loss(head: Head, f: &Forward, y: &[u8]) -> f64 {
     let z = match head {
         Head::Softmax => &f.z2,
         Head::DoubleSoftmax => &f.a2,
+        Head::SigmoidQuadratic | Head::SigmoidCrossEntropy => panic!("{SOFTMAX_ONLY}: {head}"),
     };
     let lse = logsumexp(z);
     let m = y.len() as f64;
@@ -159,6 +162,7 @@ pub fn head_grad(head: Head, f: &Forward, y_one_hot: &Array2<f64>) -> Array2<f64
             let dot = (&f.a2 * &g).sum_axis(Axis(0)); // ⟨A2, G⟩ per column
             &f.a2 * &(g - &dot.insert_axis(Axis(0)))
         }
+        Head::SigmoidQuadratic | Head::SigmoidCrossEntropy => panic!("{SOFTMAX_ONLY}: {head}"),
     }
 }
 
@@ -222,57 +226,4 @@ pub fn gradient_descent_step(
     let g = backward_prop(net, head, &f, x, y);
     update_params(net, &g, alpha);
     (l, acc)
-}
-
-/// One update of the oracle: the parameters after it, and the mean loss and the number of
-/// correct predictions of the forward pass before it (what a backend's step reports).
-#[derive(Debug, Clone, PartialEq)]
-pub struct OracleStep {
-    /// The parameters after the update.
-    pub params: Params,
-    /// The batch's mean loss before it.
-    pub loss: f64,
-    /// Correct predictions before it.
-    pub correct: usize,
-}
-
-/// The oracle that `twinnet check` and the conformance suite trust: the report's model in
-/// `f64`, step by step, from `start` over `batches` (`None`: the whole of `data`) at learning
-/// rate `alpha`, with `config`'s head and pixels.
-pub fn trajectory(
-    config: ModelConfig,
-    start: &Params,
-    data: &Dataset,
-    batches: &[Option<Vec<u32>>],
-    alpha: f64,
-) -> Vec<OracleStep> {
-    let mut net = Parameters::from_params(start);
-    let x = features(config, data);
-    let all: Vec<u32> = (0..data.len() as u32).collect();
-    batches
-        .iter()
-        .map(|b| {
-            let rows: Vec<usize> =
-                b.as_deref().unwrap_or(&all).iter().map(|&i| i as usize).collect();
-            let xb = x.select(Axis(0), &rows);
-            let yb: Vec<u8> = rows.iter().filter_map(|&i| data.labels().get(i).copied()).collect();
-            let (loss, acc) = gradient_descent_step(&mut net, config.head, xb.t(), &yb, alpha);
-            let correct = (acc * yb.len() as f64).round() as usize;
-            OracleStep { params: net.to_params(), loss, correct }
-        })
-        .collect()
-}
-
-/// The oracle's evaluation of `params` on `data`: the mean loss and every prediction.
-pub fn evaluate(config: ModelConfig, params: &Params, data: &Dataset) -> (f64, Vec<u8>) {
-    let net = Parameters::from_params(params);
-    let x = features(config, data);
-    let f = forward_prop(&net, x.t());
-    (loss(config.head, &f, data.labels()), get_predictions(&f.a2))
-}
-
-/// `data`'s images as `f64` rows `[n, 784]`, normalized as `config` says.
-fn features(config: ModelConfig, data: &Dataset) -> Array2<f64> {
-    let xs: Vec<f64> = data.features(config.normalize).iter().map(|&v| v as f64).collect();
-    Array2::from_shape_vec((data.len(), INPUTS), xs).expect("a dataset holds n × 784 pixels")
 }

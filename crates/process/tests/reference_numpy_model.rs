@@ -16,3 +16,34 @@ fn reference(model: &Model, data: &Dataset) -> Result<Box<dyn Backend>, BackendE
 }
 
 twinnet_testkit::conformance_suite!(reference);
+
+/// The report's two programs refuse a head they do not implement (they used to train softmax
+/// for any head but `double-softmax`), naming it.
+#[test]
+fn the_report_programs_refuse_heads_they_do_not_implement() {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python");
+    for module in ["numpy_model", "pytorch_model"] {
+        let script = r#"
+import numpy as np
+from twinnet_backend.MODULE import Net
+p = {"fc1.weight": np.zeros((10, 784), np.float32), "fc1.bias": np.zeros(10, np.float32),
+     "fc2.weight": np.zeros((10, 10), np.float32), "fc2.bias": np.zeros(10, np.float32)}
+try:
+    Net(p, {"head": "sigmoid-quadratic", "hidden": 10, "threads": 1, "lr": 0.1})
+except ValueError as e:
+    print(e)
+else:
+    raise SystemExit("trained an unknown head")
+"#
+        .replace("MODULE", module);
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(&script)
+            .env("PYTHONPATH", &python)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{module}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(said.contains("no head 'sigmoid-quadratic'"), "{module}: {said}");
+    }
+}

@@ -71,6 +71,9 @@ impl Net {
         let outputs = match self.model.head {
             Head::Softmax => z,
             Head::DoubleSoftmax => z.softmax(0, Kind::Float),
+            Head::SigmoidQuadratic | Head::SigmoidCrossEntropy => {
+                unreachable!("a model with head {} is refused by Model::new", self.model.head)
+            }
         };
         let loss = outputs.log_softmax(0, Kind::Float).tr().nll_loss(ys);
         (logits, loss)

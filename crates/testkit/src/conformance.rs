@@ -15,7 +15,7 @@
 //! deterministic                the same run twice gives the same bits
 //! ```
 //!
-//! The reference is the report's model step by step in `f64` (`twinnet_ndarray::reference`).
+//! The reference is the model step by step in `f64` (`twinnet_reference`).
 //! Its floor is measured on the spot: the reference from the same start with every parameter
 //! moved one `f32` ulp (a rounding of each parameter, the least an `f32` implementation adds
 //! per update), run over the same batches. A backend in `f32` rounds every parameter once per
@@ -31,7 +31,7 @@ use twinnet_core::{
     Backend, BackendError, Batch, Head, Init, Model, ModelConfig, Normalize, Params, NAMES,
 };
 use twinnet_data::Dataset;
-use twinnet_ndarray::reference;
+use twinnet_reference as reference;
 
 /// Builds the backend under test from a model and a training set.
 pub type Factory = fn(&Model, &Dataset) -> Result<Box<dyn Backend>, BackendError>;
@@ -177,7 +177,7 @@ fn subset(d: &Dataset, ix: &[u32]) -> Dataset {
 }
 
 /// The f64 reference over `batches` (`None`: full batch) from `start`: the oracle
-/// (`twinnet_ndarray::reference::trajectory`) that `twinnet check` trusts too.
+/// (`twinnet_reference::trajectory`) that `twinnet check` trusts too.
 fn reference_run(m: &Model, start: &Params, d: &Dataset, batches: &[Option<Vec<u32>>]) -> Params {
     reference::trajectory(m.config(), start, d, batches, LR as f64)
         .pop()

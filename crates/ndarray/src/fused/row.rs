@@ -192,6 +192,9 @@ pub fn head_row(head: Head, z: &mut [f32; CLASSES], y: usize) -> (f64, usize) {
             }
             (loss, argmax)
         }
+        Head::SigmoidQuadratic | Head::SigmoidCrossEntropy => {
+            unreachable!("a model with head {head} is refused by Model::new")
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 //! update 1, per tensor t:   d_t = ‖Δθ_t(impl) − Δθ_t(ref)‖ / ‖Δθ_t(ref)‖      (Δθ = θ₁ − θ₀)
 //! then after each update u:  d(u) = ‖θ(impl, u) − θ(ref, u)‖ / ‖θ(ref, u)‖
 //! floor = max( the reference from a start one f32 ulp away (every parameter),
-//!              the report's model in float64, step by step (`twinnet_ndarray::reference`),
+//!              the report's model in float64, step by step (`twinnet_reference`),
 //!              the reference on each batch's rows in reverse order (the same sums, added in
 //!              another order) )
 //! pass  ⇔  every d ≤ FACTOR × its floor

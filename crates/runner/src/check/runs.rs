@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use twinnet_core::{Backend, Batch, Model, Params, Threads};
 use twinnet_data::Dataset;
-use twinnet_ndarray::reference;
+use twinnet_reference as reference;
 
 /// What a backend reported and held after each update: its step's loss and correct count,
 /// and its parameters.

@@ -158,7 +158,7 @@ settings! {
     /// unit = x/255 (NumPy model); symmetric = (x/255 − 0.5)/0.5 (torchvision, PyTorch model) [default: unit]
     #[arg(long, value_parser = choice::<Normalize>())]
     normalize: Normalize = defaults::NORMALIZE,
-    /// softmax = logits to cross-entropy; double-softmax = the report's PyTorch model [default: softmax]
+    /// softmax = logits to cross-entropy; double-softmax = the report's PyTorch model; sigmoid-quadratic, sigmoid-cross-entropy = Nielsen's costs (described, not yet trained by a backend: refused) [default: softmax]
     #[arg(long, value_parser = choice::<Head>())]
     head: Head = defaults::HEAD,
     /// Hidden width [default: 10]
