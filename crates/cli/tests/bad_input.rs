@@ -129,10 +129,10 @@ fn bad_parameter_files() {
     std::fs::write(f("text.safetensors"), b"definitely not safetensors").unwrap();
     Params::init(12, Init::Uniform, 0).unwrap().save(&f("h12.safetensors")).unwrap();
     let mut nan = Params::init(10, Init::Uniform, 0).unwrap();
-    nan.w2[3] = f32::NAN;
+    nan.layers[1].weight[3] = f32::NAN;
     nan.save(&f("nan.safetensors")).unwrap();
     let mut inf = Params::init(10, Init::Uniform, 0).unwrap();
-    inf.b1[0] = f32::INFINITY;
+    inf.layers[0].bias[0] = f32::INFINITY;
     inf.save(&f("inf.safetensors")).unwrap();
     // Hand-built files: a missing tensor, a wrong shape, a wrong dtype.
     let write = |name: &str, tensors: &[(&str, safetensors::Dtype, Vec<usize>)]| {

@@ -47,8 +47,14 @@ fn init_rng_torch_equals_pytorch_bit_for_bit() {
         let o = twinnet(tmp.path(), &[&args[..], &["--out", file.to_str().unwrap()]].concat());
         assert!(o.status.success(), "{}", stderr(&o));
         let p = twinnet_core::Params::load(&file, Some(hidden)).unwrap();
-        let got: Vec<u32> =
-            p.w1.iter().chain(&p.b1).chain(&p.w2).chain(&p.b2).map(|x| x.to_bits()).collect();
+        let got: Vec<u32> = p.layers[0]
+            .weight
+            .iter()
+            .chain(&p.layers[0].bias)
+            .chain(&p.layers[1].weight)
+            .chain(&p.layers[1].bias)
+            .map(|x| x.to_bits())
+            .collect();
         assert_eq!(got.len(), want.len());
         let first = got.iter().zip(&want).position(|(a, b)| a != b);
         assert!(first.is_none(), "{init} seed {seed} h {hidden}: first difference at {first:?}");

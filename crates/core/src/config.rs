@@ -191,15 +191,19 @@ impl Model {
                 ),
             ));
         }
-        let shapes_ok = params.hidden == h
-            && params.w1.len() == h * crate::INPUTS
-            && params.b1.len() == h
-            && params.w2.len() == crate::CLASSES * h
-            && params.b2.len() == crate::CLASSES;
-        if !shapes_ok {
+        if !params.is_report_shape() {
             return Err(ConfigError::new(
                 "hidden",
-                format!("the parameters have hidden width {}, the model {h}", params.hidden),
+                format!(
+                    "the parameters are a network of widths {:?}, not the model's 784 → {h} → 10",
+                    params.widths()
+                ),
+            ));
+        }
+        if params.hidden() != h {
+            return Err(ConfigError::new(
+                "hidden",
+                format!("the parameters have hidden width {}, the model {h}", params.hidden()),
             ));
         }
         Ok(Self { config, params })
@@ -349,7 +353,7 @@ mod tests {
         let wide = ModelConfig { hidden: 12, head: Head::Softmax, normalize: Normalize::Unit };
         assert_eq!(Model::new(wide, p.clone()).unwrap_err().field, "hidden");
         let mut short = p;
-        short.b2.pop();
+        short.layers[1].bias.pop();
         assert_eq!(Model::new(ModelConfig::default(), short).unwrap_err().field, "hidden");
     }
 

@@ -35,5 +35,5 @@ pub use metrics::{argmax, ClassMetrics, Confusion};
 pub use options::{
     Activation, BackendKind, Choice, Device, Head, Init, InitRng, Normalize, Regime,
 };
-pub use params::{Params, ParamsError, CLASSES, INPUTS, NAMES};
+pub use params::{tensor_name, Layer, Params, ParamsError, CLASSES, INPUTS, NAMES};
 pub use train::{train, Divergence, EpochRecord, TrainError, TrainOutcome};

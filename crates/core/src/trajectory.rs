@@ -10,14 +10,14 @@
 //! every other difference between them.
 
 use crate::backend::{Backend, BackendError, BackendInfo, Batch, Evaluation, StepStats};
-use crate::params::{Params, NAMES};
+use crate::params::Params;
 use twinnet_data::Dataset;
 
 /// `p` with every parameter moved one `f32` ulp, up and down in turn: the start of the floor
 /// run that `twinnet check` and the conformance suite measure beside the reference.
 pub fn one_ulp_everywhere(p: &Params) -> Params {
     let mut q = p.clone();
-    for v in [&mut q.w1, &mut q.b1, &mut q.w2, &mut q.b2] {
+    for v in q.tensors_mut() {
         for (i, x) in v.iter_mut().enumerate() {
             *x = if i % 2 == 0 { x.next_up() } else { x.next_down() };
         }
@@ -29,9 +29,9 @@ pub fn one_ulp_everywhere(p: &Params) -> Params {
 /// equals `b`, infinite when only `a` is).
 ///
 /// # Panics
-/// If the two sets have different hidden widths.
+/// If the two sets are networks of different widths.
 pub fn relative_difference(a: &Params, b: &Params) -> f64 {
-    assert_eq!(a.hidden, b.hidden, "parameter sets of different widths");
+    assert_eq!(a.widths(), b.widths(), "parameter sets of different widths");
     let (mut diff, mut norm) = (0f64, 0f64);
     for ((_, _, x), (_, _, y)) in a.tensors().into_iter().zip(b.tensors()) {
         for (&x, &y) in x.iter().zip(y) {
@@ -46,12 +46,12 @@ pub fn relative_difference(a: &Params, b: &Params) -> f64 {
     }
 }
 
-/// One parameter moved to the next larger `f32` (one ulp up): `tensor` is one of
-/// [`NAMES`], `index` its position (`[row, column]` for a weight, `[i]` for a bias).
+/// One parameter moved to the next larger `f32` (one ulp up): `tensor` is one of the
+/// network's tensors (`fc1.weight`, …), `index` its position (`[row, column]` for a weight, `[i]` for a bias).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Nudge {
-    /// `fc1.weight`, `fc1.bias`, `fc2.weight` or `fc2.bias`.
+    /// `fc1.weight`, `fc1.bias`, …, `fcL.bias`.
     pub tensor: String,
     /// The entry's position, one index per dimension.
     pub index: Vec<usize>,
@@ -61,7 +61,7 @@ pub struct Nudge {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NudgeError {
     /// No tensor of that name.
-    #[error("nudge: no tensor `{0}` (expected fc1.weight, fc1.bias, fc2.weight or fc2.bias)")]
+    #[error("nudge: no tensor `{0}` (expected fc1.weight, fc1.bias, …, up to the last layer's fcL.bias)")]
     Tensor(String),
     /// The index has the wrong number of dimensions or lies outside the shape.
     #[error("nudge: index {index:?} is not inside `{tensor}` of shape {shape:?}")]
@@ -78,7 +78,7 @@ pub enum NudgeError {
 impl Nudge {
     /// Moves the named entry of `p` one ulp up (`f32::next_up`); returns its old and new value.
     pub fn apply(&self, p: &mut Params) -> Result<(f32, f32), NudgeError> {
-        let Some(k) = NAMES.iter().position(|n| *n == self.tensor) else {
+        let Some(k) = p.tensors().iter().position(|t| t.0 == self.tensor) else {
             return Err(NudgeError::Tensor(self.tensor.clone()));
         };
         let shape = p.tensors()[k].1.clone();
@@ -92,12 +92,7 @@ impl Nudge {
             });
         }
         let flat = self.index.iter().zip(&shape).fold(0, |f, (i, n)| f * n + i);
-        let t = match k {
-            0 => &mut p.w1,
-            1 => &mut p.b1,
-            2 => &mut p.w2,
-            _ => &mut p.b2,
-        };
+        let t = p.tensors_mut().swap_remove(k);
         let old = t[flat];
         t[flat] = old.next_up();
         Ok((old, t[flat]))
@@ -208,7 +203,7 @@ mod tests {
         let a = Params::init(3, Init::Uniform, 0).unwrap();
         assert_eq!(relative_difference(&a, &a), 0.0);
         let mut b = a.clone();
-        b.b2[0] += 1.0;
+        b.layers[1].bias[0] += 1.0;
         let norm: f64 =
             a.tensors().iter().flat_map(|t| t.2.iter()).map(|&x| (x as f64).powi(2)).sum();
         let d = relative_difference(&a, &b);
@@ -224,14 +219,16 @@ mod tests {
         let mut q = p.clone();
         let n = Nudge { tensor: "fc1.weight".into(), index: vec![2, 406] };
         let (old, new) = n.apply(&mut q).unwrap();
-        assert_eq!(old, p.w1[2 * 784 + 406]);
+        assert_eq!(old, p.layers[0].weight[2 * 784 + 406]);
         assert_eq!(new.to_bits(), if old > 0.0 { old.to_bits() + 1 } else { old.to_bits() - 1 });
-        let changed: Vec<usize> = (0..p.w1.len()).filter(|&i| p.w1[i] != q.w1[i]).collect();
+        let changed: Vec<usize> = (0..p.layers[0].weight.len())
+            .filter(|&i| p.layers[0].weight[i] != q.layers[0].weight[i])
+            .collect();
         assert_eq!(changed, [2 * 784 + 406]);
-        assert_eq!((p.b1.clone(), p.w2.clone(), p.b2.clone()), (q.b1, q.w2, q.b2));
+        assert_eq!((&p.layers[0].bias, &p.layers[1]), (&q.layers[0].bias, &q.layers[1]));
         let mut r = p.clone();
         Nudge { tensor: "fc2.bias".into(), index: vec![9] }.apply(&mut r).unwrap();
-        assert_ne!(r.b2[9], p.b2[9]);
+        assert_ne!(r.layers[1].bias[9], p.layers[1].bias[9]);
         assert_eq!(n.to_string(), "fc1.weight[2, 406] + 1 ulp");
         let bad = |t: &str, ix: Vec<usize>| {
             Nudge { tensor: t.into(), index: ix }.apply(&mut p.clone()).unwrap_err().to_string()

@@ -95,7 +95,7 @@ fn fuzz(cases: u64) -> Outcome {
     let params_reader = |m: &[u8]| {
         if let Ok(q) = Params::from_safetensors(p, m, None) {
             assert!(q.first_non_finite().is_none());
-            assert_eq!(q.w1.len(), q.hidden * 784);
+            assert_eq!(q.layers[0].weight.len(), q.hidden() * 784);
         }
     };
     for input in REGRESSIONS {

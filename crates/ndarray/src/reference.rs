@@ -57,28 +57,23 @@ pub struct Forward {
 impl Parameters {
     /// `initialize_parameters()` — from a [`Params`] (see [`Params::init`] for the draws).
     pub fn from_params(p: &Params) -> Self {
-        let h = p.hidden;
+        let h = p.hidden();
+        let (l1, l2) = (&p.layers[0], &p.layers[1]);
         let m = |v: &[f32], r, c| {
             Array2::from_shape_vec((r, c), v.iter().map(|&x| x as f64).collect()).expect("shape")
         };
         Self {
-            w1: m(&p.w1, h, INPUTS),
-            b1: m(&p.b1, h, 1),
-            w2: m(&p.w2, CLASSES, h),
-            b2: m(&p.b2, CLASSES, 1),
+            w1: m(&l1.weight, h, INPUTS),
+            b1: m(&l1.bias, h, 1),
+            w2: m(&l2.weight, CLASSES, h),
+            b2: m(&l2.bias, CLASSES, 1),
         }
     }
 
     /// Back to `f32` parameters in PyTorch's layout.
     pub fn to_params(&self) -> Params {
         let v = |a: &Array2<f64>| a.iter().map(|&x| x as f32).collect();
-        Params {
-            hidden: self.w1.nrows(),
-            w1: v(&self.w1),
-            b1: v(&self.b1),
-            w2: v(&self.w2),
-            b2: v(&self.b2),
-        }
+        Params::report(v(&self.w1), v(&self.b1), v(&self.w2), v(&self.b2))
     }
 }
 

@@ -90,7 +90,7 @@ fn heads_have_different_gradients() {
 
 fn max_abs_diff(p: &Params, q: &Params) -> f32 {
     let d = |a: &[f32], b: &[f32]| a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-    d(&p.w1, &q.w1).max(d(&p.b1, &q.b1)).max(d(&p.w2, &q.w2)).max(d(&p.b2, &q.b2))
+    p.tensors().iter().zip(q.tensors().iter()).fold(0f32, |m, (a, b)| m.max(d(a.2, b.2)))
 }
 
 /// The fast path (f32, chunked, threaded) follows the reference (f64, step by step) within
@@ -166,7 +166,7 @@ fn fused_matches_reference() {
 fn thread_count_changes_no_bit() {
     let data = random_data(3000, 9);
     let bits = |p: &Params| {
-        p.w1.iter().chain(&p.b1).chain(&p.w2).chain(&p.b2).map(|x| x.to_bits()).collect::<Vec<_>>()
+        p.tensors().iter().flat_map(|t| t.2.iter()).map(|x| x.to_bits()).collect::<Vec<_>>()
     };
     let mut rng = Rng::new(4, Stream::Shuffle);
     let mut perm: Vec<u32> = (0..3000).collect();
@@ -197,7 +197,7 @@ fn thread_count_changes_no_bit() {
 fn kernel_sets_agree_bit_for_bit() {
     let data = random_data(2200, 11); // > 2 × 1024 rows: the full batch is cut into two parts
     let bits = |p: &Params| {
-        p.w1.iter().chain(&p.b1).chain(&p.w2).chain(&p.b2).map(|x| x.to_bits()).collect::<Vec<_>>()
+        p.tensors().iter().flat_map(|t| t.2.iter()).map(|x| x.to_bits()).collect::<Vec<_>>()
     };
     let mut rng = Rng::new(12, Stream::Shuffle);
     let mut perm: Vec<u32> = (0..2200).collect();

@@ -56,7 +56,7 @@ fn transposed(w: &[f32], out: usize, inp: usize) -> Vec<f32> {
 impl BurnNet {
     pub fn new(p: &Params, train: &Dataset) -> Result<Self> {
         let dev = Device::default();
-        let h = p.hidden;
+        let h = p.hidden();
         let lin = |w: &[f32], b: &[f32], out: usize, inp: usize| Linear::<AD> {
             weight: Param::from_tensor(Tensor::from_data(
                 TensorData::new(transposed(w, out, inp), [inp, out]),
@@ -67,7 +67,8 @@ impl BurnNet {
                 &dev,
             ))),
         };
-        let net = Net { fc1: lin(&p.w1, &p.b1, h, 784), fc2: lin(&p.w2, &p.b2, 10, h) };
+        let (l1, l2) = (&p.layers[0], &p.layers[1]);
+        let net = Net { fc1: lin(&l1.weight, &l1.bias, h, 784), fc2: lin(&l2.weight, &l2.bias, 10, h) };
         let x = Tensor::from_data(
             TensorData::new(train.features(Normalize::Unit), [train.len(), 784]),
             &dev,
@@ -142,13 +143,7 @@ impl Backend for BurnNet {
         };
         let (w1, b1, h, _) = w(&net.fc1)?;
         let (w2, b2, _, _) = w(&net.fc2)?;
-        Ok(Params {
-            hidden: h,
-            w1: untransposed(&w1, h, 784),
-            b1,
-            w2: untransposed(&w2, 10, h),
-            b2,
-        })
+        Ok(Params::report(untransposed(&w1, h, 784), b1, untransposed(&w2, 10, h), b2))
     }
 
     fn describe(&self) -> BackendInfo {

@@ -21,10 +21,11 @@ pub struct CandleNet {
 impl CandleNet {
     pub fn new(p: &Params, train: &Dataset) -> Result<Self> {
         let dev = Device::Cpu;
-        let h = p.hidden;
+        let h = p.hidden();
         let var = |v: &[f32], shape: &[usize]| Var::from_slice(v, shape, &dev);
-        let (w1, b1) = (var(&p.w1, &[h, 784])?, var(&p.b1, &[h])?);
-        let (w2, b2) = (var(&p.w2, &[10, h])?, var(&p.b2, &[10])?);
+        let (l1, l2) = (&p.layers[0], &p.layers[1]);
+        let (w1, b1) = (var(&l1.weight, &[h, 784])?, var(&l1.bias, &[h])?);
+        let (w2, b2) = (var(&l2.weight, &[10, h])?, var(&l2.bias, &[10])?);
         let x = Tensor::from_vec(train.features(Normalize::Unit), (train.len(), 784), &dev)?;
         let labels: Vec<u32> = train.labels().iter().map(|&l| l as u32).collect();
         let y = Tensor::from_vec(labels, train.len(), &dev)?;
@@ -85,13 +86,12 @@ impl Backend for CandleNet {
 
     fn params(&mut self) -> R<Params> {
         let v = |t: &Var| t.as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>());
-        Ok(Params {
-            hidden: self.b1.as_tensor().dims1().map_err(failed)?,
-            w1: v(&self.w1).map_err(failed)?,
-            b1: v(&self.b1).map_err(failed)?,
-            w2: v(&self.w2).map_err(failed)?,
-            b2: v(&self.b2).map_err(failed)?,
-        })
+        Ok(Params::report(
+            v(&self.w1).map_err(failed)?,
+            v(&self.b1).map_err(failed)?,
+            v(&self.w2).map_err(failed)?,
+            v(&self.b2).map_err(failed)?,
+        ))
     }
 
     fn describe(&self) -> BackendInfo {

@@ -7,7 +7,7 @@ use ndarray::{Array1, Array2};
 use ndarray_npy::{read_npy, write_npy};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use twinnet_core::{Params, CLASSES, INPUTS, NAMES};
+use twinnet_core::{Params, CLASSES, INPUTS};
 use twinnet_data::{Dataset, Normalize};
 
 /// A split's two files.
@@ -163,7 +163,7 @@ fn size_and_hash(path: &Path) -> std::io::Result<(u64, String)> {
 
 /// Writes `p` into `dir` as `<name>.npy`, one float32 file per tensor in PyTorch's shape;
 /// returns the paths by name.
-pub fn write_params(dir: &Path, p: &Params) -> Result<Vec<(&'static str, PathBuf)>, ProcessError> {
+pub fn write_params(dir: &Path, p: &Params) -> Result<Vec<(String, PathBuf)>, ProcessError> {
     let mut out = vec![];
     for (name, shape, values) in p.tensors() {
         let path = dir.join(format!("{name}.npy"));
@@ -174,23 +174,22 @@ pub fn write_params(dir: &Path, p: &Params) -> Result<Vec<(&'static str, PathBuf
     Ok(out)
 }
 
-/// Reads the four tensors of width `hidden` from `dir`, checking names and shapes.
+/// Reads the tensors of the report's network of width `hidden` from `dir`, checking names
+/// and shapes.
 pub fn read_params(dir: &Path, hidden: usize) -> Result<Params, String> {
-    let mut tensors = vec![];
-    for (name, shape) in
-        NAMES.iter().zip([vec![hidden, INPUTS], vec![hidden], vec![CLASSES, hidden], vec![CLASSES]])
-    {
+    let mut p = Params::zeros(hidden);
+    let shapes: Vec<(String, Vec<usize>)> =
+        p.tensors().into_iter().map(|(name, shape, _)| (name, shape)).collect();
+    for ((name, shape), slot) in shapes.into_iter().zip(p.tensors_mut()) {
         let path = dir.join(format!("{name}.npy"));
         let a: ndarray::ArrayD<f32> =
             read_npy(&path).map_err(|e| format!("{name}: not a float32 .npy file ({e})"))?;
         if a.shape() != shape.as_slice() {
             return Err(format!("{name} has shape {:?}, expected {shape:?}", a.shape()));
         }
-        tensors.push(a.iter().copied().collect::<Vec<f32>>());
+        *slot = a.iter().copied().collect();
     }
-    let mut t = tensors.into_iter();
-    let mut next = || t.next().unwrap_or_default();
-    Ok(Params { hidden, w1: next(), b1: next(), w2: next(), b2: next() })
+    Ok(p)
 }
 
 /// Reads `n` predictions (int64 class indices below 10) from `path`.

@@ -20,7 +20,7 @@
 //! and one step of gradient descent is `Wₗ := Wₗ − α ∂L/∂Wₗ`, `bₗ := bₗ − α ∂L/∂bₗ`.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
-use twinnet_core::{Activation, Head, ModelConfig, Params, CLASSES, INPUTS};
+use twinnet_core::{Activation, Head, ModelConfig, Params, INPUTS};
 use twinnet_data::Dataset;
 
 /// One layer's parameters: `fcₗ.weight` `[out, in]` and `fcₗ.bias` `[out]`.
@@ -204,38 +204,36 @@ impl Mlp {
             .collect()
     }
 
-    /// The report's network `784 → h → 10` (ReLU) from its `f32` parameters, with `head`.
-    pub fn from_params(p: &Params, head: Head) -> Self {
-        let m = |v: &[f32], r, c| {
-            Array2::from_shape_vec((r, c), v.iter().map(|&x| x as f64).collect()).expect("shape")
-        };
-        let v = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Array1<f64>>();
-        let h = p.hidden;
-        Self::new(
-            vec![
-                Layer { weight: m(&p.w1, h, INPUTS), bias: v(&p.b1) },
-                Layer { weight: m(&p.w2, CLASSES, h), bias: v(&p.b2) },
-            ],
-            Activation::Relu,
-            head,
-        )
+    /// The network of `p`'s layers (any depth) in `f64`, with `activation` and `head`.
+    pub fn from_params(p: &Params, activation: Activation, head: Head) -> Self {
+        let layers = p
+            .layers
+            .iter()
+            .map(|l| Layer {
+                weight: Array2::from_shape_vec(
+                    (l.outputs, l.inputs),
+                    l.weight.iter().map(|&x| x as f64).collect(),
+                )
+                .expect("a layer's weight is [outputs, inputs]"),
+                bias: l.bias.iter().map(|&x| x as f64).collect(),
+            })
+            .collect();
+        Self::new(layers, activation, head)
     }
 
-    /// Back to the report's `f32` parameters.
-    ///
-    /// # Panics
-    /// Unless the network is `784 → h → 10`.
+    /// Back to `f32` parameters, rounding each value to the nearest `f32`.
     pub fn to_params(&self) -> Params {
-        let w = self.widths();
-        assert!(w.len() == 3 && w[0] == INPUTS && w[2] == CLASSES, "not the report's shape: {w:?}");
-        let f = |a: ndarray::ArrayViewD<f64>| a.iter().map(|&x| x as f32).collect::<Vec<f32>>();
-        let (l1, l2) = (&self.layers[0], &self.layers[1]);
         Params {
-            hidden: w[1],
-            w1: f(l1.weight.view().into_dyn()),
-            b1: f(l1.bias.view().into_dyn()),
-            w2: f(l2.weight.view().into_dyn()),
-            b2: f(l2.bias.view().into_dyn()),
+            layers: self
+                .layers
+                .iter()
+                .map(|l| twinnet_core::Layer {
+                    inputs: l.weight.ncols(),
+                    outputs: l.weight.nrows(),
+                    weight: l.weight.iter().map(|&x| x as f32).collect(),
+                    bias: l.bias.iter().map(|&x| x as f32).collect(),
+                })
+                .collect(),
         }
     }
 
@@ -341,7 +339,7 @@ pub fn trajectory(
     batches: &[Option<Vec<u32>>],
     alpha: f64,
 ) -> Vec<OracleStep> {
-    let mut net = Mlp::from_params(start, config.head);
+    let mut net = Mlp::from_params(start, Activation::Relu, config.head);
     let x = features(config, data);
     let all: Vec<u32> = (0..data.len() as u32).collect();
     batches
@@ -359,7 +357,7 @@ pub fn trajectory(
 
 /// The oracle's evaluation of `params` on `data`: the mean loss and every prediction.
 pub fn evaluate(config: ModelConfig, params: &Params, data: &Dataset) -> (f64, Vec<u8>) {
-    let net = Mlp::from_params(params, config.head);
+    let net = Mlp::from_params(params, Activation::Relu, config.head);
     let f = net.forward(features(config, data).view());
     (net.loss(&f, data.labels()), net.predictions(&f))
 }

@@ -44,10 +44,10 @@ impl Net {
                 let src = Tensor::from_slice(src).view(dst.size().as_slice()).to_device(device);
                 dst.f_copy_(&src).torch()
             };
-            set(&fc1.ws, &p.w1)?;
-            set(fc1.bs.as_ref().expect("bias"), &p.b1)?;
-            set(&fc2.ws, &p.w2)?;
-            set(fc2.bs.as_ref().expect("bias"), &p.b2)
+            set(&fc1.ws, &p.layers[0].weight)?;
+            set(fc1.bs.as_ref().expect("bias"), &p.layers[0].bias)?;
+            set(&fc2.ws, &p.layers[1].weight)?;
+            set(fc2.bs.as_ref().expect("bias"), &p.layers[1].bias)
         })?;
         Ok(Self { model: config, device, vs, fc1, fc2 })
     }
@@ -93,13 +93,12 @@ impl Net {
     }
 
     pub(crate) fn params(&self) -> Result<Params, TchBackendError> {
-        Ok(Params {
-            hidden: self.model.hidden,
-            w1: to_vec(&self.fc1.ws)?,
-            b1: to_vec(self.fc1.bs.as_ref().expect("bias"))?,
-            w2: to_vec(&self.fc2.ws)?,
-            b2: to_vec(self.fc2.bs.as_ref().expect("bias"))?,
-        })
+        Ok(Params::report(
+            to_vec(&self.fc1.ws)?,
+            to_vec(self.fc1.bs.as_ref().expect("bias"))?,
+            to_vec(&self.fc2.ws)?,
+            to_vec(self.fc2.bs.as_ref().expect("bias"))?,
+        ))
     }
 
     pub(crate) fn describe(&self) -> BackendInfo {

@@ -13,7 +13,7 @@
 //!
 //! let torch = Libtorch::configure(Threads::ONE);
 //! let p = runtime::draw_params(Init::TorchDefault, 10, 0)?;
-//! assert_eq!(p.hidden, 10);
+//! assert_eq!(p.hidden(), 10);
 //! # Ok::<(), twinnet_tch::TchBackendError>(())
 //! ```
 
@@ -89,5 +89,5 @@ pub fn draw_params(init: Init, hidden: usize, seed: u64) -> Result<Params, TchBa
     }
     let mut t = tensors.into_iter();
     let mut next = || t.next().expect("four tensors");
-    Ok(Params { hidden, w1: next(), b1: next(), w2: next(), b2: next() })
+    Ok(Params::report(next(), next(), next(), next()))
 }

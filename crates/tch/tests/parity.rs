@@ -103,7 +103,8 @@ fn ndarray_and_tch_agree() {
             }
             eprintln!("{case}: ndarray vs tch {worst:.1e}, tch 1 vs 2 threads {worst_floor:.1e}");
             // And training moved the parameters far more than the tolerance.
-            let moved = rel_diff(&pt.w1, &params.w1).max(rel_diff(&pt.w2, &params.w2));
+            let moved = rel_diff(&pt.layers[0].weight, &params.layers[0].weight)
+                .max(rel_diff(&pt.layers[1].weight, &params.layers[1].weight));
             assert!(moved > 10.0 * TOL, "{case}: parameters moved only {moved:e}");
         }
     }
@@ -114,13 +115,21 @@ fn torch_default_init_matches_pytorch_bounds() {
     let p = draw_params(Init::TorchDefault, 16, 0).unwrap();
     let max = |t: &[f32]| t.iter().fold(0f32, |m, x| m.max(x.abs()));
     let (b1, b2) = (1.0 / 28.0, 0.25);
-    assert!(max(&p.w1) <= b1 && max(&p.w1) > 0.99 * b1 && max(&p.b1) <= b1);
-    assert!(max(&p.w2) <= b2 && max(&p.w2) > 0.9 * b2 && max(&p.b2) <= b2);
+    assert!(
+        max(&p.layers[0].weight) <= b1
+            && max(&p.layers[0].weight) > 0.99 * b1
+            && max(&p.layers[0].bias) <= b1
+    );
+    assert!(
+        max(&p.layers[1].weight) <= b2
+            && max(&p.layers[1].weight) > 0.9 * b2
+            && max(&p.layers[1].bias) <= b2
+    );
     // Seeded through libtorch's manual_seed: the same seed gives the same draw (draws hold a
     // lock, so another test drawing meanwhile cannot interleave with this one).
     assert_eq!(p, draw_params(Init::TorchDefault, 16, 0).unwrap());
     let u = draw_params(Init::Uniform, 16, 1).unwrap();
-    assert!(max(&u.w1) <= 0.5 && max(&u.w1) > 0.49);
+    assert!(max(&u.layers[0].weight) <= 0.5 && max(&u.layers[0].weight) > 0.49);
 }
 
 /// `cuda` is the GPU or a clear error, never the CPU in disguise; `auto` is the GPU when

@@ -97,7 +97,7 @@ pub fn params_round_trip(factory: Factory) {
         let mut b = build(factory, &m, &d);
         assert_eq!(b.train_len(), N, "train_len");
         let p = b.params().expect("params");
-        let names: Vec<&str> = p.tensors().iter().map(|t| t.0).collect();
+        let names: Vec<String> = p.tensors().into_iter().map(|t| t.0).collect();
         assert_eq!(names, NAMES, "tensor names");
         let shapes: Vec<Vec<usize>> = p.tensors().into_iter().map(|t| t.1).collect();
         assert_eq!(shapes, [vec![7, 784], vec![7], vec![10, 7], vec![10]], "shapes");

@@ -67,25 +67,25 @@ pub struct Weights {
 impl Weights {
     /// From parameters in PyTorch's layout (no copy of the layout, only of the values).
     pub fn from_params(p: &Params) -> Self {
-        let h = p.hidden;
+        let h = p.hidden();
+        let (l1, l2) = (&p.layers[0], &p.layers[1]);
         Self {
-            w1: Array2::from_shape_vec((h, INPUTS), p.w1.clone()).expect("w1 shape"),
-            b1: Array1::from(p.b1.clone()),
-            w2: Array2::from_shape_vec((CLASSES, h), p.w2.clone()).expect("w2 shape"),
-            b2: Array1::from(p.b2.clone()),
+            w1: Array2::from_shape_vec((h, INPUTS), l1.weight.clone()).expect("w1 shape"),
+            b1: Array1::from(l1.bias.clone()),
+            w2: Array2::from_shape_vec((CLASSES, h), l2.weight.clone()).expect("w2 shape"),
+            b2: Array1::from(l2.bias.clone()),
         }
     }
 
     /// Back to [`Params`].
     pub fn to_params(&self) -> Params {
         let v = |a: &[f32]| a.to_vec();
-        Params {
-            hidden: self.b1.len(),
-            w1: v(self.w1.as_slice().expect("standard layout")),
-            b1: v(self.b1.as_slice().expect("standard layout")),
-            w2: v(self.w2.as_slice().expect("standard layout")),
-            b2: v(self.b2.as_slice().expect("standard layout")),
-        }
+        Params::report(
+            v(self.w1.as_slice().expect("standard layout")),
+            v(self.b1.as_slice().expect("standard layout")),
+            v(self.w2.as_slice().expect("standard layout")),
+            v(self.b2.as_slice().expect("standard layout")),
+        )
     }
 }
 

@@ -119,7 +119,7 @@ pub fn eval(opts: &EvalOptions) -> Result<EvalResult> {
         (kind, None) => Engine::resolve(kind, opts.device)?,
     };
     let params = Params::load(&opts.params, None)?;
-    let hidden = params.hidden;
+    let hidden = params.hidden();
     let fingerprint = format!("{:016x}", params.fingerprint());
     let config = ModelConfig { hidden, head: opts.head, normalize: opts.normalize };
     let model = Model::new(config, params)?;
