@@ -4,7 +4,9 @@
 //! Two paths compute the same thing:
 //! - [`reference`](mod@reference): the report's functions one by one, in `f64`, examples as
 //!   columns — the specification, checked against finite differences;
-//! - [`fused`]: the fast `f32` path the backend trains with, tested against the reference.
+//! - [`fused`]: the fast `f32` path the backend trains with, tested against the reference;
+//! - [`general`]: any multilayer perceptron in `f32` (depth, activations, heads), tested
+//!   against `twinnet-reference`; not yet wired to the backend.
 //!
 //! ```
 //! use twinnet_core::{Backend, Batch, Head, Init, Model, ModelConfig, Normalize, Params, Threads};
@@ -21,6 +23,7 @@
 //! ```
 
 pub mod fused;
+pub mod general;
 pub mod kernels;
 pub mod reference;
 

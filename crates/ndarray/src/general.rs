@@ -1,0 +1,267 @@
+//! The general from-scratch path: any multilayer perceptron in `f32` — any depth and widths,
+//! relu, sigmoid or tanh hidden layers, any of the four heads — with hand-derived gradients.
+//! The formulas are [`twinnet_reference`]'s (examples as rows):
+//! ```text
+//! forward:   Zₗ = Aₗ₋₁·Wₗᵀ + bₗ,   Aₗ = act(Zₗ) (l < L),   A_L = out(Z_L)
+//! backward:  δ_L = ∂ℓ/∂Z_L (per head),   ∂L/∂Wₗ = (1/m) δₗᵀ·Aₗ₋₁,   ∂L/∂bₗ = (1/m) Σᵢ δₗ[i]
+//!            δₗ₋₁ = (δₗ·Wₗ) ∘ act′(Zₗ₋₁)
+//! update:    Wₗ := Wₗ − α ∂L/∂Wₗ,   bₗ := bₗ − α ∂L/∂bₗ
+//! ```
+//! Every sum runs in one pinned order, so the bits do not depend on the CPU: a dot product
+//! keeps [`LANES`] partial sums (lane `k` takes terms `k, k + LANES, …`), added pairwise at the
+//! end, then the tail; a sum over the batch adds example after example. Rust never fuses
+//! `a·b + c` into one rounding, whatever the CPU offers.
+//!
+//! This path is not yet what the backend trains with (that is [`crate::fused`], the report's
+//! network); it is tested against the float64 reference for every depth, activation and head.
+
+use twinnet_core::{Activation, Head, Layer, Params};
+
+/// Partial sums of a dot product.
+pub const LANES: usize = 8;
+
+/// `Σₖ a[k]·b[k]` in the pinned order (see the module's documentation).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    let mut acc = [0f32; LANES];
+    let (ac, bc) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = ac.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ac.zip(bc) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// `y[k] += s·x[k]` for every `k`.
+pub fn axpy(s: f32, x: &[f32], y: &mut [f32]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y += s * x;
+    }
+}
+
+/// `σ(z) = 1 / (1 + e^(−z))`, without overflow for either sign.
+pub fn sigmoid(z: f32) -> f32 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// The activation of one value: `max(0, z)`, `σ(z)` or `tanh z`.
+pub fn activate(act: Activation, z: f32) -> f32 {
+    match act {
+        Activation::Relu => z.max(0.0),
+        Activation::Sigmoid => sigmoid(z),
+        Activation::Tanh => z.tanh(),
+    }
+}
+
+/// The activation's derivative at `z`, where `a = act(z)`: `1 if z > 0 else 0`, `a(1 − a)`,
+/// `1 − a²`.
+pub fn derivative(act: Activation, z: f32, a: f32) -> f32 {
+    match act {
+        Activation::Relu => {
+            if z > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Activation::Sigmoid => a * (1.0 - a),
+        Activation::Tanh => 1.0 - a * a,
+    }
+}
+
+/// One example's head: from its last pre-activation `z`, its outputs into `a`, its loss (in
+/// `f64`, so that an extreme but finite logit keeps a finite loss), and `δ = ∂ℓ/∂z` into `d`.
+/// ```text
+/// softmax:               a = softmax(z)   ℓ = ln Σ e^z − z_y              δ = a − e_y
+/// double-softmax:        a = softmax(z)   ℓ = ln Σ e^a − a_y              g = softmax(a) − e_y,  δ = a ∘ (g − ⟨a, g⟩)
+/// sigmoid-quadratic:     a = σ(z)         ℓ = ½ Σ (a − e_y)²              δ = (a − e_y) ∘ a ∘ (1 − a)
+/// sigmoid-cross-entropy: a = σ(z)         ℓ = Σ softplus(z) − z_y         δ = a − e_y
+/// ```
+/// (`softplus(z) = max(z, 0) + ln(1 + e^(−|z|))`; the softmaxes subtract the max first.)
+pub fn head(head: Head, z: &[f32], y: usize, a: &mut [f32], d: &mut [f32]) -> f64 {
+    let softmax = |v: &[f32], out: &mut [f32]| -> (f32, f32) {
+        let max = v.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+        let mut sum = 0f32;
+        for (o, &x) in out.iter_mut().zip(v) {
+            *o = (x - max).exp();
+            sum += *o;
+        }
+        out.iter_mut().for_each(|o| *o /= sum);
+        (max, sum)
+    };
+    let loss = match head {
+        Head::Softmax => {
+            let (max, sum) = softmax(z, a);
+            sum.ln() as f64 + max as f64 - z[y] as f64
+        }
+        Head::DoubleSoftmax => {
+            softmax(z, a);
+            let mut g = vec![0f32; a.len()];
+            let (max, sum) = softmax(a, &mut g);
+            g[y] -= 1.0;
+            let dot: f32 = a.iter().zip(&g).map(|(p, g)| p * g).sum();
+            for k in 0..a.len() {
+                d[k] = a[k] * (g[k] - dot);
+            }
+            return sum.ln() as f64 + max as f64 - a[y] as f64;
+        }
+        Head::SigmoidQuadratic | Head::SigmoidCrossEntropy => {
+            for (o, &x) in a.iter_mut().zip(z) {
+                *o = sigmoid(x);
+            }
+            if head == Head::SigmoidQuadratic {
+                let mut l = 0f64;
+                for k in 0..a.len() {
+                    let e = a[k] - if k == y { 1.0 } else { 0.0 };
+                    l += 0.5 * (e as f64) * (e as f64);
+                    d[k] = e * a[k] * (1.0 - a[k]);
+                }
+                return l;
+            }
+            let softplus = |x: f32| x.max(0.0) as f64 + ((-x.abs()).exp() as f64).ln_1p();
+            z.iter().map(|&x| softplus(x)).sum::<f64>() - z[y] as f64
+        }
+    };
+    // softmax and sigmoid-cross-entropy: δ = a − e_y.
+    d.copy_from_slice(a);
+    d[y] -= 1.0;
+    loss
+}
+
+/// The network in `f32`, with what a step needs kept between steps.
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    layers: Vec<Layer>,
+    activation: Activation,
+    head: Head,
+}
+
+/// A forward pass: every layer's pre-activations and activations (row-major `[m, nₗ]`, the
+/// last activations being the head's outputs), each example's `δ_L`, and the outcome.
+struct Pass {
+    z: Vec<Vec<f32>>,
+    a: Vec<Vec<f32>>,
+    delta: Vec<f32>,
+    outcome: Outcome,
+}
+
+/// What one step or evaluation reports: the batch's mean loss and its correct predictions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    /// The mean loss over the batch.
+    pub loss: f64,
+    /// How many arg-max predictions equal the label.
+    pub correct: usize,
+}
+
+impl Mlp {
+    /// The network of `p`'s layers, with `activation` in every hidden layer and `head`.
+    pub fn new(p: &Params, activation: Activation, head: Head) -> Self {
+        Self { layers: p.layers.clone(), activation, head }
+    }
+
+    /// The parameters as they are now.
+    pub fn params(&self) -> Params {
+        Params { layers: self.layers.clone() }
+    }
+
+    /// The forward pass of `rows` (each `n₀` features) with labels `y`.
+    fn forward(&self, rows: &[&[f32]], y: &[u8]) -> Pass {
+        let m = rows.len();
+        let last = self.layers.len() - 1;
+        let mut zs = Vec::with_capacity(self.layers.len());
+        let mut acts: Vec<Vec<f32>> = Vec::with_capacity(self.layers.len());
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (n_in, n_out) = (layer.inputs, layer.outputs);
+            let mut z = vec![0f32; m * n_out];
+            for i in 0..m {
+                let a: &[f32] =
+                    if l == 0 { rows[i] } else { &acts[l - 1][i * n_in..(i + 1) * n_in] };
+                for j in 0..n_out {
+                    z[i * n_out + j] =
+                        dot(&layer.weight[j * n_in..(j + 1) * n_in], a) + layer.bias[j];
+                }
+            }
+            if l < last {
+                acts.push(z.iter().map(|&v| activate(self.activation, v)).collect());
+            } else {
+                acts.push(vec![0f32; m * n_out]);
+            }
+            zs.push(z);
+        }
+        let n = self.layers[last].outputs;
+        let mut delta = vec![0f32; m * n];
+        let (mut loss, mut correct) = (0f64, 0);
+        for i in 0..m {
+            let r = i * n..(i + 1) * n;
+            let out = &mut acts[last][r.clone()];
+            loss += head(self.head, &zs[last][r.clone()], y[i] as usize, out, &mut delta[r]);
+            let best = out.iter().enumerate().fold(0, |b, (k, &v)| if v > out[b] { k } else { b });
+            correct += usize::from(best == y[i] as usize);
+        }
+        Pass { z: zs, a: acts, delta, outcome: Outcome { loss: loss / m as f64, correct } }
+    }
+
+    /// One step of gradient descent on the examples `rows` with labels `y` at learning rate
+    /// `lr`; returns the loss and correct predictions of the forward pass before it.
+    pub fn step(&mut self, rows: &[&[f32]], y: &[u8], lr: f32) -> Outcome {
+        let m = rows.len();
+        let Pass { z: zs, a: acts, mut delta, outcome } = self.forward(rows, y);
+        let inv_m = 1.0 / m as f32;
+        for l in (0..self.layers.len()).rev() {
+            let (n_in, n_out) = (self.layers[l].inputs, self.layers[l].outputs);
+            // ∂L/∂Wₗ = (1/m) δₗᵀ·Aₗ₋₁ and ∂L/∂bₗ, summed example after example.
+            let mut gw = vec![0f32; n_out * n_in];
+            let mut gb = vec![0f32; n_out];
+            for i in 0..m {
+                let a: &[f32] =
+                    if l == 0 { rows[i] } else { &acts[l - 1][i * n_in..(i + 1) * n_in] };
+                for j in 0..n_out {
+                    let d = delta[i * n_out + j];
+                    axpy(d, a, &mut gw[j * n_in..(j + 1) * n_in]);
+                    gb[j] += d;
+                }
+            }
+            // δₗ₋₁ = (δₗ·Wₗ) ∘ act′(Zₗ₋₁), with Wₗ before its update.
+            if l > 0 {
+                let w = &self.layers[l].weight;
+                let mut back = vec![0f32; m * n_in];
+                for i in 0..m {
+                    let out = &mut back[i * n_in..(i + 1) * n_in];
+                    for j in 0..n_out {
+                        axpy(delta[i * n_out + j], &w[j * n_in..(j + 1) * n_in], out);
+                    }
+                    for k in 0..n_in {
+                        let at = i * n_in + k;
+                        out[k] *= derivative(self.activation, zs[l - 1][at], acts[l - 1][at]);
+                    }
+                }
+                delta = back;
+            }
+            let layer = &mut self.layers[l];
+            axpy(-lr * inv_m, &gw, &mut layer.weight);
+            axpy(-lr * inv_m, &gb, &mut layer.bias);
+        }
+        outcome
+    }
+
+    /// The mean loss and correct predictions on `rows`, and every prediction, without
+    /// updating.
+    pub fn evaluate(&self, rows: &[&[f32]], y: &[u8]) -> (Outcome, Vec<u8>) {
+        let pass = self.forward(rows, y);
+        let n = self.layers.last().map_or(0, |l| l.outputs);
+        let out = pass.a.last().expect("a layer");
+        let preds = out
+            .chunks(n)
+            .map(|r| r.iter().enumerate().fold(0, |b, (k, &v)| if v > r[b] { k } else { b }) as u8)
+            .collect();
+        (pass.outcome, preds)
+    }
+}
