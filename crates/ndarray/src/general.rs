@@ -1,6 +1,6 @@
 //! The general from-scratch path: any multilayer perceptron in `f32` — any depth and widths,
 //! relu, sigmoid or tanh hidden layers, any of the four heads — with hand-derived gradients.
-//! The formulas are [`twinnet_reference`]'s (examples as rows):
+//! The formulas are `twinnet-reference`'s (examples as rows):
 //! ```text
 //! forward:   Zₗ = Aₗ₋₁·Wₗᵀ + bₗ,   Aₗ = act(Zₗ) (l < L),   A_L = out(Z_L)
 //! backward:  δ_L = ∂ℓ/∂Z_L (per head),   ∂L/∂Wₗ = (1/m) δₗᵀ·Aₗ₋₁,   ∂L/∂bₗ = (1/m) Σᵢ δₗ[i]
