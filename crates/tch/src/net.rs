@@ -1,5 +1,5 @@
-//! The network alone: `fc1`, ReLU, `fc2` on a device, its forward pass and loss, its
-//! evaluation and its parameters.
+//! The network alone: `fc1 … fcL` on a device with the activation between them (the report's:
+//! `fc1`, ReLU, `fc2`), its forward pass and loss, its evaluation and its parameters.
 
 use crate::train_set::features;
 use crate::{
@@ -7,53 +7,76 @@ use crate::{
     TCH_VERSION, TORCH_VERSION,
 };
 use tch::nn;
-use tch::{Kind, Tensor};
-use twinnet_core::{BackendInfo, Evaluation, Head, Model, ModelConfig, Params, CLASSES, INPUTS};
+use tch::{Kind, Reduction, Tensor};
+use twinnet_core::{Activation, BackendInfo, Evaluation, Head, Layer, Model, ModelConfig, Params};
 use twinnet_data::Dataset;
 
-/// The network alone: `fc1`, ReLU, `fc2` on a device, with the model's head. What
-/// [`TchBackend`] trains, and what [`evaluate_model`] evaluates without any training set.
+/// The network alone: a stack of `nn::Linear` on a device, with the model's activation and
+/// head. What [`TchBackend`] trains, and what [`evaluate_model`] evaluates without any
+/// training set.
 #[derive(Debug)]
 pub(crate) struct Net {
     pub(crate) model: ModelConfig,
     pub(crate) device: tch::Device,
     pub(crate) vs: nn::VarStore,
-    fc1: nn::Linear,
-    fc2: nn::Linear,
+    layers: Vec<nn::Linear>,
+    activation: Activation,
 }
 
 impl Net {
     /// The layers on `device`, holding the model's parameters. Touches no process-wide
     /// setting (libtorch's generator included: built with zeros, then overwritten).
     pub(crate) fn new(model: &Model, device: TchDevice) -> Result<Self, TchBackendError> {
-        let config = model.config();
-        let p = model.params();
+        // The report's network: ReLU between its two layers (the only activation a Model
+        // describes yet).
+        Self::build(model.params(), model.config(), Activation::Relu, device)
+    }
+
+    /// `p`'s layers (any depth) on `device`, `activation` between them, `config`'s head and
+    /// pixels.
+    pub(crate) fn build(
+        p: &Params,
+        config: ModelConfig,
+        activation: Activation,
+        device: TchDevice,
+    ) -> Result<Self, TchBackendError> {
         let device = tch::Device::from(device);
-        let h = config.hidden as i64;
         let vs = nn::VarStore::new(device);
         let zeros = nn::LinearConfig {
             ws_init: nn::Init::Const(0.0),
             bs_init: Some(nn::Init::Const(0.0)),
             bias: true,
         };
-        let fc1 = nn::linear(vs.root() / "fc1", INPUTS as i64, h, zeros);
-        let fc2 = nn::linear(vs.root() / "fc2", h, CLASSES as i64, zeros);
+        let layers: Vec<nn::Linear> = p
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                nn::linear(
+                    vs.root() / format!("fc{}", i + 1),
+                    l.inputs as i64,
+                    l.outputs as i64,
+                    zeros,
+                )
+            })
+            .collect();
         tch::no_grad(|| -> Result<(), TchBackendError> {
             let set = |dst: &Tensor, src: &[f32]| -> Result<(), TchBackendError> {
                 let mut dst = dst.shallow_clone();
                 let src = Tensor::from_slice(src).view(dst.size().as_slice()).to_device(device);
                 dst.f_copy_(&src).torch()
             };
-            set(&fc1.ws, &p.layers[0].weight)?;
-            set(fc1.bs.as_ref().expect("bias"), &p.layers[0].bias)?;
-            set(&fc2.ws, &p.layers[1].weight)?;
-            set(fc2.bs.as_ref().expect("bias"), &p.layers[1].bias)
+            for (linear, l) in layers.iter().zip(&p.layers) {
+                set(&linear.ws, &l.weight)?;
+                set(linear.bs.as_ref().expect("bias"), &l.bias)?;
+            }
+            Ok(())
         })?;
-        Ok(Self { model: config, device, vs, fc1, fc2 })
+        Ok(Self { model: config, device, vs, layers, activation })
     }
 
-    /// The model's `forward` and `CrossEntropyLoss`: the logits `z = fc2(relu(fc1(x)))`
-    /// (`[rows, 10]`) and the mean loss
+    /// The model's `forward` and loss: the logits `z = fcL(act(… act(fc1(x))))` (`[rows, 10]`;
+    /// the report's `fc2(relu(fc1(x)))`) and, for the softmax heads, the mean loss
     /// ```text
     /// L = −(1/rows) Σᵢ log softmax(oᵢ)[yᵢ],   o = z (softmax head) or softmax(z) (double-softmax)
     /// ```
@@ -65,17 +88,47 @@ impl Net {
     /// row of 10 classes is shorter than one vector (16 floats), while along a column they
     /// vectorize across the batch (not timed on its own by `make bench`; its tch rows include
     /// it).
+    ///
+    /// The sigmoid heads, on the logits `z` and one-hot labels `Y`:
+    /// ```text
+    /// sigmoid-quadratic:     L = (1/rows) Σᵢ ½ ‖σ(zᵢ) − Yᵢ‖²
+    /// sigmoid-cross-entropy: L = BCEWithLogitsLoss(reduction="sum")(z, Y) / rows
+    /// ```
+    /// Predictions are the arg-max of the logits (σ and softmax keep their order).
     pub(crate) fn forward(&self, xs: &Tensor, ys: &Tensor) -> (Tensor, Tensor) {
-        let logits = xs.apply(&self.fc1).relu().apply(&self.fc2);
-        let z = logits.tr().contiguous();
-        let outputs = match self.model.head {
-            Head::Softmax => z,
-            Head::DoubleSoftmax => z.softmax(0, Kind::Float),
-            Head::SigmoidQuadratic | Head::SigmoidCrossEntropy => {
-                unreachable!("a model with head {} is refused by Model::new", self.model.head)
+        let last = self.layers.len() - 1;
+        let mut a = xs.shallow_clone();
+        for (i, layer) in self.layers.iter().enumerate() {
+            a = a.apply(layer);
+            if i < last {
+                a = match self.activation {
+                    Activation::Relu => a.relu(),
+                    Activation::Sigmoid => a.sigmoid(),
+                    Activation::Tanh => a.tanh(),
+                };
+            }
+        }
+        let logits = a;
+        let rows = logits.size()[0] as f64;
+        let loss = match self.model.head {
+            Head::Softmax | Head::DoubleSoftmax => {
+                let z = logits.tr().contiguous();
+                let outputs = match self.model.head {
+                    Head::DoubleSoftmax => z.softmax(0, Kind::Float),
+                    _ => z,
+                };
+                outputs.log_softmax(0, Kind::Float).tr().nll_loss(ys)
+            }
+            Head::SigmoidQuadratic => {
+                let y = ys.one_hot(logits.size()[1]).to_kind(Kind::Float);
+                (logits.sigmoid() - y).square().sum(Kind::Float) * (0.5 / rows)
+            }
+            Head::SigmoidCrossEntropy => {
+                let y = ys.one_hot(logits.size()[1]).to_kind(Kind::Float);
+                logits.binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Sum)
+                    / rows
             }
         };
-        let loss = outputs.log_softmax(0, Kind::Float).tr().nll_loss(ys);
         (logits, loss)
     }
 
@@ -93,12 +146,20 @@ impl Net {
     }
 
     pub(crate) fn params(&self) -> Result<Params, TchBackendError> {
-        Ok(Params::report(
-            to_vec(&self.fc1.ws)?,
-            to_vec(self.fc1.bs.as_ref().expect("bias"))?,
-            to_vec(&self.fc2.ws)?,
-            to_vec(self.fc2.bs.as_ref().expect("bias"))?,
-        ))
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                let size = l.ws.size();
+                Ok(Layer {
+                    inputs: size[1] as usize,
+                    outputs: size[0] as usize,
+                    weight: to_vec(&l.ws)?,
+                    bias: to_vec(l.bs.as_ref().expect("bias"))?,
+                })
+            })
+            .collect::<Result<Vec<_>, TchBackendError>>()?;
+        Ok(Params { layers })
     }
 
     pub(crate) fn describe(&self) -> BackendInfo {
@@ -112,7 +173,7 @@ impl Net {
         let library =
             format!("tch {TCH_VERSION} / libtorch {TORCH_VERSION} (MKL: {})", mkl_kernels());
         // Where the parameters are, not where they were asked to be.
-        let device = TchDevice::from(self.fc1.ws.device()).to_string();
+        let device = TchDevice::from(self.layers[0].ws.device()).to_string();
         BackendInfo::new(library, device, numerics)
     }
 }
@@ -128,4 +189,70 @@ pub fn evaluate_model(
     let _ = torch;
     let net = Net::new(model, device)?;
     Ok((net.evaluate(data)?, net.describe()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use twinnet_core::{Choice, Init, Normalize, CLASSES, INPUTS};
+
+    /// The stack of `nn::Linear` with autograd computes what the float64 reference computes,
+    /// for 0 to 3 hidden layers × relu, sigmoid, tanh × the four heads: the loss and every
+    /// parameter's gradient (whole tensors within 1e-4 relative: float32 sums of up to 784
+    /// terms against float64).
+    #[test]
+    fn any_network_matches_the_reference() {
+        let (m, mut checked) = (16, 0);
+        let mut rng = twinnet_core::rng::Rng::new(5, twinnet_core::rng::Stream::Shuffle);
+        let x: Vec<f32> = (0..m * INPUTS).map(|_| rng.uniform(0.0, 1.0)).collect();
+        let y: Vec<u8> = (0..m).map(|i| (i * 7 % CLASSES) as u8).collect();
+        let xs = Tensor::from_slice(&x).view([m as i64, INPUTS as i64]);
+        let ys = Tensor::from_slice(&y).to_kind(Kind::Int64);
+        let x64 =
+            ndarray::Array2::from_shape_vec((m, INPUTS), x.iter().map(|&v| v as f64).collect())
+                .unwrap();
+        for hidden in [&[][..], &[12][..], &[12, 9][..], &[9, 7, 11][..]] {
+            let widths: Vec<usize> =
+                std::iter::once(INPUTS).chain(hidden.iter().copied()).chain([CLASSES]).collect();
+            let p = Params::init_widths(&widths, Init::TorchDefault, 3);
+            for &activation in Activation::ALL {
+                for &head in Head::ALL {
+                    let config =
+                        ModelConfig { hidden: p.hidden(), head, normalize: Normalize::Unit };
+                    let net = Net::build(&p, config, activation, TchDevice::Cpu).unwrap();
+                    let (_, loss) = net.forward(&xs, &ys);
+                    loss.backward();
+                    let reference = twinnet_reference::Mlp::from_params(&p, activation, head);
+                    let (f, grads) = reference.gradients(x64.view(), &y);
+                    let want = reference.loss(&f, &y);
+                    let got = loss.double_value(&[]);
+                    let what = format!("{widths:?} {activation} {head}");
+                    assert!(
+                        (got - want).abs() <= 1e-5 * want.abs().max(1.0),
+                        "{what}: {got} vs {want}"
+                    );
+                    for (l, (linear, g)) in net.layers.iter().zip(&grads).enumerate() {
+                        for (t, r) in [
+                            (&linear.ws, g.weight.iter().copied().collect::<Vec<f64>>()),
+                            (linear.bs.as_ref().unwrap(), g.bias.to_vec()),
+                        ] {
+                            let ours = to_vec(&t.grad()).unwrap();
+                            let (mut d, mut n) = (0f64, 0f64);
+                            for (a, b) in ours.iter().zip(&r) {
+                                d += (*a as f64 - b).powi(2);
+                                n += b.powi(2);
+                            }
+                            assert!(
+                                d.sqrt() <= 1e-4 * n.sqrt().max(1e-6),
+                                "{what}: fc{} gradient",
+                                l + 1
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 2 * (1 + 2 + 3 + 4) * 3 * 4);
+    }
 }
