@@ -36,4 +36,6 @@ pub use options::{
     Activation, BackendKind, Choice, Device, Head, Init, InitRng, Normalize, Regime,
 };
 pub use params::{tensor_name, Layer, Params, ParamsError, CLASSES, INPUTS, NAMES};
-pub use train::{train, Divergence, EpochRecord, TrainError, TrainOutcome};
+pub use train::{
+    train, train_evaluating, Divergence, EpochRecord, EvalEvery, TrainError, TrainOutcome,
+};

@@ -29,6 +29,50 @@ pub struct EpochRecord {
     pub train_accuracy: f64,
     /// Seconds since training started.
     pub elapsed_s: f64,
+    /// Accuracy on the test set after this epoch, where the run evaluates during training
+    /// (`--eval-every`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_accuracy: Option<f64>,
+    /// Mean test loss after this epoch, beside [`EpochRecord::test_accuracy`].
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::train::opt_num")]
+    pub test_loss: Option<f64>,
+}
+
+/// A test loss that may be non-finite (a broken model), written as text then, as
+/// `twinnet_runner`'s results write every loss.
+mod opt_num {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(x) if x.is_finite() => x.serialize(s),
+            Some(x) => x.to_string().serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Num {
+            F(f64),
+            S(String),
+        }
+        Ok(match Option::<Num>::deserialize(d)? {
+            None => None,
+            Some(Num::F(x)) => Some(x),
+            Some(Num::S(t)) => Some(t.parse().map_err(serde::de::Error::custom)?),
+        })
+    }
+}
+
+/// Evaluation during training: the test set, and every how many epochs (and at the last).
+#[derive(Debug, Clone, Copy)]
+pub struct EvalEvery<'a> {
+    /// The test set.
+    pub data: &'a twinnet_data::Dataset,
+    /// Evaluate after every `every`-th epoch and after the last (at least 1).
+    pub every: usize,
 }
 
 /// A loss this many times the first update's (or `ln 10`, if larger) counts as divergence.
@@ -134,6 +178,20 @@ pub fn train<B: Backend + ?Sized>(
     stop: &AtomicBool,
     on_epoch: &mut dyn FnMut(&EpochRecord),
 ) -> Result<TrainOutcome, TrainError> {
+    train_evaluating(backend, plan, None, stop, on_epoch)
+}
+
+/// [`train()`], evaluating on `eval`'s test set after every `eval.every`-th epoch and the
+/// last: those epochs' records carry the test accuracy and loss, and are kept in the history
+/// whatever `log_every` says. The evaluations change no parameter (a backend's `evaluate`
+/// leaves them as they are) and are counted in `elapsed_s`.
+pub fn train_evaluating<B: Backend + ?Sized>(
+    backend: &mut B,
+    plan: &TrainPlan,
+    eval: Option<EvalEvery<'_>>,
+    stop: &AtomicBool,
+    on_epoch: &mut dyn FnMut(&EpochRecord),
+) -> Result<TrainOutcome, TrainError> {
     let n = backend.train_len();
     if n != plan.n_train() {
         return Err(TrainError::SizeMismatch { planned: plan.n_train(), held: n });
@@ -187,15 +245,25 @@ pub fn train<B: Backend + ?Sized>(
             }
         }
         out.epochs = epoch;
-        let rec = EpochRecord {
+        let mut rec = EpochRecord {
             epoch,
             step: out.steps,
             train_loss: loss_sum / seen as f64,
             train_accuracy: correct as f64 / seen as f64,
-            elapsed_s: start.elapsed().as_secs_f64(),
+            elapsed_s: 0.0,
+            test_accuracy: None,
+            test_loss: None,
         };
+        let evaluated = eval.filter(|e| epoch % e.every.max(1) == 0 || epoch == cfg.epochs);
+        if let Some(e) = evaluated {
+            let ev = backend.evaluate(e.data)?;
+            let right = ev.predictions.iter().zip(e.data.labels()).filter(|(p, y)| p == y).count();
+            rec.test_accuracy = Some(right as f64 / e.data.len().max(1) as f64);
+            rec.test_loss = Some(ev.loss);
+        }
+        rec.elapsed_s = start.elapsed().as_secs_f64();
         on_epoch(&rec);
-        if epoch % cfg.log_every == 0 || epoch == cfg.epochs {
+        if epoch % cfg.log_every == 0 || epoch == cfg.epochs || evaluated.is_some() {
             out.history.push(rec);
         }
     }

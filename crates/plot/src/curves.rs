@@ -43,10 +43,12 @@ fn curve_panel<DB: DrawingBackend>(
 ) -> Result<(), DrawError> {
     let x_max =
         runs.iter().flat_map(|r| r.history.iter().map(|h| axis.value(h))).fold(1e-9f64, f64::max);
+    let tested = runs.iter().any(|r| r.history.iter().any(|h| h.test_accuracy.is_some()));
     let mut builder = ChartBuilder::on(area);
     builder.margin(12).x_label_area_size(48).y_label_area_size(62).caption(
         format!(
-            "train accuracy vs {}",
+            "{} vs {}",
+            if tested { "train (solid) and test (dashed) accuracy" } else { "train accuracy" },
             match axis {
                 XAxis::Epoch => "epoch",
                 XAxis::Seconds => "time",
@@ -61,7 +63,7 @@ fn curve_panel<DB: DrawingBackend>(
             chart
                 .configure_mesh()
                 .x_desc(axis.label())
-                .y_desc("train accuracy")
+                .y_desc(if tested { "accuracy" } else { "train accuracy" })
                 .label_style((FONT, 15))
                 .axis_desc_style((FONT, 16))
                 .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
@@ -71,6 +73,18 @@ fn curve_panel<DB: DrawingBackend>(
                 let pts: Vec<(f64, f64)> =
                     r.history.iter().map(|h| (axis.value(h), h.train_accuracy)).collect();
                 styled_line(&mut chart, pts, line_style(i), r.label)?;
+                // Test accuracy where the run evaluated during training (--eval-every): the
+                // run's color, dashed.
+                let test: Vec<(f64, f64)> = r
+                    .history
+                    .iter()
+                    .filter_map(|h| h.test_accuracy.map(|a| (axis.value(h), a)))
+                    .collect();
+                if !test.is_empty() {
+                    let (color, _) = line_style(i);
+                    let label = format!("{} (test)", r.label);
+                    styled_line(&mut chart, test, (color, Some((6, 4))), &label)?;
+                }
             }
             legend(&mut chart, 14)?;
         }};
@@ -114,7 +128,8 @@ impl Figure for Curves<'_> {
         let (runs, title) = (self.runs, self.title);
         let acc_min = runs
             .iter()
-            .flat_map(|r| r.history.iter().map(|h| h.train_accuracy))
+            .flat_map(|r| r.history.iter().flat_map(|h| [Some(h.train_accuracy), h.test_accuracy]))
+            .flatten()
             .filter(|a| a.is_finite())
             .fold(1.0f64, f64::min);
         let y_lo = ((acc_min * 10.0).floor() / 10.0).clamp(0.0, 0.9);

@@ -104,6 +104,8 @@ mod tests {
                 train_loss: 1.0 / e as f64,
                 train_accuracy: 1.0 - 0.9 * (-rate * e as f64).exp(),
                 elapsed_s: e as f64 * 0.01 * per_epoch as f64,
+                test_accuracy: None,
+                test_loss: None,
             })
             .collect()
     }

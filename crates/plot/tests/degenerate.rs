@@ -27,6 +27,8 @@ fn record(epoch: usize, acc: f64) -> EpochRecord {
         train_loss: 1.0,
         train_accuracy: acc,
         elapsed_s: epoch as f64,
+        test_accuracy: None,
+        test_loss: None,
     }
 }
 

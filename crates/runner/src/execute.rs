@@ -10,7 +10,7 @@ use crate::settings::{RunConfig, ValidRun};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use twinnet_core::trajectory::{Nudge, Snapshots};
-use twinnet_core::{train, Backend, Confusion, InitRng, Model, Params};
+use twinnet_core::{train_evaluating, Backend, Confusion, EvalEvery, InitRng, Model, Params};
 
 /// A finished run: its result and its final parameters.
 #[derive(Debug)]
@@ -113,7 +113,9 @@ fn train_and_evaluate(
     stop: &AtomicBool,
 ) -> Result<(Finished, Vec<Snapshot>)> {
     let plan = run.plan();
-    let out = train(&mut b, plan, stop, &mut |r| bar.epoch(r)).context("training failed")?;
+    let eval = run.config().eval_every.map(|every| EvalEvery { data: &data.splits.test, every });
+    let out = train_evaluating(&mut b, plan, eval, stop, &mut |r| bar.epoch(r))
+        .context("training failed")?;
     if out.interrupted {
         bar.finish("interrupted");
         return Err(Error::Interrupted);

@@ -20,6 +20,8 @@ pub fn run(config: &str, seed: u64, acc: Option<f64>) -> RunResult {
             train_loss: 1.0 / e as f64,
             train_accuracy: 0.5 + 0.1 * e as f64 + 0.01 * seed as f64,
             elapsed_s: e as f64,
+            test_accuracy: None,
+            test_loss: None,
         })
         .collect();
     let test = acc.map(|a| {

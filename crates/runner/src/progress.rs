@@ -155,6 +155,8 @@ mod tests {
             train_loss: 0.25,
             train_accuracy: 0.9125,
             elapsed_s: 1.5,
+            test_accuracy: Some(0.9),
+            test_loss: Some(0.3),
         };
         let line = format!("{EPOCH}{}", serde_json::to_string(&r).unwrap());
         assert_eq!(parse_report(&line), Some(Report::Epoch(r)));

@@ -192,6 +192,9 @@ settings! {
     train_limit: usize,
     }
     recorded_if_set {
+    /// Evaluate on the test set every K epochs (and after the last): test accuracy and loss in the history and the curves, as Nielsen's figures show them per epoch [default: only at the end]
+    #[arg(long, value_name = "K")]
+    eval_every: usize,
     /// --backend process: the implementation's command, split as a shell would (no shell), e.g. "python3 my_net.py" (docs/protocol.md)
     #[arg(long, value_name = "CMD")]
     command: String,
@@ -269,6 +272,14 @@ impl RunConfig {
             }
         }
         let plan = self.train_config().validate(self.train_limit.unwrap_or(n_train))?;
+        if let Some(k) = self.eval_every {
+            if k == 0 || k > self.epochs {
+                return Err(ConfigError::new(
+                    "eval-every",
+                    format!("must be between 1 and the {} epochs, got {k}", self.epochs),
+                ));
+            }
+        }
         if self.init_rng == InitRng::Torch && !cfg!(feature = "tch") {
             return Err(ConfigError::new(
                 "init-rng",
