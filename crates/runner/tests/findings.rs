@@ -108,7 +108,7 @@ fn mean_sd(exp: &str, config: &str) -> String {
 
 /// How many seeds of `config` collapse a class.
 fn collapses(exp: &str, config: &str) -> usize {
-    seed_runs(exp, config).iter().filter(|r| !collapsed(r).is_empty()).count()
+    collapsing_seeds(exp, config).len()
 }
 
 fn s(x: impl ToString) -> String {
@@ -1466,20 +1466,6 @@ fn diff_ci(r: &Row) -> String {
     format!("{} [{}, {}]", signed(r.diff.unwrap(), 2), signed(ci.0, 2), signed(ci.1, 2))
 }
 
-/// Fashion-MNIST's class names, by index.
-const FASHION: [&str; 10] = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-];
-
 /// How often each class collapses over the seeds of `config`.
 fn collapse_counts(exp: &str, config: &str) -> [usize; 10] {
     let mut k = [0; 10];
@@ -1606,9 +1592,10 @@ fn fashion_section(c: &mut Census) {
     // Which classes collapse.
     let pt = collapse_counts("fashion-ablation", "pytorch");
     let most = (0..10).max_by_key(|&k| pt[k]).unwrap();
-    assert_eq!(FASHION[most], "Shirt");
-    let ones: Vec<&str> = (0..10).filter(|&k| pt[k] == 1).map(|k| FASHION[k]).collect();
-    let twos: Vec<&str> = (0..10).filter(|&k| pt[k] == 2).map(|k| FASHION[k]).collect();
+    let names = twinnet_data::DatasetName::FashionMnist.class_names();
+    assert_eq!(names[most], "Shirt");
+    let ones: Vec<&str> = (0..10).filter(|&k| pt[k] == 1).map(|k| names[k]).collect();
+    let twos: Vec<&str> = (0..10).filter(|&k| pt[k] == 2).map(|k| names[k]).collect();
     assert_eq!(pt.iter().filter(|&&k| k > 0).count(), 1 + ones.len() + twos.len());
     let fb = collapse_counts("fashion-ablation", "pytorch-with-full-batch");
     let un = collapse_counts("fashion-ablation", "pytorch-with-unit");
