@@ -47,14 +47,14 @@ fn main() -> Result<(), Error> {
     };
     let data = Splits::load(&default_data_dir())?;
     for head in [Head::Softmax, Head::DoubleSoftmax] {
-        let config = ModelConfig { hidden: 10, head, normalize };
+        let config = ModelConfig::report(10, head, normalize);
         for (regime, name, warm, n) in
             [(Regime::FullBatch, "full", 3, 20), (Regime::Minibatch, "mini", 1, epochs)]
         {
             if which != "both" && which != name {
                 continue;
             }
-            let model = Model::new(config, Params::init(10, Init::Uniform, 0)?)?;
+            let model = Model::new(config.clone(), Params::init(10, Init::Uniform, 0)?)?;
             let engine = Engine::resolve(backend, Device::Cpu)?;
             let t = threads.unwrap_or(engine.policy().default_threads(regime));
             let mut b = engine.build(&model, &data.train, Threads::new(t)?)?;

@@ -128,7 +128,7 @@ impl Case {
     fn backend(&self, splits: &Splits) -> Result<Box<dyn Backend>> {
         let train = splits.train.take(self.n)?;
         let s = self.setting;
-        let config = ModelConfig { hidden: self.hidden, head: s.head, normalize: s.normalize };
+        let config = ModelConfig::report(self.hidden, s.head, s.normalize);
         let model = Model::new(config, Params::init(self.hidden, s.init, 0)?)?;
         let engine = match (&self.command, self.backend) {
             (Some(command), BackendKind::Process) => {

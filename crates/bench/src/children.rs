@@ -78,7 +78,7 @@ pub fn border_skip(mnist: &Splits, threads: usize, samples: usize) -> Result<Bor
     let threads_t = Threads::new(threads)?;
     let engine = Engine::resolve(BackendKind::Ndarray, Device::Cpu)?;
     let backend = |s: crate::case::Setting| -> Result<Box<dyn twinnet_core::Backend>> {
-        let config = ModelConfig { hidden: 10, head: s.head, normalize: s.normalize };
+        let config = ModelConfig::report(10, s.head, s.normalize);
         let model = Model::new(config, Params::init(10, s.init, 0)?)?;
         Ok(engine.build(&model, &mnist.train, threads_t)?)
     };

@@ -3,7 +3,9 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use twinnet_core::{defaults, BackendKind, Device, Head, Init, InitRng, Normalize};
+use twinnet_core::{
+    defaults, Activation, BackendKind, Device, Head, Hidden, Init, InitRng, Normalize,
+};
 use twinnet_data::DatasetName;
 use twinnet_runner::experiment;
 use twinnet_runner::settings::{choice, Settings};
@@ -192,7 +194,7 @@ pub struct CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The parameters (safetensors: fc1.weight [h, 784], fc1.bias, fc2.weight [10, h], fc2.bias)
+    /// The parameters (safetensors: fc1.weight [h₁, 784], fc1.bias, …, fcL.weight [10, h], fcL.bias, any depth; or an nn.Sequential's 0.weight, 0.bias, 2.weight, …)
     #[arg(long, value_name = "FILE.safetensors")]
     pub params: PathBuf,
     /// Which implementation evaluates
@@ -201,9 +203,12 @@ pub struct EvalArgs {
     /// Pixel normalization the parameters were trained with
     #[arg(long, value_parser = choice::<Normalize>(), default_value_t = defaults::NORMALIZE)]
     pub normalize: Normalize,
-    /// Head (decides the reported loss; predictions are the arg-max of the logits either way)
+    /// Head (decides the reported loss; predictions are the arg-max of the outputs either way)
     #[arg(long, value_parser = choice::<Head>(), default_value_t = defaults::HEAD)]
     pub head: Head,
+    /// Activation of every hidden layer the parameters were trained with: relu, sigmoid or tanh [default: relu]
+    #[arg(long, value_parser = choice::<Activation>())]
+    pub activation: Option<Activation>,
     /// Device of the tch backend
     #[arg(long, value_parser = choice::<Device>(), default_value_t = defaults::DEVICE)]
     pub device: Device,
@@ -243,10 +248,10 @@ pub struct SeedList(pub Vec<u64>);
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Hidden width
-    #[arg(long, default_value_t = defaults::HIDDEN)]
-    pub hidden: usize,
-    /// uniform = U[−0.5, 0.5]; torch-default = U[±1/√fan_in]
+    /// Hidden widths: 30, 128,64 or none
+    #[arg(long, value_name = "WIDTHS", default_value_t = Hidden::default())]
+    pub hidden: Hidden,
+    /// uniform = U[−0.5, 0.5]; torch-default = U[±1/√fan_in]; normal = N(0, 1); normal-scaled = weights N(0, 1/fan_in), biases N(0, 1)
     #[arg(long, value_parser = choice::<Init>(), default_value_t = defaults::INIT)]
     pub init: Init,
     /// Whose generator draws it: twinnet (both backends' default) or torch (PyTorch's nn.Linear draws after torch.manual_seed; needs the tch feature)

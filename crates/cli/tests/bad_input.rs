@@ -161,7 +161,7 @@ fn bad_parameter_files() {
         ("missing.safetensors", "missing tensor `fc2.bias`"),
         ("shape.safetensors", "shape [10, 783], expected [10, 784]"),
         ("dtype.safetensors", "dtype F64, expected F32"),
-        ("h12.safetensors", "hidden width 12"),
+        ("h12.safetensors", "widths [784, 12, 10], but widths [784, 10, 10]"),
         ("nan.safetensors", "fc2.weight"),
         ("inf.safetensors", "fc1.bias"),
         ("absent.safetensors", "absent.safetensors"),

@@ -4,8 +4,8 @@
 //! and become:
 //! - [`TrainPlan`]: a [`TrainConfig`] checked against the size of the training set it will run
 //!   on; [`crate::train()`] takes nothing else;
-//! - [`Model`]: a [`ModelConfig`] and the parameters it starts from, whose widths agree;
-//!   backends are built from nothing else;
+//! - [`Model`](crate::Model): a [`ModelConfig`](crate::ModelConfig) and the parameters it
+//!   starts from, whose widths agree; backends are built from nothing else (`model.rs`);
 //! - [`Threads`]: a thread count of at least one.
 //!
 //! [`defaults`] is the one table of the report's settings that every default comes from.
@@ -22,15 +22,14 @@
 //! ```
 
 use crate::options::Regime;
-use crate::params::Params;
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroUsize;
 
 /// The report's settings, the one table every default of twinnet is taken from: the CLI's
-/// flags and experiment files fall back to it, and so do [`ModelConfig::default`] and
-/// [`TrainConfig::default`].
+/// flags and experiment files fall back to it, and so do
+/// [`ModelConfig::default`](crate::ModelConfig::default) and [`TrainConfig::default`].
 pub mod defaults {
-    use crate::options::{BackendKind, Device, Head, Init, InitRng, Normalize, Regime};
+    use crate::options::{Activation, BackendKind, Device, Head, Init, InitRng, Normalize, Regime};
 
     /// The report's NumPy model is the from-scratch one.
     pub const BACKEND: BackendKind = BackendKind::Ndarray;
@@ -52,6 +51,8 @@ pub mod defaults {
     pub const HEAD: Head = Head::Softmax;
     /// Both models' 10 hidden units.
     pub const HIDDEN: usize = 10;
+    /// Both models' ReLU hidden layer.
+    pub const ACTIVATION: Activation = Activation::Relu;
     /// Seed of the initial parameters and the batch order.
     pub const SEED: u64 = 0;
     /// The tch backend computes on the CPU unless asked.
@@ -71,35 +72,8 @@ pub const MAX_HISTORY: usize = 10_000_000;
 /// The most compute threads a run may ask for.
 pub const MAX_THREADS: usize = 1024;
 
-/// Bytes a run holds per hidden unit, at most: its parameters (`784 + 1 + 10` per unit, `f32`)
-/// sixteen times over (the backend's copy, gradients per part, scratch, snapshots, the
-/// result's copy, with room to spare).
-pub const BYTES_PER_HIDDEN_UNIT: u64 = (784 + 1 + 10) * 4 * 16;
-
-/// Checks that a network `hidden` units wide fits in the memory this machine has available
-/// (`/proc/meminfo`; where that cannot be read, in 64 GiB), before anything is allocated.
-pub fn check_hidden(hidden: usize) -> Result<(), ConfigError> {
-    if hidden == 0 {
-        return Err(ConfigError::new("hidden", "must be at least 1"));
-    }
-    let available = crate::system::available_memory().unwrap_or(64 << 30);
-    let need = (hidden as u64).checked_mul(BYTES_PER_HIDDEN_UNIT);
-    match need {
-        Some(n) if n <= available => Ok(()),
-        _ => Err(ConfigError::new(
-            "hidden",
-            format!(
-                "{hidden} units need about {} of memory; this machine has {} available (at most {} units)",
-                bytes(need.unwrap_or(u64::MAX)),
-                bytes(available),
-                available / BYTES_PER_HIDDEN_UNIT
-            ),
-        )),
-    }
-}
-
 /// `n` bytes as MiB or GiB.
-fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     if n >= 1 << 30 {
         format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64)
     } else {
@@ -148,75 +122,6 @@ impl Threads {
     /// The count.
     pub fn get(self) -> usize {
         self.0.get()
-    }
-}
-
-/// The network and its loss, identical for every backend (not yet checked: see [`Model`]).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ModelConfig {
-    /// Hidden width (the report: 10).
-    pub hidden: usize,
-    /// Output head.
-    pub head: crate::options::Head,
-    /// Pixel normalization of the inputs.
-    pub normalize: crate::options::Normalize,
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        Self { hidden: defaults::HIDDEN, head: defaults::HEAD, normalize: defaults::NORMALIZE }
-    }
-}
-
-/// A model ready to train: its configuration and its starting parameters, of one hidden width
-/// of at least 1. Every backend is built from one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Model {
-    config: ModelConfig,
-    params: Params,
-}
-
-impl Model {
-    /// Checks that the width is at least 1 and that `params` (all four tensors) have it.
-    pub fn new(config: ModelConfig, params: Params) -> Result<Self, ConfigError> {
-        let h = config.hidden;
-        check_hidden(h)?;
-        if !config.head.trained() {
-            return Err(ConfigError::new(
-                "head",
-                format!(
-                    "`{}` is not trained by twinnet's backends yet (they train softmax and \
-                     double-softmax)",
-                    config.head
-                ),
-            ));
-        }
-        if !params.is_report_shape() {
-            return Err(ConfigError::new(
-                "hidden",
-                format!(
-                    "the parameters are a network of widths {:?}, not the model's 784 → {h} → 10",
-                    params.widths()
-                ),
-            ));
-        }
-        if params.hidden() != h {
-            return Err(ConfigError::new(
-                "hidden",
-                format!("the parameters have hidden width {}, the model {h}", params.hidden()),
-            ));
-        }
-        Ok(Self { config, params })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> ModelConfig {
-        self.config
-    }
-
-    /// The starting parameters.
-    pub fn params(&self) -> &Params {
-        &self.params
     }
 }
 
@@ -344,30 +249,6 @@ impl TrainPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::{Choice, Head, Init, Normalize};
-
-    #[test]
-    fn model_checks_the_width() {
-        let p = Params::init(10, Init::Uniform, 0).unwrap();
-        assert!(Model::new(ModelConfig::default(), p.clone()).is_ok());
-        let wide = ModelConfig { hidden: 12, head: Head::Softmax, normalize: Normalize::Unit };
-        assert_eq!(Model::new(wide, p.clone()).unwrap_err().field, "hidden");
-        let mut short = p;
-        short.layers[1].bias.pop();
-        assert_eq!(Model::new(ModelConfig::default(), short).unwrap_err().field, "hidden");
-    }
-
-    /// A head no backend trains yet is refused before anything is built, by name.
-    #[test]
-    fn model_refuses_heads_no_backend_trains() {
-        let p = Params::init(10, Init::Uniform, 0).unwrap();
-        for head in [Head::SigmoidQuadratic, Head::SigmoidCrossEntropy] {
-            let c = ModelConfig { head, ..ModelConfig::default() };
-            let e = Model::new(c, p.clone()).unwrap_err();
-            assert_eq!(e.field, "head");
-            assert!(e.message.contains(head.as_str()), "{}", e.message);
-        }
-    }
 
     #[test]
     fn threads_are_at_least_one() {

@@ -17,6 +17,7 @@ mod backend;
 mod config;
 pub mod file;
 mod metrics;
+mod model;
 mod options;
 pub mod palette;
 mod params;
@@ -28,10 +29,10 @@ pub mod trajectory;
 
 pub use backend::{Backend, BackendError, BackendInfo, Batch, BatchError, Evaluation, StepStats};
 pub use config::{
-    check_hidden, defaults, ConfigError, Model, ModelConfig, Threads, TrainConfig, TrainPlan,
-    MAX_HISTORY, MAX_THREADS, MAX_UPDATES,
+    defaults, ConfigError, Threads, TrainConfig, TrainPlan, MAX_HISTORY, MAX_THREADS, MAX_UPDATES,
 };
 pub use metrics::{argmax, ClassMetrics, Confusion};
+pub use model::{check_hidden, check_widths, Hidden, Model, ModelConfig, BYTES_PER_PARAM};
 pub use options::{
     Activation, BackendKind, Choice, Device, Head, Init, InitRng, Normalize, Regime,
 };

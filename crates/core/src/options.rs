@@ -70,6 +70,11 @@ choice! {
         Uniform = "uniform",
         /// What `nn.Linear` does: weights and biases from `U[−1/√fan_in, 1/√fan_in]`.
         TorchDefault = "torch-default",
+        /// Every weight and bias from `N(0, 1)` (Nielsen's `network.py`).
+        Normal = "normal",
+        /// Weights from `N(0, 1/fan_in)`, biases from `N(0, 1)` (Nielsen's `network2.py`,
+        /// its default initializer).
+        NormalScaled = "normal-scaled",
     }
 }
 
@@ -80,7 +85,7 @@ choice! {
         /// backend, with no libtorch needed.
         Twinnet = "twinnet",
         /// libtorch's generator exactly as PyTorch draws them after `torch.manual_seed(seed)`:
-        /// `nn.Linear(784, h)` then `nn.Linear(h, 10)` (needs the tch backend's library).
+        /// one `nn.Linear` per layer, input side first (needs the tch backend's library).
         Torch = "torch",
     }
 }
@@ -108,15 +113,6 @@ choice! {
         /// Outputs `a = σ(z)`; per example `Σⱼ −[yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)]`; mean over
         /// the batch (Nielsen's `CrossEntropyCost`; PyTorch's `BCEWithLogitsLoss(reduction="sum") / n`).
         SigmoidCrossEntropy = "sigmoid-cross-entropy",
-    }
-}
-
-impl Head {
-    /// Whether twinnet's backends train this head yet: the sigmoid heads are described (and
-    /// computed by the float64 reference, `twinnet-reference`) but no backend trains them, so a
-    /// model with one is refused before any work ([`crate::Model::new`]).
-    pub fn trained(self) -> bool {
-        matches!(self, Head::Softmax | Head::DoubleSoftmax)
     }
 }
 

@@ -53,6 +53,21 @@ impl Rng {
         lo + (hi - lo) * u
     }
 
+    /// A standard normal draw, `N(0, 1)`, by Box–Muller from two 53-bit uniforms:
+    /// ```text
+    /// u₁ ∈ (0, 1],  u₂ ∈ [0, 1):   z = √(−2 ln u₁) · cos(2π u₂)
+    /// ```
+    /// computed in `f64` with the `libm` crate's `log` and `cos` (a portable software
+    /// implementation: the platform's `ln`/`cos` may pick a different code path on another CPU,
+    /// and a draw must be the same bits everywhere), then rounded to `f32`. One draw per call
+    /// (the sine half is not kept), so a tensor's draws do not depend on the one before.
+    pub fn normal(&mut self) -> f32 {
+        let unit = |bits: u64| (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+        let u1 = 1.0 - unit(self.next_u64());
+        let u2 = unit(self.next_u64());
+        ((-2.0 * libm::log(u1)).sqrt() * libm::cos(2.0 * std::f64::consts::PI * u2)) as f32
+    }
+
     /// Uniform integer in `[0, n)`, without modulo bias (Lemire's method).
     pub fn below(&mut self, n: u64) -> u64 {
         assert!(n > 0, "empty range");
@@ -101,6 +116,44 @@ mod tests {
         // sd of the mean of U[-0.5, 0.5] over 1e5 draws is 0.29/316 ≈ 9e-4: 5 sd.
         assert!(mean.abs() < 5e-3, "{mean}");
     }
+
+    /// Mean 0, variance 1, the tails of a normal (Kolmogorov–Smirnov against statrs' normal
+    /// CDF), and the same first draws as when this was written (the bits are part of every
+    /// result drawn with `--init normal`).
+    #[test]
+    fn normal_draws() {
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let mut r = Rng::new(7, Stream::Init);
+        let mut xs: Vec<f64> = (0..100_000).map(|_| r.normal() as f64).collect();
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        // sd of the mean: 1/316 ≈ 3.2e-3; of the variance: √(2/n) ≈ 4.5e-3: 5 sd each.
+        assert!(mean.abs() < 0.016 && (var - 1.0).abs() < 0.023, "{mean} {var}");
+        xs.sort_by(f64::total_cmp);
+        let cdf = Normal::standard();
+        let d = xs
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let f = cdf.cdf(x);
+                (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
+            })
+            .fold(0.0, f64::max);
+        // Kolmogorov's 0.1% critical value: 1.95/√n.
+        assert!(d < 1.95 / n.sqrt(), "KS distance {d}");
+        let mut r = Rng::new(0, Stream::Init);
+        let first: Vec<u32> = (0..3).map(|_| r.normal().to_bits()).collect();
+        assert_eq!(
+            first,
+            PINNED_NORMAL_BITS,
+            "{:?}",
+            first.iter().map(|&b| f32::from_bits(b)).collect::<Vec<_>>()
+        );
+    }
+
+    /// The first three `normal()` draws of seed 0's init stream.
+    const PINNED_NORMAL_BITS: [u32; 3] = [3206279070, 1002981521, 1065141041];
 
     #[test]
     fn shuffle_is_a_permutation() {

@@ -13,7 +13,7 @@
 //! let policy = Policy::of(BackendKind::Ndarray);
 //! let threads = twinnet_core::Threads::new(policy.default_threads(Regime::FullBatch))?;
 //! let data = twinnet_data::Dataset::new(vec![0; 4 * 784], vec![0, 1, 2, 3]);
-//! let config = ModelConfig { hidden: 10, head: Head::Softmax, normalize: Normalize::Unit };
+//! let config = ModelConfig::report(10, Head::Softmax, Normalize::Unit);
 //! let model = Model::new(config, Params::init(10, Init::Uniform, 0)?)?;
 //! let mut backend = engine.build(&model, &data, threads)?;
 //! assert_eq!(backend.step(twinnet_core::Batch::All, 0.1)?.size, 4);
@@ -187,14 +187,14 @@ pub fn select_code_path(native: bool) {
 /// Parameters drawn by libtorch's generator exactly as PyTorch's `nn.Linear` layers draw them
 /// after `torch.manual_seed(seed)` (`--init-rng torch`); an error naming `init-rng` in a build
 /// without libtorch.
-pub fn torch_params(init: Init, hidden: usize, seed: u64) -> Result<Params, EngineError> {
+pub fn torch_params(init: Init, widths: &[usize], seed: u64) -> Result<Params, EngineError> {
     #[cfg(feature = "tch")]
     {
-        Ok(twinnet_tch::runtime::draw_params(init, hidden, seed)?)
+        Ok(twinnet_tch::runtime::draw_params(init, widths, seed)?)
     }
     #[cfg(not(feature = "tch"))]
     {
-        let _ = (init, hidden, seed);
+        let _ = (init, widths, seed);
         Err(ConfigError::new(
             "init-rng",
             "torch needs libtorch, which this build lacks (built without the `tch` feature)",

@@ -12,8 +12,9 @@
 //! end, then the tail; a sum over the batch adds example after example. Rust never fuses
 //! `a·b + c` into one rounding, whatever the CPU offers.
 //!
-//! This path is not yet what the backend trains with (that is [`crate::fused`], the report's
-//! network); it is tested against the float64 reference for every depth, activation and head.
+//! The backend trains every network outside the report's family with this path (the report's
+//! network keeps [`crate::fused`]); it is tested against the float64 reference for every depth,
+//! activation and head.
 
 use twinnet_core::{Activation, Head, Layer, Params};
 

@@ -6,7 +6,8 @@
 //!   columns — the specification, checked against finite differences;
 //! - [`fused`]: the fast `f32` path the backend trains with, tested against the reference;
 //! - [`general`]: any multilayer perceptron in `f32` (depth, activations, heads), tested
-//!   against `twinnet-reference`; not yet wired to the backend.
+//!   against `twinnet-reference`: what the backend trains every network but the report's
+//!   family with.
 //!
 //! ```
 //! use twinnet_core::{Backend, Batch, Head, Init, Model, ModelConfig, Normalize, Params, Threads};
@@ -14,7 +15,7 @@
 //! use twinnet_ndarray::NdarrayBackend;
 //!
 //! let data = Dataset::new(vec![0; 4 * 784], vec![0, 1, 2, 3]);
-//! let config = ModelConfig { hidden: 10, head: Head::Softmax, normalize: Normalize::Unit };
+//! let config = ModelConfig::report(10, Head::Softmax, Normalize::Unit);
 //! let model = Model::new(config, Params::init(10, Init::Uniform, 0)?)?;
 //! let mut nn = NdarrayBackend::new(&model, &data, Threads::ONE);
 //! let stats = nn.step(Batch::All, 0.1)?; // one full-batch gradient-descent iteration
@@ -49,36 +50,77 @@ pub fn threads_used(rows: usize, threads: usize) -> usize {
 /// The `ndarray` release this backend is written against (recorded in every result).
 pub const NDARRAY_VERSION: &str = "0.17";
 
-/// The from-scratch backend: normalized training set in memory, hand-written passes.
+/// The from-scratch backend: the training set in memory, hand-written passes. The report's
+/// family ([`ModelConfig::is_report_network`]) trains on the [`fused`] kernels, so its results
+/// stay what they were; any other multilayer perceptron on the [`general`] path.
 #[derive(Debug)]
 pub struct NdarrayBackend {
     model: ModelConfig,
-    net: fused::Weights,
-    pixels: Vec<u8>,
-    /// Where each training image's nonzero pixels lie (see [`kernels::Pixels::spans`]).
-    spans: Vec<kernels::Span>,
+    path: Path,
     y: Vec<u8>,
     all: Vec<u32>,
-    scratch: Box<[fused::Scratch; fused::PARTS]>,
     threads: Threads,
     kernels: Kernels,
 }
 
+/// Which implementation trains the model.
+#[derive(Debug)]
+enum Path {
+    Fused(Box<Fused>),
+    General(Box<General>),
+}
+
+/// The report's network on the fused kernels.
+#[derive(Debug)]
+struct Fused {
+    net: fused::Weights,
+    pixels: Vec<u8>,
+    /// Where each training image's nonzero pixels lie (see [`kernels::Pixels::spans`]).
+    spans: Vec<kernels::Span>,
+    scratch: Box<[fused::Scratch; fused::PARTS]>,
+}
+
+/// Any multilayer perceptron on the general path, with the normalized training features.
+#[derive(Debug)]
+struct General {
+    net: general::Mlp,
+    /// `[n, 784]`, normalized as the model says.
+    x: Vec<f32>,
+}
+
+impl General {
+    fn rows<'a>(x: &'a [f32], idx: &[u32]) -> Vec<&'a [f32]> {
+        let d = twinnet_core::INPUTS;
+        idx.iter().map(|&i| &x[i as usize * d..(i as usize + 1) * d]).collect()
+    }
+}
+
 impl NdarrayBackend {
-    /// Keeps the raw pixels of `train` (`[n, 784]` `u8`: a quarter of the memory and memory
-    /// traffic of `f32` features; the model's normalization is folded into the products) and
-    /// starts from the model's parameters. `threads` bounds the threads of a large update (at
-    /// most [`fused::PARTS`] are used); the results do not depend on it ([`MAX_THREADS`]).
+    /// Keeps the training set and starts from the model's parameters. The report's family
+    /// keeps the raw pixels of `train` (`[n, 784]` `u8`: a quarter of the memory and memory
+    /// traffic of `f32` features; the model's normalization is folded into the products);
+    /// other networks keep `f32` features. `threads` bounds the threads of a large update of
+    /// the fused path (at most [`fused::PARTS`] are used; the general path uses one); the
+    /// results do not depend on it ([`MAX_THREADS`]).
     pub fn new(model: &Model, train: &Dataset, threads: Threads) -> Self {
-        let config = model.config();
+        let config = model.config().clone();
+        let path = match config.hidden.single() {
+            Some(h) if config.is_report_network() => Path::Fused(Box::new(Fused {
+                net: fused::Weights::from_params(model.params()),
+                pixels: train.pixels().to_vec(),
+                spans: kernels::Span::of_rows(train.pixels(), twinnet_core::INPUTS),
+                scratch: Box::new(std::array::from_fn(|_| fused::Scratch::new(h))),
+            })),
+            _ => Path::General(Box::new(General {
+                net: general::Mlp::new(model.params(), config.activation, config.head),
+                x: train.features(config.normalize),
+            })),
+        };
         Self {
             model: config,
-            net: fused::Weights::from_params(model.params()),
-            pixels: train.pixels().to_vec(),
-            spans: kernels::Span::of_rows(train.pixels(), twinnet_core::INPUTS),
+            path,
             y: train.labels().to_vec(),
             all: (0..train.len() as u32).collect(),
-            scratch: Box::new(std::array::from_fn(|_| fused::Scratch::new(config.hidden))),
             threads,
             kernels: Kernels::best(),
         }
@@ -106,58 +148,95 @@ impl Backend for NdarrayBackend {
                 ix
             }
         };
-        let x = fused::Pixels::new(&self.pixels, self.model.normalize, Some(&self.spans));
-        let rows = fused::Rows { head: self.model.head, x: &x, y: &self.y, idx };
-        let (loss, correct) = fused::step(
-            &mut self.net,
-            rows,
-            lr,
-            &mut self.scratch,
-            self.threads.get(),
-            &self.kernels,
-        );
-        Ok(StepStats { loss: (loss / idx.len() as f64) as f32, correct, size: idx.len() })
+        let (loss, correct) = match &mut self.path {
+            Path::Fused(f) => {
+                let x = fused::Pixels::new(&f.pixels, self.model.normalize, Some(&f.spans));
+                let rows = fused::Rows { head: self.model.head, x: &x, y: &self.y, idx };
+                let (loss, correct) = fused::step(
+                    &mut f.net,
+                    rows,
+                    lr,
+                    &mut f.scratch,
+                    self.threads.get(),
+                    &self.kernels,
+                );
+                (loss / idx.len() as f64, correct)
+            }
+            Path::General(g) => {
+                let rows = General::rows(&g.x, idx);
+                let y: Vec<u8> = idx.iter().map(|&i| self.y[i as usize]).collect();
+                let o = g.net.step(&rows, &y, lr);
+                (o.loss, o.correct)
+            }
+        };
+        Ok(StepStats { loss: loss as f32, correct, size: idx.len() })
     }
 
     fn will_need(&mut self, next: Batch<'_>) {
-        if let Batch::Indices(ix) = next {
+        if let (Batch::Indices(ix), Path::Fused(f)) = (next, &self.path) {
             if BatchError::check(ix, self.y.len()).is_ok() {
-                let x = fused::Pixels::new(&self.pixels, self.model.normalize, Some(&self.spans));
+                let x = fused::Pixels::new(&f.pixels, self.model.normalize, Some(&f.spans));
                 kernels::prefetch_rows(&x, twinnet_core::INPUTS, ix);
             }
         }
     }
 
     fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, BackendError> {
-        // No spans: finding them would cost about what they save on one pass.
-        let x = fused::Pixels::new(data.pixels(), self.model.normalize, None);
-        let (predictions, loss) = fused::evaluate(
-            &self.net,
-            self.model.head,
-            &x,
-            data.labels(),
-            &mut self.scratch[0],
-            &self.kernels,
-        );
-        Ok(Evaluation { predictions, loss: loss / data.len().max(1) as f64 })
+        Ok(match &mut self.path {
+            Path::Fused(f) => {
+                fused_evaluate(&f.net, &self.model, data, &mut f.scratch[0], &self.kernels)
+            }
+            Path::General(g) => general_evaluate(&g.net, &self.model, data),
+        })
     }
 
     fn params(&mut self) -> Result<Params, BackendError> {
-        Ok(self.net.to_params())
+        Ok(match &self.path {
+            Path::Fused(f) => f.net.to_params(),
+            Path::General(g) => g.net.params(),
+        })
     }
 
     fn describe(&self) -> BackendInfo {
-        describe(&self.kernels)
+        describe(&self.kernels, matches!(self.path, Path::General(_)))
     }
 }
 
-/// What computes this backend's numbers with `kernels`.
-fn describe(kernels: &Kernels) -> BackendInfo {
-    let numerics = [
+/// The fused path's evaluation.
+fn fused_evaluate(
+    net: &fused::Weights,
+    config: &ModelConfig,
+    data: &Dataset,
+    scratch: &mut fused::Scratch,
+    kernels: &Kernels,
+) -> Evaluation {
+    // No spans: finding them would cost about what they save on one pass.
+    let x = fused::Pixels::new(data.pixels(), config.normalize, None);
+    let (predictions, loss) =
+        fused::evaluate(net, config.head, &x, data.labels(), scratch, kernels);
+    Evaluation { predictions, loss: loss / data.len().max(1) as f64 }
+}
+
+/// The general path's evaluation.
+fn general_evaluate(net: &general::Mlp, config: &ModelConfig, data: &Dataset) -> Evaluation {
+    let x = data.features(config.normalize);
+    let all: Vec<u32> = (0..data.len() as u32).collect();
+    let (outcome, predictions) = net.evaluate(&General::rows(&x, &all), data.labels());
+    let loss = if data.is_empty() { 0.0 } else { outcome.loss };
+    Evaluation { predictions, loss }
+}
+
+/// What computes this backend's numbers with `kernels` (on the general path, if `general`).
+fn describe(kernels: &Kernels, general: bool) -> BackendInfo {
+    let mut numerics = vec![
         ("kernels", kernels.name().to_string()),
         ("sum_order", "pinned: every kernel set computes the same bits".to_string()),
         ("threads", "do not change the bits".to_string()),
     ];
+    if general {
+        numerics[0].1 = "general path (any multilayer perceptron), portable code".into();
+        numerics[2].1 = "one (the general path does not split a batch)".into();
+    }
     BackendInfo::new(format!("ndarray {NDARRAY_VERSION} (from scratch)"), "cpu".into(), numerics)
 }
 
@@ -170,11 +249,15 @@ pub fn evaluate_model(
     kernels: Kernels,
 ) -> (Evaluation, BackendInfo) {
     let config = model.config();
-    let net = fused::Weights::from_params(model.params());
-    let mut scratch = fused::Scratch::new(config.hidden);
-    let x = fused::Pixels::new(data.pixels(), config.normalize, None);
-    let (predictions, loss) =
-        fused::evaluate(&net, config.head, &x, data.labels(), &mut scratch, &kernels);
-    let eval = Evaluation { predictions, loss: loss / data.len().max(1) as f64 };
-    (eval, describe(&kernels))
+    match config.hidden.single() {
+        Some(h) if config.is_report_network() => {
+            let net = fused::Weights::from_params(model.params());
+            let mut scratch = fused::Scratch::new(h);
+            (fused_evaluate(&net, config, data, &mut scratch, &kernels), describe(&kernels, false))
+        }
+        _ => {
+            let net = general::Mlp::new(model.params(), config.activation, config.head);
+            (general_evaluate(&net, config, data), describe(&kernels, true))
+        }
+    }
 }

@@ -8,4 +8,4 @@ fn ndarray(model: &Model, train: &Dataset) -> Result<Box<dyn Backend>, BackendEr
     Ok(Box::new(NdarrayBackend::new(model, train, Threads::new(2).expect("2 > 0"))))
 }
 
-twinnet_testkit::conformance_suite!(ndarray);
+twinnet_testkit::conformance_suite!(ndarray, matrix);

@@ -16,8 +16,13 @@ const HEADS: [Head; 2] = [Head::Softmax, Head::DoubleSoftmax];
 use twinnet_testkit::random_dataset as random_data;
 
 /// The backend on `data` from `params`, with `threads` threads.
-fn backend(config: ModelConfig, params: &Params, data: &Dataset, threads: usize) -> NdarrayBackend {
-    let model = Model::new(config, params.clone()).unwrap();
+fn backend(
+    config: &ModelConfig,
+    params: &Params,
+    data: &Dataset,
+    threads: usize,
+) -> NdarrayBackend {
+    let model = Model::new(config.clone(), params.clone()).unwrap();
     NdarrayBackend::new(&model, data, Threads::new(threads).unwrap())
 }
 
@@ -105,13 +110,13 @@ fn fused_matches_reference() {
         for (hidden, norm) in
             [(10, Normalize::Unit), (10, Normalize::Symmetric), (21, Normalize::Symmetric)]
         {
-            let model = ModelConfig { hidden, head, normalize: norm };
+            let model = ModelConfig::report(hidden, head, norm);
             let params = Params::init(hidden, Init::TorchDefault, 7).unwrap();
             let x = columns(&data, norm);
             let y = data.labels();
 
             // Full batch: 5 iterations.
-            let mut fast = backend(model, &params, &data, 2).with_kernels(kernels);
+            let mut fast = backend(&model, &params, &data, 2).with_kernels(kernels);
             let mut slow = Parameters::from_params(&params);
             for _ in 0..5 {
                 let s = fast.step(Batch::All, 0.1).unwrap();
@@ -131,7 +136,7 @@ fn fused_matches_reference() {
             );
 
             // Minibatch: 40 steps of 64 with a shuffled order, then one short batch of 3.
-            let mut fast = backend(model, &params, &data, 2).with_kernels(kernels);
+            let mut fast = backend(&model, &params, &data, 2).with_kernels(kernels);
             let mut slow = Parameters::from_params(&params);
             let mut rng = Rng::new(8, Stream::Shuffle);
             let mut perm: Vec<u32> = (0..2500).collect();
@@ -172,9 +177,10 @@ fn thread_count_changes_no_bit() {
     let mut perm: Vec<u32> = (0..3000).collect();
     rng.shuffle(&mut perm);
     for normalize in Normalize::ALL {
-        let model = ModelConfig { hidden: 8, head: Head::Softmax, normalize };
+        let model = ModelConfig::report(8, Head::Softmax, normalize);
         let run = |threads| {
-            let mut b = backend(model, &Params::init(8, Init::Uniform, 1).unwrap(), &data, threads);
+            let mut b =
+                backend(&model, &Params::init(8, Init::Uniform, 1).unwrap(), &data, threads);
             for _ in 0..3 {
                 b.step(Batch::All, 0.1).unwrap();
             }
@@ -206,10 +212,10 @@ fn kernel_sets_agree_bit_for_bit() {
     for (normalize, hidden) in
         [(Normalize::Unit, 10), (Normalize::Symmetric, 10), (Normalize::Symmetric, 21)]
     {
-        let model = ModelConfig { hidden, head: Head::DoubleSoftmax, normalize };
+        let model = ModelConfig::report(hidden, Head::DoubleSoftmax, normalize);
         let params = Params::init(hidden, Init::TorchDefault, 5).unwrap();
         let train = |k: Kernels| {
-            let mut b = backend(model, &params, &data, 2).with_kernels(k);
+            let mut b = backend(&model, &params, &data, 2).with_kernels(k);
             for _ in 0..3 {
                 b.step(Batch::All, 0.1).unwrap();
             }
@@ -234,8 +240,8 @@ fn kernel_sets_agree_bit_for_bit() {
 #[test]
 fn bad_batch_index_is_an_error() {
     let data = random_data(10, 1);
-    let model = ModelConfig { hidden: 3, head: Head::Softmax, normalize: Normalize::Unit };
-    let mut b = backend(model, &Params::init(3, Init::Uniform, 1).unwrap(), &data, 1);
+    let model = ModelConfig::report(3, Head::Softmax, Normalize::Unit);
+    let mut b = backend(&model, &Params::init(3, Init::Uniform, 1).unwrap(), &data, 1);
     let err = b.step(Batch::Indices(&[1, 10]), 0.1).unwrap_err();
     assert!(err.to_string().contains("index 10"), "{err}");
     // A width that differs from the model's cannot even reach a backend.

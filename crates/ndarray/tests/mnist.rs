@@ -12,7 +12,7 @@ use twinnet_ndarray::NdarrayBackend;
 #[ignore = "needs MNIST"]
 fn report_numpy_model_reaches_report_accuracy() {
     let mnist = twinnet_testkit::mnist();
-    let config = ModelConfig { hidden: 10, head: Head::Softmax, normalize: Normalize::Unit };
+    let config = ModelConfig::report(10, Head::Softmax, Normalize::Unit);
     let model = Model::new(config, Params::init(10, Init::Uniform, 0).unwrap()).unwrap();
     let mut nn = NdarrayBackend::new(&model, &mnist.train, Threads::new(2).unwrap());
     let cfg = TrainConfig {

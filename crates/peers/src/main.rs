@@ -65,7 +65,7 @@ fn make(peer: &str, p: &Params, train: &Dataset, threads: usize) -> Result<Box<d
     Ok(match peer {
         "twinnet-ndarray" => {
             let config =
-                ModelConfig { hidden: p.hidden(), head: Head::Softmax, normalize: Normalize::Unit };
+                ModelConfig::report(p.hidden(), Head::Softmax, Normalize::Unit);
             let model = Model::new(config, p.clone())?;
             let engine = twinnet_engine::Engine::resolve(BackendKind::Ndarray, Device::Cpu)?;
             engine.build(&model, train, Threads::new(threads)?)?

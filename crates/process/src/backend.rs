@@ -71,6 +71,14 @@ pub struct ProcessBackend {
     deferred: Option<ProcessError>,
 }
 
+/// Why protocol version 1 cannot carry a model whose `field` is `value`.
+pub fn version_1_refusal(field: &str, value: &str) -> String {
+    format!(
+        "--{field} {value}: protocol version 1 carries the report's network only (784 → h → 10, \
+         relu, softmax or double-softmax head)"
+    )
+}
+
 fn failed(e: ProcessError) -> BackendError {
     BackendError::failed(e)
 }
@@ -87,6 +95,12 @@ impl ProcessBackend {
         threads: Threads,
         cache: PathBuf,
     ) -> Result<Self, ProcessError> {
+        if let Some((field, value)) = model.config().outside_report_network() {
+            return Err(ProcessError::Command {
+                command: spec.command.clone(),
+                message: version_1_refusal(field, &value),
+            });
+        }
         let python = crate::python_module(&cache)?;
         let mut child =
             Child::spawn(&spec.command, &spec.argv, &python, spec.timeout, threads.get())?;
@@ -108,7 +122,7 @@ impl ProcessBackend {
         let mut b = Self {
             child,
             info,
-            model: model.config(),
+            model: model.config().clone(),
             train_len: train.map_or(0, Dataset::len),
             cache,
             scratch,
@@ -151,7 +165,7 @@ impl ProcessBackend {
             .map(|(n, p)| (n.to_string(), Value::from(p.to_string_lossy().into_owned())))
             .collect();
         let settings = json!({
-            "head": c.head, "hidden": c.hidden, "normalize": c.normalize,
+            "head": c.head, "hidden": c.hidden.single(), "normalize": c.normalize,
             "lr": decimal(spec.lr), "regime": spec.regime, "batch_size": spec.batch_size,
             "seed": spec.seed, "threads": threads.get(), "dataset": spec.dataset,
         });
@@ -386,7 +400,8 @@ impl Backend for ProcessBackend {
             let dir = this.exchange_dir()?;
             let id = this.child.send(json!({"op": "params", "dir": dir}), true)?;
             this.child.recv("params", id)?;
-            read_params(&dir, this.model.hidden).map_err(|m| this.invalid("params", m))
+            read_params(&dir, this.model.hidden.single().unwrap_or(0))
+                .map_err(|m| this.invalid("params", m))
         };
         run(self).map_err(failed)
     }

@@ -21,7 +21,7 @@ mod group;
 mod pipe;
 mod stderr;
 
-pub use backend::{ProcessBackend, AHEAD};
+pub use backend::{version_1_refusal, ProcessBackend, AHEAD};
 pub use child::MAX_LINE;
 pub use error::ProcessError;
 pub use group::end_all;

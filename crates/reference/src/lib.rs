@@ -329,17 +329,17 @@ pub struct OracleStep {
     pub correct: usize,
 }
 
-/// The oracle that `twinnet check` and the conformance suite trust for the report's network:
+/// The oracle that `twinnet check` and the conformance suite trust:
 /// `config`'s model in `f64`, step by step, from `start` over `batches` (`None`: the whole of
 /// `data`) at learning rate `alpha`.
 pub fn trajectory(
-    config: ModelConfig,
+    config: &ModelConfig,
     start: &Params,
     data: &Dataset,
     batches: &[Option<Vec<u32>>],
     alpha: f64,
 ) -> Vec<OracleStep> {
-    let mut net = Mlp::from_params(start, Activation::Relu, config.head);
+    let mut net = Mlp::from_params(start, config.activation, config.head);
     let x = features(config, data);
     let all: Vec<u32> = (0..data.len() as u32).collect();
     batches
@@ -356,14 +356,14 @@ pub fn trajectory(
 }
 
 /// The oracle's evaluation of `params` on `data`: the mean loss and every prediction.
-pub fn evaluate(config: ModelConfig, params: &Params, data: &Dataset) -> (f64, Vec<u8>) {
-    let net = Mlp::from_params(params, Activation::Relu, config.head);
+pub fn evaluate(config: &ModelConfig, params: &Params, data: &Dataset) -> (f64, Vec<u8>) {
+    let net = Mlp::from_params(params, config.activation, config.head);
     let f = net.forward(features(config, data).view());
     (net.loss(&f, data.labels()), net.predictions(&f))
 }
 
 /// `data`'s images as `f64` rows `[n, 784]`, normalized as `config` says.
-pub fn features(config: ModelConfig, data: &Dataset) -> Array2<f64> {
+pub fn features(config: &ModelConfig, data: &Dataset) -> Array2<f64> {
     let xs: Vec<f64> = data.features(config.normalize).iter().map(|&v| v as f64).collect();
     Array2::from_shape_vec((data.len(), INPUTS), xs).expect("a dataset holds n × 784 pixels")
 }

@@ -11,13 +11,13 @@ use twinnet_ndarray::reference as report;
 fn the_report_network_is_computed_as_before() {
     let data = twinnet_testkit::random_dataset(300, 4);
     for head in [Head::Softmax, Head::DoubleSoftmax] {
-        let config = ModelConfig { hidden: 10, head, normalize: Normalize::Symmetric };
+        let config = ModelConfig::report(10, head, Normalize::Symmetric);
         let start = Params::init(10, Init::TorchDefault, 3).unwrap();
         let all: Vec<u32> = (0..300).collect();
         let batches: Vec<Option<Vec<u32>>> =
             vec![None, Some((0..64).collect()), Some((100..164).rev().collect()), None];
-        let new = twinnet_reference::trajectory(config, &start, &data, &batches, 0.1);
-        let x = twinnet_reference::features(config, &data);
+        let new = twinnet_reference::trajectory(&config, &start, &data, &batches, 0.1);
+        let x = twinnet_reference::features(&config, &data);
         let mut net = report::Parameters::from_params(&start);
         for (i, (b, a)) in batches.iter().zip(&new).enumerate() {
             let rows: Vec<usize> =
@@ -40,8 +40,8 @@ fn the_report_network_is_computed_as_before() {
             assert_eq!(differ, 0, "{head} step {i}");
         }
         let eval = twinnet_testkit::random_dataset(200, 5);
-        let (l1, p1) = twinnet_reference::evaluate(config, &start, &eval);
-        let xe = twinnet_reference::features(config, &eval);
+        let (l1, p1) = twinnet_reference::evaluate(&config, &start, &eval);
+        let xe = twinnet_reference::features(&config, &eval);
         let f = report::forward_prop(&report::Parameters::from_params(&start), xe.t());
         assert!((l1 - report::loss(head, &f, eval.labels())).abs() <= 1e-12 * l1.abs());
         assert_eq!(p1, report::get_predictions(&f.a2));

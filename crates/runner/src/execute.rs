@@ -35,16 +35,18 @@ pub struct Snapshot {
 /// libtorch's exactly as PyTorch's `nn.Linear` layers draw them. One path for both backends
 /// and for `twinnet init`, so the same flags give the same bits everywhere.
 pub fn initial_params(cfg: &RunConfig) -> Result<(Params, Initial)> {
+    let widths = cfg.model_config().widths();
+    twinnet_core::check_widths(&widths)?;
     let (params, source) = match (&cfg.init_from, cfg.init_rng) {
         (Some(path), _) => {
-            (Params::load(path, Some(cfg.hidden))?, format!("file {}", path.display()))
+            (Params::load_widths(path, Some(&widths))?, format!("file {}", path.display()))
         }
         (None, InitRng::Twinnet) => (
-            Params::init(cfg.hidden, cfg.init, cfg.seed)?,
+            Params::init_widths(&widths, cfg.init, cfg.seed),
             format!("twinnet's generator: {}, seed {}", cfg.init, cfg.seed),
         ),
         (None, InitRng::Torch) => (
-            twinnet_engine::torch_params(cfg.init, cfg.hidden, cfg.seed)?,
+            twinnet_engine::torch_params(cfg.init, &widths, cfg.seed)?,
             format!(
                 "libtorch's generator (torch.manual_seed, nn.Linear order): {}, seed {}",
                 cfg.init, cfg.seed
@@ -87,7 +89,7 @@ pub fn execute_probed(
             initial.source = format!("{}, then {n}", initial.source);
             initial.fingerprint = format!("{:016x}", params.fingerprint());
         }
-        Ok((Model::new(run.model(), params)?, initial))
+        Ok((Model::new(run.model().clone(), params)?, initial))
     };
     let at = probe.snapshot_at.clone();
     let limited;

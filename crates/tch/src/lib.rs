@@ -19,9 +19,9 @@
 //! use twinnet_tch::{Libtorch, TchBackend, TchDevice};
 //!
 //! let data = Dataset::new(vec![0; 4 * 784], vec![0, 1, 2, 3]);
-//! let config = ModelConfig { hidden: 10, head: Head::DoubleSoftmax, normalize: Normalize::Symmetric };
+//! let config = ModelConfig::report(10, Head::DoubleSoftmax, Normalize::Symmetric);
 //! let torch = Libtorch::configure(Threads::ONE);
-//! let model = Model::new(config, twinnet_tch::runtime::draw_params(Init::TorchDefault, 10, 0)?)?;
+//! let model = Model::new(config, twinnet_tch::runtime::draw_params(Init::TorchDefault, &[784, 10, 10], 0)?)?;
 //! let mut net = TchBackend::new(&torch, &model, &data, TchDevice::Cpu)?;
 //! let stats = net.step(Batch::Indices(&[2, 0]), 0.1)?;
 //! assert_eq!(stats.size, 2);

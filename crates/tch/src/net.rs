@@ -27,19 +27,17 @@ impl Net {
     /// The layers on `device`, holding the model's parameters. Touches no process-wide
     /// setting (libtorch's generator included: built with zeros, then overwritten).
     pub(crate) fn new(model: &Model, device: TchDevice) -> Result<Self, TchBackendError> {
-        // The report's network: ReLU between its two layers (the only activation a Model
-        // describes yet).
-        Self::build(model.params(), model.config(), Activation::Relu, device)
+        Self::build(model.params(), model.config().clone(), device)
     }
 
-    /// `p`'s layers (any depth) on `device`, `activation` between them, `config`'s head and
+    /// `p`'s layers (any depth) on `device`, `config`'s activation between them, its head and
     /// pixels.
     pub(crate) fn build(
         p: &Params,
         config: ModelConfig,
-        activation: Activation,
         device: TchDevice,
     ) -> Result<Self, TchBackendError> {
+        let activation = config.activation;
         let device = tch::Device::from(device);
         let vs = nn::VarStore::new(device);
         let zeros = nn::LinearConfig {
@@ -194,7 +192,7 @@ pub fn evaluate_model(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use twinnet_core::{Choice, Init, Normalize, CLASSES, INPUTS};
+    use twinnet_core::{Choice, Hidden, Init, Normalize, CLASSES, INPUTS};
 
     /// The stack of `nn::Linear` with autograd computes what the float64 reference computes,
     /// for 0 to 3 hidden layers × relu, sigmoid, tanh × the four heads: the loss and every
@@ -217,9 +215,13 @@ mod tests {
             let p = Params::init_widths(&widths, Init::TorchDefault, 3);
             for &activation in Activation::ALL {
                 for &head in Head::ALL {
-                    let config =
-                        ModelConfig { hidden: p.hidden(), head, normalize: Normalize::Unit };
-                    let net = Net::build(&p, config, activation, TchDevice::Cpu).unwrap();
+                    let config = ModelConfig {
+                        hidden: Hidden::new(hidden.to_vec()),
+                        activation,
+                        head,
+                        normalize: Normalize::Unit,
+                    };
+                    let net = Net::build(&p, config, TchDevice::Cpu).unwrap();
                     let (_, loss) = net.forward(&xs, &ys);
                     loss.backward();
                     let reference = twinnet_reference::Mlp::from_params(&p, activation, head);

@@ -9,4 +9,4 @@ fn tch(model: &Model, train: &Dataset) -> Result<Box<dyn Backend>, BackendError>
     Ok(Box::new(TchBackend::new(&torch, model, train, TchDevice::Cpu)?))
 }
 
-twinnet_testkit::conformance_suite!(tch);
+twinnet_testkit::conformance_suite!(tch, matrix);

@@ -58,7 +58,7 @@ fn ndarray_and_tch_agree() {
     for ((head, normalize), init) in combos {
         for (regime, epochs) in [(Regime::Minibatch, 1), (Regime::FullBatch, 20)] {
             let case = format!("{head:?} {normalize:?} {init:?} {regime:?}");
-            let config = ModelConfig { hidden: 10, head, normalize };
+            let config = ModelConfig::report(10, head, normalize);
             // One draw, handed to both backends: the shared start of every twinnet run.
             let params = Params::init(10, init, 3).unwrap();
             let model = Model::new(config, params.clone()).unwrap();
@@ -112,7 +112,7 @@ fn ndarray_and_tch_agree() {
 
 #[test]
 fn torch_default_init_matches_pytorch_bounds() {
-    let p = draw_params(Init::TorchDefault, 16, 0).unwrap();
+    let p = draw_params(Init::TorchDefault, &[784, 16, 10], 0).unwrap();
     let max = |t: &[f32]| t.iter().fold(0f32, |m, x| m.max(x.abs()));
     let (b1, b2) = (1.0 / 28.0, 0.25);
     assert!(
@@ -127,8 +127,8 @@ fn torch_default_init_matches_pytorch_bounds() {
     );
     // Seeded through libtorch's manual_seed: the same seed gives the same draw (draws hold a
     // lock, so another test drawing meanwhile cannot interleave with this one).
-    assert_eq!(p, draw_params(Init::TorchDefault, 16, 0).unwrap());
-    let u = draw_params(Init::Uniform, 16, 1).unwrap();
+    assert_eq!(p, draw_params(Init::TorchDefault, &[784, 16, 10], 0).unwrap());
+    let u = draw_params(Init::Uniform, &[784, 16, 10], 1).unwrap();
     assert!(max(&u.layers[0].weight) <= 0.5 && max(&u.layers[0].weight) > 0.49);
 }
 

@@ -13,6 +13,8 @@
 //! agrees_with_the_reference    from the same start on the same batches, within a floor
 //!                              measured here against the slow f64 reference
 //! deterministic                the same run twice gives the same bits
+//! matrix (opt-in)              agrees_with_the_reference for 0–3 hidden layers × relu,
+//!                              sigmoid, tanh × the four heads
 //! ```
 //!
 //! The reference is the model step by step in `f64` (`twinnet_reference`).
@@ -28,7 +30,8 @@ use twinnet_core::train::BatchOrder;
 use twinnet_core::trajectory::one_ulp_everywhere;
 use twinnet_core::trajectory::relative_difference;
 use twinnet_core::{
-    Backend, BackendError, Batch, Head, Init, Model, ModelConfig, Normalize, Params, NAMES,
+    Activation, Backend, BackendError, Batch, Choice, Head, Hidden, Init, Model, ModelConfig,
+    Normalize, Params, NAMES,
 };
 use twinnet_data::Dataset;
 use twinnet_reference as reference;
@@ -58,11 +61,48 @@ pub fn models() -> Vec<Model> {
         (Head::Softmax, Normalize::Symmetric, Init::TorchDefault),
         (Head::DoubleSoftmax, Normalize::Unit, Init::Uniform),
     ] {
-        let config = ModelConfig { hidden: 7, head, normalize };
+        let config = ModelConfig::report(7, head, normalize);
         let params = Params::init(7, init, 3).expect("hidden 7");
         out.push(Model::new(config, params).expect("widths agree"));
     }
     out
+}
+
+/// The matrix of networks every backend that trains any multilayer perceptron must agree on:
+/// 0 to 3 hidden layers × relu, sigmoid, tanh × the four heads, inits and normalizations
+/// varied along the way (pixels `unit` or `symmetric`; `torch-default`, `normal-scaled`,
+/// `normal` and `uniform` in turn).
+pub fn matrix_models() -> Vec<Model> {
+    let inits = [Init::TorchDefault, Init::NormalScaled, Init::Normal, Init::Uniform];
+    let mut out = vec![];
+    for hidden in [&[][..], &[7][..], &[7, 5][..], &[6, 5, 4][..]] {
+        for &activation in Activation::ALL {
+            for &head in Head::ALL {
+                let k = out.len();
+                let normalize = if (k / Head::ALL.len()) % 2 == 0 {
+                    Normalize::Unit
+                } else {
+                    Normalize::Symmetric
+                };
+                let config = ModelConfig {
+                    hidden: Hidden::new(hidden.to_vec()),
+                    activation,
+                    head,
+                    normalize,
+                };
+                let params =
+                    Params::init_widths(&config.widths(), inits[k % inits.len()], k as u64);
+                out.push(Model::new(config, params).expect("widths agree"));
+            }
+        }
+    }
+    out
+}
+
+/// [`agrees_with_the_reference`] over [`matrix_models`]: every depth, activation and head,
+/// mini-batch and full-batch, within the floor's bound of the f64 reference.
+pub fn matrix_agrees_with_the_reference(factory: Factory) {
+    agree_over(factory, matrix_models());
 }
 
 /// The suite's training set (learnable, seeded).
@@ -216,23 +256,30 @@ pub fn agreement(factory: Factory, m: &Model, batches: &[Option<Vec<u32>>]) -> A
 /// From the same start on the same batches (mini-batch, then full-batch), the backend ends
 /// within the measured floor's bound of the f64 reference, for every model of the suite.
 pub fn agrees_with_the_reference(factory: Factory) {
+    agree_over(factory, models());
+}
+
+/// Each of `models`, mini-batch then full-batch, within its bound of the f64 reference.
+fn agree_over(factory: Factory, models: Vec<Model>) {
     let mini: Vec<Option<Vec<u32>>> = batches(MINIBATCH_UPDATES).into_iter().map(Some).collect();
     let full = vec![None; FULL_BATCH_UPDATES];
-    for m in models() {
+    for m in models {
         for (regime, run) in [("mini-batch", &mini), ("full-batch", &full)] {
             let a = agreement(factory, &m, run);
             let c = m.config();
-            eprintln!(
-                "{:?} {:?} {regime}: distance {:.2e}, floor {:.2e}, bound {:.2e}",
-                c.head, c.normalize, a.distance, a.floor, a.bound
+            let what = format!(
+                "hidden {} {} {} head, {} pixels, {regime}",
+                c.hidden, c.activation, c.head, c.normalize
             );
-            assert!(a.floor > 0.0, "the floor measured nothing");
+            eprintln!(
+                "{what}: distance {:.2e}, floor {:.2e}, bound {:.2e}",
+                a.distance, a.floor, a.bound
+            );
+            assert!(a.floor > 0.0, "{what}: the floor measured nothing");
             assert!(
                 a.distance <= a.bound,
-                "{:?} head, {:?} pixels, {regime}: {:.2e} from the f64 reference, above the bound \
-                 {:.2e} ({FLOOR_FACTOR} × {} updates × the one-ulp floor {:.2e})",
-                c.head,
-                c.normalize,
+                "{what}: {:.2e} from the f64 reference, above the bound {:.2e} ({FLOOR_FACTOR} × \
+                 {} updates × the one-ulp floor {:.2e})",
                 a.distance,
                 a.bound,
                 run.len(),
@@ -258,9 +305,18 @@ pub fn deterministic(factory: Factory) {
 }
 
 /// One `#[test]` per clause of the contract, for the backend `factory` builds (a
-/// [`Factory`]): `conformance_suite!(my_factory);` in a test file.
+/// [`Factory`]): `conformance_suite!(my_factory);` in a test file;
+/// `conformance_suite!(my_factory, matrix);` adds [`matrix_agrees_with_the_reference`] for a
+/// backend that trains any multilayer perceptron.
 #[macro_export]
 macro_rules! conformance_suite {
+    ($factory:expr, matrix) => {
+        $crate::conformance_suite!($factory);
+        #[test]
+        fn conformance_matrix_agrees_with_the_reference() {
+            $crate::conformance::matrix_agrees_with_the_reference($factory)
+        }
+    };
     ($factory:expr) => {
         mod conformance {
             use super::*;

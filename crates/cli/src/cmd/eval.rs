@@ -9,6 +9,7 @@ pub fn exec(a: EvalArgs) -> anyhow::Result<()> {
         backend: a.backend,
         normalize: a.normalize,
         head: a.head,
+        activation: a.activation,
         device: a.device,
         command: a.command,
         process_timeout: a.process_timeout,

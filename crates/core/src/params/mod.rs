@@ -58,6 +58,12 @@ pub enum ParamsError {
     /// The file's hidden width disagrees with the one asked for.
     #[error("{path}: holds a network of hidden width {found}, but hidden width {expected} was asked for")]
     Hidden { path: PathBuf, expected: usize, found: usize },
+    /// The file's network does not end in the 10 classes.
+    #[error("{path}: holds a network of widths {found:?}, whose last layer does not give the 10 classes")]
+    Outputs { path: PathBuf, found: Vec<usize> },
+    /// The file's network is not the one asked for.
+    #[error("{path}: holds a network of widths {found:?}, but widths {expected:?} were asked for")]
+    Widths { path: PathBuf, expected: Vec<usize>, found: Vec<usize> },
     /// The file's layers are not the report's network's two.
     #[error("{path}: holds a network of widths {found:?}, but the report's network 784 → hidden → 10 was asked for")]
     Depth { path: PathBuf, found: Vec<usize> },
@@ -128,6 +134,12 @@ impl Params {
             .collect()
     }
 
+    /// The hidden layers' widths: every layer's outputs but the last's.
+    pub fn hidden_widths(&self) -> Vec<usize> {
+        let n = self.layers.len().saturating_sub(1);
+        self.layers.iter().take(n).map(|l| l.outputs).collect()
+    }
+
     /// The width of the first hidden layer (the report's network's hidden width; 0 for a
     /// network with no hidden layer).
     pub fn hidden(&self) -> usize {
@@ -157,7 +169,7 @@ impl Params {
         if hidden == 0 {
             return Err(ParamsError::ZeroHidden);
         }
-        crate::config::check_hidden(hidden).map_err(ParamsError::TooWide)?;
+        crate::model::check_hidden(hidden).map_err(ParamsError::TooWide)?;
         Ok(Self::init_widths(&[INPUTS, hidden, CLASSES], init, seed))
     }
 
@@ -168,15 +180,25 @@ impl Params {
     /// uniform:        every entry ~ U[−0.5, 0.5]                    (report, initialize_parameters)
     /// torch-default:  layer with fan_in inputs ~ U[−1/√fan_in, 1/√fan_in]   (nn.Linear.reset_parameters:
     ///                 kaiming_uniform(a=√5) gives bound = √3·√(2/(1+5))/√fan_in = 1/√fan_in)
+    /// normal:         every entry ~ N(0, 1)                          (network.py: np.random.randn)
+    /// normal-scaled:  weights ~ N(0, 1/fan_in), biases ~ N(0, 1)     (network2.py's default_weight_initializer)
     /// ```
-    /// Tensors are drawn in file order: `W1`, `b1`, `W2`, `b2`, ….
+    /// Tensors are drawn in file order: `W1`, `b1`, `W2`, `b2`, …; normal draws are
+    /// [`Rng::normal`] (times `1/√fan_in` for scaled weights).
     pub fn init_widths(widths: &[usize], init: Init, seed: u64) -> Self {
         let mut rng = Rng::new(seed, Stream::Init);
         let mut p = Self::zeros_widths(widths);
         for layer in &mut p.layers {
+            let fan = 1.0 / (layer.inputs as f32).sqrt();
             let bound = match init {
                 Init::Uniform => 0.5,
-                Init::TorchDefault => 1.0 / (layer.inputs as f32).sqrt(),
+                Init::TorchDefault => fan,
+                Init::Normal | Init::NormalScaled => {
+                    let w_sd = if init == Init::Normal { 1.0 } else { fan };
+                    layer.weight.iter_mut().for_each(|x| *x = w_sd * rng.normal());
+                    layer.bias.iter_mut().for_each(|x| *x = rng.normal());
+                    continue;
+                }
             };
             for t in [&mut layer.weight, &mut layer.bias] {
                 t.iter_mut().for_each(|x| *x = rng.uniform(-bound, bound));

@@ -201,8 +201,8 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
         epochs.push(order.next_epoch(train.len()).to_vec());
     }
     for sc in SCENARIOS {
-        let config = ModelConfig { hidden: 10, head: sc.head, normalize: sc.normalize };
-        let model = Model::new(config, Params::init(10, sc.init, 0)?)?;
+        let config = ModelConfig::report(10, sc.head, sc.normalize);
+        let model = Model::new(config.clone(), Params::init(10, sc.init, 0)?)?;
         let batches: Vec<Option<Vec<u32>>> = match sc.regime {
             Regime::FullBatch => vec![None; opts.iterations],
             Regime::Minibatch => epochs

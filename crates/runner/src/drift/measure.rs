@@ -97,7 +97,7 @@ fn check_snapshot_memory(setting: &str, runs: &[crate::settings::ValidRun]) -> R
         // Each epoch's end plus PER_DECADE a decade of at most 10¹³ updates: an upper bound
         // of the schedule's length.
         let snaps = v.plan().config().epochs as u64 + PER_DECADE as u64 * 14;
-        let per = (v.config().hidden as u64) * (784 + 1 + 10) * 4;
+        let per = twinnet_core::Params::zeros_widths(&v.model().widths()).count() as u64 * 4;
         bytes = bytes.saturating_add(snaps.saturating_mul(per));
     }
     let available = twinnet_core::system::available_memory().unwrap_or(64 << 30);

@@ -106,7 +106,7 @@ fn name_ok(n: &str) -> bool {
 
 /// Whether two runs make the same updates on parameters of one shape, so that their
 /// parameters can be compared after each update: regime, batch size, epochs, train limit and
-/// hidden width agree.
+/// hidden widths agree.
 fn comparable(x: &RunConfig, y: &RunConfig) -> bool {
     x.regime == y.regime
         && x.epochs == y.epochs
@@ -203,7 +203,7 @@ fn plan_setting(
                 }
             });
             if let Some(n) = nudge {
-                n.apply(&mut Params::zeros(c.hidden))
+                n.apply(&mut Params::zeros_widths(&c.model_config().widths()))
                     .with_context(|| format!("{p}: source `{}`", src.name))?;
             }
             Ok(PlannedRun { config: c, nudge: nudge.cloned() })
@@ -213,7 +213,7 @@ fn plan_setting(
             bail!(
                 "{p}: source `{}` in setting `{sname}`: its two runs make different updates or \
                  have parameters of different shapes (regime, batch size, epochs, train limit \
-                 and hidden width must agree)",
+                 and hidden widths must agree)",
                 src.name
             );
         }

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use twinnet_core::file::Target;
 use twinnet_core::{
-    BackendKind, Confusion, Device, Head, Model, ModelConfig, Normalize, Params, Regime, Threads,
+    Activation, BackendKind, Confusion, Device, Head, Hidden, Model, ModelConfig, Normalize,
+    Params, Regime, Threads,
 };
 use twinnet_data::DatasetName;
 use twinnet_engine::Engine;
@@ -29,6 +30,8 @@ pub struct EvalOptions {
     pub normalize: Normalize,
     /// Head (decides the reported loss).
     pub head: Head,
+    /// Activation of every hidden layer (`None`: relu).
+    pub activation: Option<Activation>,
     /// Device of the tch backend.
     pub device: Device,
     /// `--backend process`: the implementation's command.
@@ -52,8 +55,11 @@ pub struct EvalResult {
     pub params: PathBuf,
     /// [`Params::fingerprint`] of its contents, 16 hex digits.
     pub params_fingerprint: String,
-    /// Hidden width, read from the file.
-    pub hidden: usize,
+    /// Hidden widths, read from the file (one width: a number).
+    pub hidden: Hidden,
+    /// Activation of the hidden layers, when one was given (relu otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation: Option<Activation>,
     /// Backend that evaluated.
     pub backend: BackendKind,
     /// Input normalization.
@@ -118,10 +124,15 @@ pub fn eval(opts: &EvalOptions) -> Result<EvalResult> {
         (_, Some(_)) => crate::bail!("--command: needs --backend process"),
         (kind, None) => Engine::resolve(kind, opts.device)?,
     };
-    let params = Params::load(&opts.params, None)?;
-    let hidden = params.hidden();
+    let params = Params::load_widths(&opts.params, None)?;
+    let hidden = Hidden::new(params.hidden_widths());
     let fingerprint = format!("{:016x}", params.fingerprint());
-    let config = ModelConfig { hidden, head: opts.head, normalize: opts.normalize };
+    let config = ModelConfig {
+        hidden: hidden.clone(),
+        activation: opts.activation.unwrap_or(twinnet_core::defaults::ACTIVATION),
+        head: opts.head,
+        normalize: opts.normalize,
+    };
     let model = Model::new(config, params)?;
     let threads =
         Threads::new(opts.threads.unwrap_or(default_threads(opts.backend, Regime::FullBatch)))?;
@@ -134,6 +145,7 @@ pub fn eval(opts: &EvalOptions) -> Result<EvalResult> {
         params: opts.params.clone(),
         params_fingerprint: fingerprint,
         hidden,
+        activation: opts.activation,
         backend: opts.backend,
         normalize: opts.normalize,
         head: opts.head,

@@ -5,11 +5,11 @@ use crate::execute::initial_params;
 use crate::settings::Settings;
 use crate::staging::check_writable;
 use std::path::Path;
-use twinnet_core::{Init, InitRng};
+use twinnet_core::{Hidden, Init, InitRng};
 
 /// Writes exactly what `train` starts from with `hidden`, `init`, `init_rng` and `seed` (the
 /// same function draws) to `out`.
-pub fn init(hidden: usize, init: Init, init_rng: InitRng, seed: u64, out: &Path) -> Result<()> {
+pub fn init(hidden: Hidden, init: Init, init_rng: InitRng, seed: u64, out: &Path) -> Result<()> {
     check_writable(out, "out")?;
     let settings = Settings {
         hidden: Some(hidden),

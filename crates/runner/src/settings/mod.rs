@@ -8,8 +8,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use twinnet_core::{
-    defaults, BackendKind, Choice, ConfigError, Device, Head, Init, InitRng, ModelConfig,
-    Normalize, Regime, Threads, TrainConfig, TrainPlan,
+    defaults, Activation, BackendKind, Choice, ConfigError, Device, Head, Hidden, Init, InitRng,
+    ModelConfig, Normalize, Regime, Threads, TrainConfig, TrainPlan,
 };
 use twinnet_data::DatasetName;
 use twinnet_engine::Engine;
@@ -41,7 +41,9 @@ arg_by_display!(
     Head,
     Device,
     InitRng,
-    DatasetName
+    DatasetName,
+    Hidden,
+    Activation
 );
 
 impl ArgValue for PathBuf {
@@ -152,18 +154,18 @@ settings! {
     /// Passes over the training set (full-batch: one update each) [default: 500]
     #[arg(long)]
     epochs: usize = defaults::EPOCHS,
-    /// uniform = U[−0.5, 0.5] (report's NumPy model); torch-default = nn.Linear's U[±1/√fan_in] [default: uniform]
+    /// uniform = U[−0.5, 0.5] (report's NumPy model); torch-default = nn.Linear's U[±1/√fan_in]; normal = N(0, 1) (Nielsen's network.py); normal-scaled = weights N(0, 1/fan_in), biases N(0, 1) (network2.py) [default: uniform]
     #[arg(long, value_parser = choice::<Init>())]
     init: Init = defaults::INIT,
     /// unit = x/255 (NumPy model); symmetric = (x/255 − 0.5)/0.5 (torchvision, PyTorch model) [default: unit]
     #[arg(long, value_parser = choice::<Normalize>())]
     normalize: Normalize = defaults::NORMALIZE,
-    /// softmax = logits to cross-entropy; double-softmax = the report's PyTorch model; sigmoid-quadratic, sigmoid-cross-entropy = Nielsen's costs (described, not yet trained by a backend: refused) [default: softmax]
+    /// softmax = logits to cross-entropy; double-softmax = the report's PyTorch model; sigmoid-quadratic = σ outputs, ½‖a − y‖² (Nielsen's QuadraticCost); sigmoid-cross-entropy = σ outputs, binary cross-entropy summed over the 10 (Nielsen's CrossEntropyCost) [default: softmax]
     #[arg(long, value_parser = choice::<Head>())]
     head: Head = defaults::HEAD,
-    /// Hidden width [default: 10]
-    #[arg(long)]
-    hidden: usize = defaults::HIDDEN,
+    /// Hidden widths: 30, 128,64 (two layers) or none (softmax regression); input 784 and output 10 come from the data [default: 10]
+    #[arg(long, value_name = "WIDTHS")]
+    hidden: Hidden = Hidden::default(),
     /// Seed of the initial parameters and the batch order [default: 0]
     #[arg(long)]
     seed: u64 = defaults::SEED,
@@ -179,12 +181,12 @@ settings! {
     /// Which data: mnist (the report's) or fashion-mnist (Zalando's, same format; `make data` installs both) [default: mnist]
     #[arg(long, value_parser = choice::<DatasetName>())]
     dataset: DatasetName = DatasetName::default(),
-    /// Whose generator draws --init: twinnet = the same weights on both backends, no libtorch needed; torch = what torch.manual_seed(seed) then nn.Linear(784, h), nn.Linear(h, 10) draw in PyTorch (needs the tch feature) [default: twinnet]
+    /// Whose generator draws --init: twinnet = the same weights on both backends, no libtorch needed; torch = what torch.manual_seed(seed) then one nn.Linear per layer draw in PyTorch (needs the tch feature) [default: twinnet]
     #[arg(long, value_parser = choice::<InitRng>())]
     init_rng: InitRng = defaults::INIT_RNG,
     }
     optional {
-    /// Start from this safetensors file (fc1.weight, fc1.bias, fc2.weight, fc2.bias) instead of --init
+    /// Start from this safetensors file (fc1.weight, fc1.bias, …, fcL.bias, or an nn.Sequential's 0.weight, 0.bias, 2.weight, …) instead of --init
     #[arg(long, value_name = "FILE.safetensors")]
     init_from: PathBuf,
     /// Train on the first N training images only (quick runs) [default: all 60000]
@@ -192,6 +194,9 @@ settings! {
     train_limit: usize,
     }
     recorded_if_set {
+    /// Activation of every hidden layer: relu, sigmoid or tanh [default: relu]
+    #[arg(long, value_parser = choice::<Activation>())]
+    activation: Activation,
     /// Evaluate on the test set every K epochs (and after the last): test accuracy and loss in the history and the curves, as Nielsen's figures show them per epoch [default: only at the end]
     #[arg(long, value_name = "K")]
     eval_every: usize,
@@ -243,9 +248,9 @@ impl ValidRun {
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
-    /// The network (its width is at least 1).
-    pub fn model(&self) -> ModelConfig {
-        self.model
+    /// The network (its widths are at least 1).
+    pub fn model(&self) -> &ModelConfig {
+        &self.model
     }
     /// The training loop's checked settings, for the (possibly limited) training set.
     pub fn plan(&self) -> &TrainPlan {
@@ -261,7 +266,8 @@ impl RunConfig {
     /// Checks every value that cannot work, naming the option; `n_train` is the size of the
     /// training set before `train_limit`.
     pub fn validate(&self, n_train: usize) -> Result<ValidRun, ConfigError> {
-        twinnet_core::check_hidden(self.hidden)?;
+        let model = self.model_config();
+        twinnet_core::check_widths(&model.widths())?;
         let threads = Threads::new(self.threads)?;
         if let Some(n) = self.train_limit {
             if n == 0 || n > n_train {
@@ -287,13 +293,19 @@ impl RunConfig {
             ));
         }
         let engine = match self.backend {
-            BackendKind::Process => self.process_engine()?,
+            BackendKind::Process => {
+                if let Some((field, value)) = model.outside_report_network() {
+                    let message = twinnet_process::version_1_refusal(field, &value);
+                    return Err(ConfigError::new(field, message));
+                }
+                self.process_engine()?
+            }
             _ if self.command.is_some() => {
                 return Err(ConfigError::new("command", "needs --backend process"))
             }
             _ => Engine::resolve(self.backend, self.device)?,
         };
-        Ok(ValidRun { config: self.clone(), engine, model: self.model(), plan, threads })
+        Ok(ValidRun { config: self.clone(), engine, model, plan, threads })
     }
 
     /// The cores the run keeps busy on a training set of `n_train` images, which is what
@@ -339,8 +351,13 @@ impl RunConfig {
     }
 
     /// The network's settings.
-    fn model(&self) -> ModelConfig {
-        ModelConfig { hidden: self.hidden, head: self.head, normalize: self.normalize }
+    pub fn model_config(&self) -> ModelConfig {
+        ModelConfig {
+            hidden: self.hidden.clone(),
+            activation: self.activation.unwrap_or(defaults::ACTIVATION),
+            head: self.head,
+            normalize: self.normalize,
+        }
     }
 
     /// The training loop's settings.

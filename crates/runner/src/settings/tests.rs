@@ -10,12 +10,12 @@ fn defaults_are_the_reports() {
         (c.backend, c.regime, c.batch_size, c.epochs),
         (BackendKind::Ndarray, Regime::FullBatch, 64, 500)
     );
-    assert_eq!(ModelConfig::default(), c.model());
+    assert_eq!(ModelConfig::default(), c.model_config());
     let t = c.train_config();
     assert_eq!(t, TrainConfig { seed: c.seed, ..TrainConfig::default() });
     assert_eq!(
         (c.init, c.normalize, c.head, c.hidden),
-        (Init::Uniform, Normalize::Unit, Head::Softmax, 10)
+        (Init::Uniform, Normalize::Unit, Head::Softmax, Hidden::one(10))
     );
     assert!((c.lr - 0.1).abs() < 1e-9);
 }
@@ -54,11 +54,12 @@ fn validation_names_the_option() {
     assert!(ok.validate(60_000).is_ok());
     let cuda = Settings { device: Some(Device::Cuda), ..Default::default() };
     assert_eq!(cuda.resolve().validate(60_000).unwrap_err().field, "device");
-    let cases: [(Settings, &str); 9] = [
+    let cases: [(Settings, &str); 10] = [
         (Settings { lr: Some(-1.0), ..Default::default() }, "lr"),
         (Settings { lr: Some(f32::NAN), ..Default::default() }, "lr"),
         (Settings { epochs: Some(0), ..Default::default() }, "epochs"),
-        (Settings { hidden: Some(0), ..Default::default() }, "hidden"),
+        (Settings { hidden: Some(Hidden::one(0)), ..Default::default() }, "hidden"),
+        (Settings { hidden: Some(Hidden::new(vec![30, 0])), ..Default::default() }, "hidden"),
         (Settings { threads: Some(0), ..Default::default() }, "threads"),
         (Settings { train_limit: Some(0), ..Default::default() }, "train-limit"),
         (Settings { train_limit: Some(60_001), ..Default::default() }, "train-limit"),
