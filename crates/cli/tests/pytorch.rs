@@ -24,13 +24,19 @@ fn python() -> PathBuf {
 fn init_rng_torch_equals_pytorch_bit_for_bit() {
     let tmp = tempfile::tempdir().unwrap();
     let script = repo().join("crates/cli/tests/pytorch/init.py");
-    for (init, seed, hidden) in
-        [("torch-default", 0, 10), ("torch-default", 3, 16), ("uniform", 7, 10)]
-    {
+    for (init, seed, hidden) in [
+        ("torch-default", 0, "10"),
+        ("torch-default", 3, "16"),
+        ("uniform", 7, "10"),
+        ("torch-default", 5, "32,16,8"),
+        ("normal", 1, "30"),
+        ("normal-scaled", 2, "128,64"),
+        ("normal", 9, "none"),
+    ] {
         let raw = tmp.path().join(format!("{init}-{seed}-{hidden}.f32"));
         let o = Command::new(python())
             .arg(&script)
-            .args([&seed.to_string(), &hidden.to_string(), init])
+            .args([&seed.to_string(), hidden, init])
             .arg(&raw)
             .output()
             .unwrap();
@@ -46,15 +52,9 @@ fn init_rng_torch_equals_pytorch_bit_for_bit() {
         let args = ["init", "--init-rng", "torch", "--init", init, "--seed", &s, "--hidden", &h];
         let o = twinnet(tmp.path(), &[&args[..], &["--out", file.to_str().unwrap()]].concat());
         assert!(o.status.success(), "{}", stderr(&o));
-        let p = twinnet_core::Params::load(&file, Some(hidden)).unwrap();
-        let got: Vec<u32> = p.layers[0]
-            .weight
-            .iter()
-            .chain(&p.layers[0].bias)
-            .chain(&p.layers[1].weight)
-            .chain(&p.layers[1].bias)
-            .map(|x| x.to_bits())
-            .collect();
+        let p = twinnet_core::Params::load_widths(&file, None).unwrap();
+        let got: Vec<u32> =
+            p.tensors().into_iter().flat_map(|(_, _, t)| t.iter().map(|x| x.to_bits())).collect();
         assert_eq!(got.len(), want.len());
         let first = got.iter().zip(&want).position(|(a, b)| a != b);
         assert!(first.is_none(), "{init} seed {seed} h {hidden}: first difference at {first:?}");

@@ -102,3 +102,48 @@ fn dot_products_add_in_one_order() {
     let shifted: Vec<f32> = std::iter::once(0.0).chain(a.iter().copied()).collect();
     assert_eq!(general::dot(&shifted[1..], &b).to_bits(), want.to_bits());
 }
+
+/// The blocked products (AVX2 where the CPU has it) compute exactly the plain loops' bits:
+/// [`general::dot`] per output, one [`general::axpy`] per example or output, in order. Sizes
+/// that are multiples of neither the block (4) nor the lanes (8).
+#[test]
+fn blocked_products_are_the_plain_loops() {
+    let (m, n_in, n_out) = (7, 37, 6);
+    let mut rng = Rng::new(3, Stream::Shuffle);
+    let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect() };
+    let (x, w, b, d) = (draw(m * n_in), draw(n_out * n_in), draw(n_out), draw(m * n_out));
+    let rows: Vec<&[f32]> = x.chunks(n_in).collect();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+
+    let mut z = vec![0f32; m * n_out];
+    general::affine(&w, &b, &rows, &mut z);
+    let mut want = vec![0f32; m * n_out];
+    for i in 0..m {
+        for j in 0..n_out {
+            want[i * n_out + j] = general::dot(&w[j * n_in..(j + 1) * n_in], rows[i]) + b[j];
+        }
+    }
+    assert_eq!(bits(&z), bits(&want), "affine");
+
+    let start = draw(n_out * n_in);
+    let mut g = start.clone();
+    general::accumulate(&d, &rows, &mut g);
+    let mut want = start;
+    for i in 0..m {
+        for j in 0..n_out {
+            general::axpy(d[i * n_out + j], rows[i], &mut want[j * n_in..(j + 1) * n_in]);
+        }
+    }
+    assert_eq!(bits(&g), bits(&want), "accumulate");
+
+    let mut back = draw(m * n_in); // overwritten, not added to
+    general::back_propagate(&d, &w, n_out, &mut back);
+    let mut want = vec![0f32; m * n_in];
+    for i in 0..m {
+        for j in 0..n_out {
+            let out = &mut want[i * n_in..(i + 1) * n_in];
+            general::axpy(d[i * n_out + j], &w[j * n_in..(j + 1) * n_in], out);
+        }
+    }
+    assert_eq!(bits(&back), bits(&want), "back_propagate");
+}
