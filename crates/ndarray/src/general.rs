@@ -153,7 +153,7 @@ avx2_build!(accumulate_avx2, accumulate_portable(d: &[f32], rows: &[&[f32]], g: 
 #[inline(always)]
 fn accumulate_portable(d: &[f32], rows: &[&[f32]], g: &mut [f32]) {
     let m = rows.len();
-    let n_out = if m == 0 { return } else { d.len() / m };
+    let Some(n_out) = d.len().checked_div(m) else { return };
     for (j, gj) in g.chunks_exact_mut(g.len() / n_out.max(1)).enumerate() {
         for (block, rs) in rows.chunks(BLOCK).enumerate() {
             let mut s = [0f32; BLOCK];
