@@ -22,7 +22,7 @@ CARGO ?= cargo
 BIN := target/release/twinnet
 
 EXPERIMENTS_MAIN := report identical
-EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer init-rng fashion-report fashion-ablation
+EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer init-rng fashion-report fashion-ablation nielsen
 
 .PHONY: help setup data build build-ndarray test test-slurm lint fmt reproduce verify plots comparisons experiments bench fuzz clean
 
@@ -52,6 +52,7 @@ experiments: setup data build ## rerun every experiment, as many runs at once as
 	@for e in $(EXPERIMENTS_ALL); do $(BIN) run experiments/$$e.toml --resume; done
 	$(BIN) drift experiments/noise-floor.toml
 	$(BIN) drift experiments/frameworks.toml
+	$(BIN) drift experiments/nielsen-drift.toml
 
 comparisons: build ## the comparisons the findings quote (twinnet compare) -> results/comparisons.md
 	@scripts/comparisons.sh $(BIN)

@@ -32,6 +32,9 @@ pairs=(
     "fashion-ablation:pytorch fashion-ablation:pytorch-with-unit"
     "fashion-ablation:pytorch fashion-ablation:pytorch-with-uniform-init"
     "fashion-ablation:pytorch fashion-ablation:pytorch-with-softmax"
+    # Nielsen's networks: the framework, from the same starting weights
+    "nielsen:ch1-30 nielsen:ch1-30-tch"
+    "nielsen:ch3-30 nielsen:ch3-30-tch"
 )
 {
     echo "# Comparisons"

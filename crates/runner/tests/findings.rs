@@ -133,6 +133,7 @@ fn every_number_in_the_findings_is_accounted_for() {
     longer_section(&mut c);
     corrected_section(&mut c);
     fashion_section(&mut c);
+    nielsen_section(&mut c);
     let (recomputed, allowed) = c.finish();
     let (claims, allowances) = c.counts();
     eprintln!(
@@ -240,6 +241,15 @@ fn introduction(c: &mut Census) {
         "`frameworks` {} min on a busy machine",
         &[fixed(minutes("frameworks", "drift.json"), 1)],
     );
+    c.says(
+        "`nielsen` {} min and `nielsen-drift` {} min",
+        &[
+            fixed(minutes("nielsen", "experiment.json"), 1),
+            fixed(minutes("nielsen-drift", "drift.json"), 1),
+        ],
+    );
+    let nielsen_epochs = run("nielsen", "ch1-30-seed0")["config"]["epochs"].as_u64().unwrap();
+    c.says("and Nielsen's networks' {} epochs (last section)", &[s(nielsen_epochs)]);
     // Epochs and updates, from the runs' own records.
     let (fb, mb) = (run("report", "numpy-model"), run("report", "pytorch-model"));
     let epochs = fb["config"]["epochs"].as_u64().unwrap();
@@ -1698,7 +1708,7 @@ fn fashion_section(c: &mut Census) {
 #[test]
 fn the_drift_summaries_are_what_the_tool_writes() {
     use twinnet_runner::drift::{meets, summary, MEET_FACTOR};
-    for name in ["noise-floor", "frameworks"] {
+    for name in ["noise-floor", "frameworks", "nielsen-drift"] {
         let record = drift_record(name);
         let mut fresh = record.clone();
         for s in &mut fresh.settings {
@@ -1720,4 +1730,193 @@ fn the_drift_summaries_are_what_the_tool_writes() {
             "results/{name}/summary.md is not what `twinnet plot` writes from drift.json"
         );
     }
+}
+
+/// A run's best test accuracy over its evaluated epochs, in percent (what Nielsen quotes).
+fn peak(v: &Value) -> f64 {
+    let h = v["history"].as_array().unwrap();
+    100.0 * h.iter().filter_map(|e| e["test_accuracy"].as_f64()).fold(f64::MIN, f64::max)
+}
+
+/// A run's widths as the findings write them: `[784, 30, 10]`.
+fn widths(v: &Value) -> String {
+    let c = &v["config"];
+    let hidden: Vec<u64> = match &c["hidden"] {
+        Value::Number(n) => vec![n.as_u64().unwrap()],
+        Value::Array(a) => a.iter().map(|w| w.as_u64().unwrap()).collect(),
+        other => panic!("hidden {other}"),
+    };
+    let all: Vec<String> =
+        std::iter::once(784).chain(hidden).chain([10]).map(|w| w.to_string()).collect();
+    format!("[{}]", all.join(", "))
+}
+
+/// "Nielsen's network.py, reproduced".
+fn nielsen_section(c: &mut Census) {
+    use twinnet_runner::drift::meets;
+    let book = "Nielsen's published figure (\"Neural Networks and Deep Learning\", ch. 1), not a \
+                result file";
+    c.allow("peak of 95.42% with 30 hidden neurons", book);
+    c.allow("reports 96.59%", book);
+    c.allow("book's 96.59%", book);
+    c.allow("Chapter 1's 95.42%", book);
+    c.allow("N(0, 1)", "the normal init's definition (`init = \"normal\"`), a setting");
+    c.allow("chapter 1", "the book's chapter");
+    c.allow("chapter 3", "the book's chapter");
+    c.allow("Chapter 3", "the book's chapter");
+    c.allow("Chapter 1", "the book's chapter");
+    c.allow("10,000 test images", "MNIST's test set size");
+    let ch1 = run("nielsen", "ch1-30-seed0");
+    let cfg = &ch1["config"];
+    let seeds = seed_runs("nielsen", "ch1-30").len();
+    c.says(
+        "layers {}, sigmoid neurons, the quadratic cost, every weight and bias from N(0, 1), \
+         mini-batches of {}, η = {}, {} epochs on the first {} training images",
+        &[
+            widths(&ch1),
+            s(cfg["batch_size"].as_u64().unwrap()),
+            fixed(cfg["lr"].as_f64().unwrap(), 1),
+            s(cfg["epochs"].as_u64().unwrap()),
+            thousands(cfg["train_limit"].as_u64().unwrap()),
+        ],
+    );
+    assert_eq!(cfg["eval_every"], 1);
+    let h100 = run("nielsen", "ch1-100-seed0");
+    c.says("the same with {} hidden neurons", &[s(h100["config"]["hidden"].as_u64().unwrap())]);
+    c.says("With {} hidden neurons the book's", &[s(h100["config"]["hidden"].as_u64().unwrap())]);
+    c.says("Over {} seeds tch's rows match ndarray's", &[s(seeds)]);
+    let ch3 = run("nielsen", "ch3-30-seed0");
+    c.says("with its scaled initialization (η = {})", &[s(ch3["config"]["lr"].as_f64().unwrap())]);
+    c.says("Each runs over {} seeds", &[s(seeds)]);
+    c.says("the two {}-neuron networks also on tch", &[s(cfg["hidden"].as_u64().unwrap())]);
+    let relu = run("nielsen", "relu-128-64-seed0");
+    c.says(
+        "a deeper ReLU network {} (softmax head, nn.Linear's init, mini-batches of {}, η = {})",
+        &[
+            widths(&relu),
+            s(relu["config"]["batch_size"].as_u64().unwrap()),
+            s(relu["config"]["lr"].as_f64().unwrap()),
+        ],
+    );
+    c.says("best test accuracy over its {} epochs", &[s(cfg["epochs"].as_u64().unwrap())]);
+    for config in ["ch1-30", "ch1-30-tch", "ch1-100", "ch3-30", "ch3-30-tch", "relu-128-64"] {
+        let runs = seed_runs("nielsen", config);
+        let (pm, _, plo, phi) = stats(&runs.iter().map(peak).collect::<Vec<_>>());
+        let n = runs.len();
+        let lost = runs.iter().filter(|r| !collapsed(r).is_empty()).count();
+        let label = match config {
+            "ch1-30" | "ch3-30" => format!("`{config}` (ndarray)"),
+            _ => format!("`{config}`"),
+        };
+        c.says(
+            &format!("{label} | {{}}% ({{}}–{{}}) | {{}} | {{}} / {{}} |"),
+            &[
+                fixed(pm, 2),
+                fixed(plo, 2),
+                fixed(phi, 2),
+                mean_sd("nielsen", config),
+                s(lost),
+                s(n),
+            ],
+        );
+    }
+    // Chapter 1, 30 neurons.
+    let runs = seed_runs("nielsen", "ch1-30");
+    let (good, bad): (Vec<&Value>, Vec<&Value>) =
+        runs.iter().partition(|r| collapsed(r).is_empty());
+    let (gm, _, glo, ghi) = stats(&good.iter().map(|r| peak(r)).collect::<Vec<_>>());
+    let best = runs.iter().position(|r| peak(r) == ghi).unwrap();
+    assert_eq!(bad.len(), 1);
+    let worst = runs.iter().position(|r| !collapsed(r).is_empty()).unwrap();
+    c.says(
+        "Nine of twinnet's {} seeds peak between {}% and {}% (mean {}%), and seed {} reaches \
+         exactly {}%; seed {} never predicts the digit {} and ends at {}%",
+        &[
+            s(runs.len()),
+            fixed(glo, 2),
+            fixed(ghi, 2),
+            fixed(gm, 2),
+            s(best),
+            fixed(ghi, 2),
+            s(worst),
+            and_list(&collapsed(&runs[worst])),
+            fixed(acc(&runs[worst]), 2),
+        ],
+    );
+    assert_eq!(good.len(), 9);
+    assert_eq!(fixed(ghi, 2), "95.42", "the book's figure, reached by one seed");
+    // 100 neurons.
+    let runs = seed_runs("nielsen", "ch1-100");
+    let (hi, lo): (Vec<f64>, Vec<f64>) = runs.iter().map(peak).partition(|&p| p > 95.0);
+    let lost = runs.iter().filter(|r| !collapsed(r).is_empty()).count();
+    let min = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
+    let max = |v: &[f64]| v.iter().cloned().fold(f64::MIN, f64::max);
+    c.says(
+        "Here {} of {} seeds peak at {}–{}% and the other {} at {}–{}%, {} of them never \
+         predicting a digit",
+        &[
+            s(hi.len()),
+            s(runs.len()),
+            fixed(min(&hi), 2),
+            fixed(max(&hi), 2),
+            s(lo.len()),
+            fixed(min(&lo), 2),
+            fixed(max(&lo), 2),
+            s(lost),
+        ],
+    );
+    c.says(
+        "with N(0, 1) weights the {} sigmoid units start saturated, and at η = {} some never",
+        &[s(h100["config"]["hidden"].as_u64().unwrap()), fixed(cfg["lr"].as_f64().unwrap(), 1)],
+    );
+    // Chapter 3.
+    let sd =
+        |config: &str| stats(&seed_runs("nielsen", config).iter().map(acc).collect::<Vec<_>>()).1;
+    c.says(
+        "{} after {} epochs against chapter 1's ± {}, and no seed loses a digit",
+        &[
+            mean_sd("nielsen", "ch3-30"),
+            s(ch3["config"]["epochs"].as_u64().unwrap()),
+            fixed(sd("ch1-30"), 2),
+        ],
+    );
+    assert_eq!(collapses("nielsen", "ch3-30"), 0);
+    // The backends.
+    let p = |a: &str, b: &str| {
+        let r = compare(&format!("nielsen:{a}"), &format!("nielsen:{b}"));
+        row(&r, "test accuracy (%)").welch_p.unwrap()
+    };
+    c.says(
+        "(chapter 1: Welch p = {}; chapter 3: p = {}",
+        &[fixed(p("ch1-30", "ch1-30-tch"), 3), fixed(p("ch3-30", "ch3-30-tch"), 3)],
+    );
+    let d = drift_record("nielsen-drift");
+    let floor = |setting: usize| {
+        pair(&d, setting, "framework")
+            .meets
+            .iter()
+            .find(|m| m.source == meets::FLOOR)
+            .unwrap()
+            .clone()
+    };
+    let end = |setting: usize, source: &str| pair(&d, setting, source).drift.last().unwrap().1;
+    let last = pair(&d, 0, "framework").drift.last().unwrap().0;
+    let f0 = floor(0);
+    c.says(
+        "stays within 2× of the floor from update {} on and ends at {}× of it, after {} updates, \
+         {} apart — as far as one weight moved by one ulp takes either backend ({} on ndarray, {} \
+         on tch)",
+        &[
+            s(f0.stays_from.unwrap()),
+            fixed(f0.ratio_at_end, 2),
+            thousands(last as u64),
+            fixed(end(0, "framework"), 2),
+            fixed(end(0, "ulp-ndarray"), 2),
+            fixed(end(0, "ulp-tch"), 2),
+        ],
+    );
+    c.says("the quadratic cost at η = {} turns", &[fixed(cfg["lr"].as_f64().unwrap(), 1)]);
+    let f1 = floor(1);
+    assert_eq!(f1.stays_from, Some(1));
+    c.says("from the first update and ends at {}× of it", &[fixed(f1.ratio_at_end, 2)]);
 }

@@ -108,8 +108,9 @@ pub fn summary(record: &DriftRecord) -> String {
         let c = &first.result.config;
         let _ = writeln!(
             s,
-            "{}, {} head, {} pixels, {} init (drawn by {}'s generator), lr {}, {} epochs of {} \
-             update(s).\n",
+            "{} network, {}, {} head, {} pixels, {} init (drawn by {}'s generator), lr {}, {} \
+             epochs of {} update(s).\n",
+            crate::summary::network_label(c),
             c.regime,
             c.head,
             c.normalize,

@@ -4,7 +4,6 @@
 use crate::error::{Error, Result};
 use crate::layout::ResultsDir;
 use crate::schema::{ExperimentRecord, RunResult, Status};
-use crate::summary::init_label;
 use serde_json::{json, Value};
 use twinnet_core::stats::mean_sd;
 use twinnet_core::CLASSES;
@@ -62,14 +61,8 @@ fn confusion_rows(c: &twinnet_core::Confusion) -> Vec<Vec<u64>> {
 
 /// The runs table of an experiment.
 fn runs_table(results: &[RunResult], classes: &[String]) -> Table {
-    let header = [
-        "run",
-        "backend",
-        "regime",
-        "head",
-        "init",
-        "normalize",
-        "epochs",
+    let settings = crate::summary::setting_columns(&crate::settings::Settings::default().resolve());
+    let header = ["run", "backend"].into_iter().chain(settings.iter().map(|c| c.0)).chain([
         "updates",
         "final train acc",
         "test acc",
@@ -77,7 +70,7 @@ fn runs_table(results: &[RunResult], classes: &[String]) -> Table {
         "train s",
         "threads",
         "status",
-    ];
+    ]);
     let rows = results
         .iter()
         .map(|r| {
@@ -90,33 +83,32 @@ fn runs_table(results: &[RunResult], classes: &[String]) -> Table {
                     .collect::<Vec<_>>()
                     .join(", ")
             });
-            vec![
-                c.name.clone(),
-                match (&c.command, c.backend) {
-                    (Some(cmd), _) => format!("process: {cmd}"),
-                    (None, b) => b.to_string(),
-                },
-                crate::summary::regime_label(c),
-                c.head.to_string(),
-                init_label(c),
-                c.normalize.to_string(),
-                c.epochs.to_string(),
-                last.map_or(0, |h| h.step).to_string(),
-                pct(last.map(|h| h.train_accuracy)),
-                pct(r.test.as_ref().map(|t| t.accuracy)),
-                collapsed,
-                format!("{:.1}", r.timing.train_s),
-                r.environment.threads.to_string(),
-                match (&r.status, &r.divergence) {
-                    (Status::Diverged, Some(d)) => {
-                        format!("diverged at epoch {}, step {}", d.epoch, d.step)
-                    }
-                    _ => "completed".into(),
-                },
-            ]
+            let backend = match (&c.command, c.backend) {
+                (Some(cmd), _) => format!("process: {cmd}"),
+                (None, b) => b.to_string(),
+            };
+            let settings = crate::summary::setting_columns(c).map(|col| col.1);
+            [c.name.clone(), backend]
+                .into_iter()
+                .chain(settings)
+                .chain([
+                    last.map_or(0, |h| h.step).to_string(),
+                    pct(last.map(|h| h.train_accuracy)),
+                    pct(r.test.as_ref().map(|t| t.accuracy)),
+                    collapsed,
+                    format!("{:.1}", r.timing.train_s),
+                    r.environment.threads.to_string(),
+                    match (&r.status, &r.divergence) {
+                        (Status::Diverged, Some(d)) => {
+                            format!("diverged at epoch {}, step {}", d.epoch, d.step)
+                        }
+                        _ => "completed".into(),
+                    },
+                ])
+                .collect()
         })
         .collect();
-    Table { title: "Runs".into(), header: header.iter().map(|s| s.to_string()).collect(), rows }
+    Table { title: "Runs".into(), header: header.map(|s| s.to_string()).collect(), rows }
 }
 
 /// What computed the runs: one row per distinct environment.

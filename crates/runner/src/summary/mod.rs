@@ -61,6 +61,46 @@ pub(crate) fn regime_label(c: &RunConfig) -> String {
     }
 }
 
+/// The network, as its widths and hidden activation: `784-30-10 sigmoid`, `784-10` (no
+/// hidden layer, so no activation).
+pub(crate) fn network_label(c: &RunConfig) -> String {
+    let m = c.model_config();
+    let widths: Vec<String> = m.widths().iter().map(|w| w.to_string()).collect();
+    if m.hidden.widths().is_empty() {
+        widths.join("-")
+    } else {
+        format!("{} {}", widths.join("-"), m.activation)
+    }
+}
+
+/// The columns that say what a run trained, in every table of runs (`summary.md`'s, the seeds
+/// table's, the page's): `(header, cell, numeric)`. A new setting shown beside a run is added
+/// here, once.
+pub(crate) fn setting_columns(c: &RunConfig) -> [(&'static str, String, bool); 6] {
+    [
+        ("regime", regime_label(c), false),
+        ("network", network_label(c), false),
+        ("head", c.head.to_string(), false),
+        ("init", init_label(c), false),
+        ("normalize", c.normalize.to_string(), false),
+        ("epochs", c.epochs.to_string(), true),
+    ]
+}
+
+/// The markdown header cells and alignment cells of [`setting_columns`] (`| a | b |` pieces,
+/// without the outer bars).
+pub(crate) fn setting_header() -> (String, String) {
+    let cols = setting_columns(&crate::settings::Settings::default().resolve());
+    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+    let align: Vec<&str> = cols.iter().map(|c| if c.2 { "---:" } else { "---" }).collect();
+    (names.join(" | "), align.join("|"))
+}
+
+/// The cells of [`setting_columns`] for `c`, joined as a markdown row's middle.
+pub(crate) fn setting_cells(c: &RunConfig) -> String {
+    setting_columns(c).map(|c| c.1).join(" | ")
+}
+
 /// The init, or the parameter file the run started from.
 pub(crate) fn init_label(c: &RunConfig) -> String {
     match (&c.init_from, c.init_rng) {

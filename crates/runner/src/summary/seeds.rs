@@ -2,7 +2,7 @@
 //! curve with its band, every seed's test accuracy, the pooled confusion matrix, and the
 //! statistics.
 
-use super::{data_line, dataset_of, init_label, regime_label};
+use super::{data_line, dataset_of, setting_cells, setting_header};
 use crate::error::Result;
 use crate::layout::{ResultsDir, CONFUSION, CURVES, SEEDS};
 use crate::schema::{ExperimentRecord, RunResult};
@@ -99,8 +99,9 @@ pub(super) fn summary(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
     let data = dataset_of(gs.iter().flat_map(|g| g.runs.first().copied()));
     data_line(&mut s, gs.iter().flat_map(|g| g.runs.first().copied()));
     let noun = data.class_noun();
-    let _ = writeln!(s, "| configuration | backend | regime | head | init | normalize | epochs | test accuracy mean ± sd | min – max | seeds with a collapsed {noun} | {} collapsed (seeds) | diverged | train time (mean) |", if noun == "digit" { "digits" } else { "classes" });
-    s.push_str("|---|---|---|---|---|---|---:|---:|---:|---:|---|---:|---:|\n");
+    let (names, align) = setting_header();
+    let _ = writeln!(s, "| configuration | backend | {names} | test accuracy mean ± sd | min – max | seeds with a collapsed {noun} | {} collapsed (seeds) | diverged | train time (mean) |", if noun == "digit" { "digits" } else { "classes" });
+    let _ = writeln!(s, "|---|---|{align}|---:|---:|---:|---|---:|---:|");
     for g in gs {
         // Groups hold at least one run (`groups` drops empty ones).
         let Some(c) = g.runs.first().map(|r| &r.config) else { continue };
@@ -138,17 +139,13 @@ pub(super) fn summary(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
             .filter(|(&n, _)| n > 0)
             .map(|(n, name)| format!("{name} ({n})"))
             .collect();
-        let regime = regime_label(c);
         let train_s = g.runs.iter().map(|r| r.timing.train_s).sum::<f64>() / g.runs.len() as f64;
         let _ = writeln!(
             s,
-            "| {} | {} | {regime} | {} | {} | {} | {} | {acc_cell} | {range_cell} | {collapsed_runs} / {} | {} | {diverged} | {train_s:.1} s |",
+            "| {} | {} | {} | {acc_cell} | {range_cell} | {collapsed_runs} / {} | {} | {diverged} | {train_s:.1} s |",
             g.name,
             c.backend,
-            c.head,
-            init_label(c),
-            c.normalize,
-            c.epochs,
+            setting_cells(c),
             g.runs.len(),
             if digits.is_empty() { "–".to_string() } else { digits.join(", ") },
         );

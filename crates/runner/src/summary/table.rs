@@ -1,7 +1,7 @@
 //! `summary.md` of an experiment without seeds: one row per run, the collapsed classes, the
 //! figures, and each run's classification report.
 
-use super::{class_list, data_line, dataset_of, init_label, pct, regime_label};
+use super::{class_list, data_line, dataset_of, pct, setting_cells, setting_header};
 use crate::layout::{CONFUSION, CURVES};
 use crate::schema::{ExperimentRecord, RunResult, Status};
 use std::fmt::Write;
@@ -18,12 +18,12 @@ pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
     );
     let data = dataset_of(runs);
     data_line(&mut s, runs);
-    s.push_str("| run | backend | regime | head | init | normalize | epochs | updates | final train acc | test acc | train time | threads | status |\n");
-    s.push_str("|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    let (names, align) = setting_header();
+    let _ = writeln!(s, "| run | backend | {names} | updates | final train acc | test acc | train time | threads | status |");
+    let _ = writeln!(s, "|---|---|{align}|---:|---:|---:|---:|---:|---|");
     for r in runs {
         let c = &r.config;
         let last = r.history.last();
-        let regime = regime_label(c);
         let steps = last.map_or(0, |h| h.step);
         let status = match (&r.status, &r.divergence, &r.test) {
             (Status::Diverged, Some(d), _) => {
@@ -36,13 +36,10 @@ pub fn summary(exp: &ExperimentRecord, runs: &[RunResult]) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {regime} | {} | {} | {} | {} | {steps} | {} | {} | {:.1} s | {} | {status} |",
+            "| {} | {} | {} | {steps} | {} | {} | {:.1} s | {} | {status} |",
             c.name,
             c.backend,
-            c.head,
-            init_label(c),
-            c.normalize,
-            c.epochs,
+            setting_cells(c),
             last.map_or("–".into(), |h| pct(h.train_accuracy)),
             r.test.as_ref().map_or("–".into(), |t| pct(t.accuracy)),
             r.timing.train_s,
