@@ -7,7 +7,7 @@ own backends::
     twinnet train --backend process --command "python3 my_net.py"
     twinnet check --command "python3 my_net.py"
 
-``serve`` speaks twinnet's process protocol (version 1, ``docs/protocol.md`` in the repository)
+``serve`` speaks twinnet's process protocol (version 2, ``docs/protocol.md`` in the repository)
 over stdin and stdout: it loads the data files once, slices each batch, converts what the class
 returns, keeps the parameters before each step sent ahead (so twinnet can take it back), and
 turns a Python exception into a protocol error carrying its traceback. It needs only the
@@ -22,13 +22,13 @@ import traceback
 
 import numpy as np
 
-__all__ = ["serve", "PROTOCOL", "NAMES"]
-__version__ = "1.0.0"
+__all__ = ["serve", "PROTOCOL", "NAMES", "names", "shapes", "report_network_only"]
+__version__ = "2.0.0"
 
 #: The protocol version this module speaks.
-PROTOCOL = 1
-#: The parameters' names, in PyTorch's layout: fc1.weight [hidden, 784], fc1.bias [hidden],
-#: fc2.weight [10, hidden], fc2.bias [10].
+PROTOCOL = 2
+#: The report's network's parameter names, in PyTorch's layout: fc1.weight [hidden, 784],
+#: fc1.bias [hidden], fc2.weight [10, hidden], fc2.bias [10]. Any network: ``names(layers)``.
 NAMES = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
 #: Steps sent ahead share a checkpoint every this many; a rewind restores the last one before
 #: its target and replays the steps since (implementations are deterministic for the same
@@ -59,14 +59,45 @@ def _num(x):
     return x
 
 
-def _shapes(hidden):
-    return {"fc1.weight": (hidden, 784), "fc1.bias": (hidden,),
-            "fc2.weight": (10, hidden), "fc2.bias": (10,)}
-
-
-def _load_params(paths, hidden):
+def shapes(layers):
+    """The parameters of the network of widths ``layers`` (input first, e.g. [784, 30, 10]) in
+    file order: {"fc1.weight": (30, 784), "fc1.bias": (30,), "fc2.weight": (10, 30), ...}."""
     out = {}
-    for name, shape in _shapes(hidden).items():
+    for l, (n_in, n_out) in enumerate(zip(layers, layers[1:]), start=1):
+        out[f"fc{l}.weight"] = (n_out, n_in)
+        out[f"fc{l}.bias"] = (n_out,)
+    return out
+
+
+def names(layers):
+    """The parameter names of the network of widths ``layers``: fc1.weight, fc1.bias, ..."""
+    return tuple(shapes(layers))
+
+
+def report_network_only(settings, who):
+    """Raises unless ``settings`` describe the report's family — one hidden layer, ReLU, a
+    softmax or double-softmax head — naming the first setting ``who`` does not implement."""
+    if settings["head"] not in ("softmax", "double-softmax"):
+        raise ValueError(f"{who} has no head {settings['head']!r} "
+                         "(it trains softmax and double-softmax)")
+    layers = settings.get("layers") or [784, settings["hidden"], 10]
+    if len(layers) != 3:
+        raise ValueError(f"{who} has one hidden layer, not layers {list(layers)}")
+    if settings.get("activation", "relu") != "relu":
+        raise ValueError(f"{who} has ReLU hidden units, not activation {settings['activation']!r}")
+
+
+def _layers(settings):
+    """The widths of ``init``'s settings: ``layers`` (version 2), else the report's network of
+    width ``hidden``."""
+    if settings.get("layers") is not None:
+        return [int(w) for w in settings["layers"]]
+    return [784, int(settings["hidden"]), 10]
+
+
+def _load_params(paths, layers):
+    out = {}
+    for name, shape in shapes(layers).items():
         a = np.load(paths[name])
         if a.shape != shape or a.dtype != np.float32:
             raise ValueError(f"{name}: expected float32 {shape}, got {a.dtype} {a.shape}")
@@ -74,15 +105,16 @@ def _load_params(paths, hidden):
     return out
 
 
-def _checked_params(d, hidden, copy=False, why=""):
+def _checked_params(d, layers, copy=False, why=""):
     """The class's params() as float32 arrays of PyTorch's names and shapes, or an error;
     ``copy``: arrays of their own (a checkpoint must not follow later in-place updates);
     ``why``: why params() was called, for the message."""
-    if not isinstance(d, dict) or set(d) != set(NAMES):
+    want = names(layers)
+    if not isinstance(d, dict) or set(d) != set(want):
         got = sorted(d) if isinstance(d, dict) else repr(d) if d is None else type(d).__name__
-        raise ValueError(f"params() must return a dict of {list(NAMES)}, got {got}{why}")
+        raise ValueError(f"params() must return a dict of {list(want)}, got {got}{why}")
     out = {}
-    for name, shape in _shapes(hidden).items():
+    for name, shape in shapes(layers).items():
         a = np.array(d[name], dtype=np.float32, copy=True) if copy else np.asarray(d[name], dtype=np.float32)
         if a.shape != shape:
             raise ValueError(f"params()[{name!r}] has shape {a.shape}, expected {shape}")
@@ -98,7 +130,7 @@ class _Server:
         self.device, self.rewind = device, rewind
         self.net = None
         self.settings = None
-        self.hidden = None
+        self.layers = None
         self.x = self.y = None
         self.splits = {}
         # Parameters kept before some steps sent ahead, and every such step since the oldest:
@@ -145,8 +177,10 @@ class _Server:
                                        "libraries": self.libraries, "device": self.device}}
         if op == "init":
             self.settings = req["settings"]
-            self.hidden = int(self.settings["hidden"])
-            params = _load_params(req["params"], self.hidden)
+            self.settings.setdefault("activation", "relu")
+            self.layers = _layers(self.settings)
+            self.settings["layers"] = list(self.layers)
+            params = _load_params(req["params"], self.layers)
             train = req.get("train")
             self.x, self.y = self.split(train["x"], train["y"]) if train else (None, None)
             self.checkpoints, self.log = [], []
@@ -160,7 +194,7 @@ class _Server:
             if req.get("checkpoint"):
                 last = self.checkpoints[-1][0] if self.checkpoints else None
                 if last is None or req["id"] - last >= EVERY:
-                    kept = _checked_params(self.net.params(), self.hidden, copy=True,
+                    kept = _checked_params(self.net.params(), self.layers, copy=True,
                                            why=" (called to keep a checkpoint before a step sent ahead)")
                     self.checkpoints.append((req["id"], kept))
                     if len(self.checkpoints) > 8:
@@ -184,7 +218,7 @@ class _Server:
             np.save(req["predictions"], p)
             return {"loss": _num(loss)}
         if op == "params":
-            for name, a in _checked_params(self.net.params(), self.hidden).items():
+            for name, a in _checked_params(self.net.params(), self.layers).items():
                 np.save(os.path.join(req["dir"], name + ".npy"), a)
             return {}
         if op == "rewind":
@@ -193,7 +227,7 @@ class _Server:
             if not kept or not any(e[0] == to for e in self.log):
                 raise RuntimeError(f"no checkpoint before step {to} to rewind to")
             cid, params = kept[-1]
-            self.net = self.cls(_checked_params(params, self.hidden, copy=True), dict(self.settings))
+            self.net = self.cls(_checked_params(params, self.layers, copy=True), dict(self.settings))
             for sid, batch, lr in self.log:
                 if cid <= sid < to:
                     self.step(batch, lr)
@@ -207,9 +241,14 @@ def serve(cls, name=None, libraries=None, device="cpu", rewind=True):
     """Serves instances of ``cls`` over twinnet's process protocol on stdin/stdout.
 
     ``cls(params, settings)``: ``params`` a dict of float32 arrays in PyTorch's names and layout
-    (``NAMES``), ``settings`` a dict with at least ``head`` ("softmax" | "double-softmax"),
-    ``hidden``, ``lr``, ``regime``, ``batch_size``, ``seed``, ``threads``, ``normalize`` and
-    ``dataset``. ``step(x, y, lr)``: ``x`` float32 [n, 784] (normalized), ``y`` int64 [n]; one
+    (``names(settings["layers"])``: fc1.weight, fc1.bias, ..., fcK.bias), ``settings`` a dict
+    with at least ``layers`` (every width, input and output included, e.g. [784, 30, 10]),
+    ``activation`` ("relu" | "sigmoid" | "tanh", every hidden layer), ``head`` ("softmax" |
+    "double-softmax" | "sigmoid-quadratic" | "sigmoid-cross-entropy"), ``lr``, ``regime``,
+    ``batch_size``, ``seed``, ``threads``, ``normalize`` and ``dataset`` (and ``hidden``, the
+    width of a single hidden layer, for classes written for version 1). A class that does not
+    implement a setting raises in ``__init__``: twinnet reports it (``check`` skips the
+    scenario). ``step(x, y, lr)``: ``x`` float32 [n, 784] (normalized), ``y`` int64 [n]; one
     SGD update on the batch's mean loss; returns (mean loss, number correct) of the forward pass
     before the update. ``evaluate(x, y)``: returns (mean loss, predictions [n]), parameters
     unchanged. ``params()``: the dict of ``__init__``'s form.

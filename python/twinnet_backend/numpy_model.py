@@ -17,7 +17,7 @@ implementation in twinnet's ``frameworks`` experiment. Its gradient is derived i
 
 import numpy as np
 
-from twinnet_backend import serve
+from twinnet_backend import report_network_only, serve
 
 
 def ReLU(Z):
@@ -87,9 +87,7 @@ class Net:
     """The API boundary: twinnet's rows and float32 tensors in, the report's functions inside."""
 
     def __init__(self, params, settings):
-        if settings["head"] not in ("softmax", "double-softmax"):
-            raise ValueError(f"the report's NumPy model has no head {settings['head']!r} "
-                             "(it trains softmax and double-softmax)")
+        report_network_only(settings, "the report's NumPy model")
         self.W1 = params["fc1.weight"].astype(np.float64)
         self.b1 = params["fc1.bias"].astype(np.float64).reshape(-1, 1)
         self.W2 = params["fc2.weight"].astype(np.float64)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn, optim
 
-from twinnet_backend import serve
+from twinnet_backend import report_network_only, serve
 
 
 class PyTorchModel(nn.Module):
@@ -35,9 +35,7 @@ class Net:
     inside."""
 
     def __init__(self, params, settings):
-        if settings["head"] not in ("softmax", "double-softmax"):
-            raise ValueError(f"the report's PyTorch model has no head {settings['head']!r} "
-                             "(it trains softmax and double-softmax)")
+        report_network_only(settings, "the report's PyTorch model")
         torch.set_num_threads(int(settings["threads"]))
         self.model = PyTorchModel(int(settings["hidden"]), settings["head"] == "double-softmax")
         with torch.no_grad():

@@ -136,22 +136,33 @@ fn the_reports_network_is_recorded_as_before() {
     assert_eq!(json(&out)["config"]["activation"], "relu");
 }
 
-/// Settings no backend can honour fail before any work, naming the setting; the process
-/// backend (protocol version 1) refuses networks outside the report's family before starting
-/// the program (here one that does not exist: the error is about the model, not the program).
+/// Settings that cannot work fail before any work, naming the setting; a program that speaks
+/// protocol version 1 is refused any network outside the report's family before `init`,
+/// naming the setting and its version.
 #[test]
 fn what_cannot_be_trained_is_refused_by_name() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     synthetic_mnist(&data, 50, 10);
-    let process = ["--backend", "process", "--command", "/no/such/program"];
+    let v1 = tmp.path().join("v1.py");
+    std::fs::write(
+        &v1,
+        "import sys, json\nfor l in sys.stdin:\n    r = json.loads(l)\n    \
+         print(json.dumps({'id': r['id'], 'ok': True, 'protocol': 1}), flush=True)\n",
+    )
+    .unwrap();
+    let command = format!("python3 {}", v1.display());
+    let process = ["--backend", "process", "--command", command.as_str()];
     let cases: [(Vec<&str>, &str); 5] = [
         (vec!["--hidden", "30,0"], "hidden: every width must be at least 1 (hidden layer 2 is 0)"),
         (vec!["--hidden", "wide"], "`wide` is not hidden widths"),
-        ([&process[..], &["--hidden", "30,20"]].concat(), "--hidden 30,20: protocol version 1"),
+        (
+            [&process[..], &["--hidden", "30,20"]].concat(),
+            "--hidden 30,20: the program speaks protocol version 1",
+        ),
         (
             [&process[..], &["--activation", "tanh"]].concat(),
-            "--activation tanh: protocol version 1",
+            "--activation tanh: the program speaks protocol version 1",
         ),
         ([&process[..], &["--head", "sigmoid-quadratic"]].concat(), "--head sigmoid-quadratic"),
     ];
@@ -224,4 +235,26 @@ fn init_draws_any_depth() {
         "{}",
         stderr(&o)
     );
+}
+
+/// A program speaking protocol version 2 trains any network: the test implementation in NumPy,
+/// a tanh network of two hidden layers with the sigmoid cross-entropy head, saved at its depth.
+#[test]
+fn the_process_backend_trains_any_network() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 200, 40);
+    let net = repo().join("crates/process/tests/python/numpy_net.py");
+    let command = format!("python3 {}", net.display());
+    let (out, params) = (tmp.path().join("p.json"), tmp.path().join("p.safetensors"));
+    let model = ["--hidden", "16,12", "--activation", "tanh", "--head", "sigmoid-cross-entropy"];
+    let mut args = train_args("process", &model, &out, &params);
+    args.extend(["--command".into(), command]);
+    let o = run(&data, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = json(&out);
+    assert_eq!(r["config"]["hidden"], serde_json::json!([16, 12]));
+    assert_eq!(r["environment"]["numerics"]["protocol"], "2");
+    let saved = twinnet_core::Params::load_widths(&params, None).unwrap();
+    assert_eq!(saved.widths(), [784, 16, 12, 10]);
 }

@@ -71,11 +71,12 @@ pub struct ProcessBackend {
     deferred: Option<ProcessError>,
 }
 
-/// Why protocol version 1 cannot carry a model whose `field` is `value`.
+/// Why a program speaking protocol version 1 cannot train a model whose `field` is `value`.
 pub fn version_1_refusal(field: &str, value: &str) -> String {
     format!(
-        "--{field} {value}: protocol version 1 carries the report's network only (784 → h → 10, \
-         relu, softmax or double-softmax head)"
+        "--{field} {value}: the program speaks protocol version 1, which carries the report's \
+         network only (784 → h → 10, relu, softmax or double-softmax head); version 2 carries \
+         any multilayer perceptron (docs/protocol.md)"
     )
 }
 
@@ -95,28 +96,31 @@ impl ProcessBackend {
         threads: Threads,
         cache: PathBuf,
     ) -> Result<Self, ProcessError> {
-        if let Some((field, value)) = model.config().outside_report_network() {
-            return Err(ProcessError::Command {
-                command: spec.command.clone(),
-                message: version_1_refusal(field, &value),
-            });
-        }
         let python = crate::python_module(&cache)?;
         let mut child =
             Child::spawn(&spec.command, &spec.argv, &python, spec.timeout, threads.get())?;
         let id = child.send(json!({"op": "hello", "protocol": PROTOCOL}), true)?;
         let hello = child.recv("hello", id)?;
-        if hello["protocol"].as_u64() != Some(PROTOCOL as u64) {
+        let version = hello["protocol"].as_u64();
+        if !matches!(version, Some(1) | Some(2)) {
             return Err(ProcessError::Version {
                 command: spec.command.clone(),
                 theirs: hello["protocol"].to_string(),
                 ours: PROTOCOL,
             });
         }
+        // Version 1 carries the report's network only: any other is refused before `init`.
+        if let (Some(1), Some((field, value))) = (version, model.config().outside_report_network())
+        {
+            return Err(ProcessError::Command {
+                command: spec.command.clone(),
+                message: version_1_refusal(field, &value),
+            });
+        }
         let rewind = hello["capabilities"]
             .as_array()
             .is_some_and(|c| c.iter().any(|x| x.as_str() == Some("rewind")));
-        let info = describe(&spec.command, &hello["implementation"]);
+        let info = describe(&spec.command, &hello["implementation"], version.unwrap_or(1));
         let scratch = Scratch::new()
             .map_err(|e| ProcessError::io(&std::env::temp_dir(), "cannot create a folder in", e))?;
         let mut b = Self {
@@ -166,6 +170,7 @@ impl ProcessBackend {
             .collect();
         let settings = json!({
             "head": c.head, "hidden": c.hidden.single(), "normalize": c.normalize,
+            "layers": c.widths(), "activation": c.activation,
             "lr": decimal(spec.lr), "regime": spec.regime, "batch_size": spec.batch_size,
             "seed": spec.seed, "threads": threads.get(), "dataset": spec.dataset,
         });
@@ -290,8 +295,9 @@ fn non_finite(v: &Value) -> Option<f64> {
     }
 }
 
-/// What the implementation said of itself, as results record it.
-fn describe(command: &str, imp: &Value) -> BackendInfo {
+/// What the implementation said of itself, as results record it, with the protocol `version`
+/// it speaks.
+fn describe(command: &str, imp: &Value, version: u64) -> BackendInfo {
     let s = |k: &str| imp[k].as_str().unwrap_or("unknown").to_string();
     let libraries: Vec<String> = imp["libraries"]
         .as_object()
@@ -306,7 +312,7 @@ fn describe(command: &str, imp: &Value) -> BackendInfo {
     );
     let numerics = [
         ("command", command.to_string()),
-        ("protocol", PROTOCOL.to_string()),
+        ("protocol", version.to_string()),
         ("threads", "may change the bits (the implementation's own sums)".to_string()),
     ];
     BackendInfo::new(library, s("device"), numerics)
@@ -400,8 +406,7 @@ impl Backend for ProcessBackend {
             let dir = this.exchange_dir()?;
             let id = this.child.send(json!({"op": "params", "dir": dir}), true)?;
             this.child.recv("params", id)?;
-            read_params(&dir, this.model.hidden.single().unwrap_or(0))
-                .map_err(|m| this.invalid("params", m))
+            read_params(&dir, &this.model.widths()).map_err(|m| this.invalid("params", m))
         };
         run(self).map_err(failed)
     }

@@ -74,7 +74,7 @@ pub enum ProcessError {
         traceback: String,
     },
     /// Another version of the protocol.
-    #[error("`{command}` speaks protocol version {theirs}; this twinnet speaks version {ours} (docs/protocol.md)")]
+    #[error("`{command}` speaks protocol version {theirs}; this twinnet speaks versions 1 to {ours} (docs/protocol.md)")]
     Version {
         /// The command.
         command: String,

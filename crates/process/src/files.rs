@@ -174,10 +174,10 @@ pub fn write_params(dir: &Path, p: &Params) -> Result<Vec<(String, PathBuf)>, Pr
     Ok(out)
 }
 
-/// Reads the tensors of the report's network of width `hidden` from `dir`, checking names
-/// and shapes.
-pub fn read_params(dir: &Path, hidden: usize) -> Result<Params, String> {
-    let mut p = Params::zeros(hidden);
+/// Reads the tensors of the network of `widths` (input first) from `dir`, checking names and
+/// shapes.
+pub fn read_params(dir: &Path, widths: &[usize]) -> Result<Params, String> {
+    let mut p = Params::zeros_widths(widths);
     let shapes: Vec<(String, Vec<usize>)> =
         p.tensors().into_iter().map(|(name, shape, _)| (name, shape)).collect();
     for ((name, shape), slot) in shapes.into_iter().zip(p.tensors_mut()) {

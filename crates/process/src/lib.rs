@@ -32,7 +32,7 @@ use twinnet_core::Regime;
 use twinnet_data::DatasetName;
 
 /// The protocol version this build speaks.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// The default deadline for each reply: generous (a full-batch step of a slow implementation
 /// on all of MNIST takes seconds), still an end to a hung child.

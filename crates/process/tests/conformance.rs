@@ -16,7 +16,7 @@ fn process(model: &Model, data: &Dataset) -> Result<Box<dyn Backend>, BackendErr
     Ok(Box::new(b))
 }
 
-twinnet_testkit::conformance_suite!(process);
+twinnet_testkit::conformance_suite!(process, matrix);
 
 /// Steps sent ahead (and taken back when the parameters are asked for mid-epoch, and at a
 /// divergence) give the same bits as one step at a time.

@@ -43,7 +43,7 @@ fn every_fault_is_named_and_leaves_no_child() {
         ("missing program", "no-such-program-twinnet --x".into(), &["no-such-program-twinnet", "cannot start"]),
         ("exits at once", script(d, "exit.py", "import sys\nsys.stderr.write('giving up early\\n')\nsys.exit(3)\n"), &["exit.py", "exited", "`hello`", "giving up early"]),
         ("prints garbage", script(d, "garbage.py", "import sys\nfor l in sys.stdin:\n    print('hello there', flush=True)\n"), &["garbage.py", "not a protocol reply", "hello there"]),
-        ("another protocol version", script(d, "v2.py", "import sys, json\nfor l in sys.stdin:\n    r = json.loads(l)\n    print(json.dumps({'id': r['id'], 'ok': True, 'protocol': 2}), flush=True)\n"), &["v2.py", "protocol version 2", "version 1"]),
+        ("another protocol version", script(d, "v3.py", "import sys, json\nfor l in sys.stdin:\n    r = json.loads(l)\n    print(json.dumps({'id': r['id'], 'ok': True, 'protocol': 3}), flush=True)\n"), &["v3.py", "protocol version 3", "versions 1 to 2"]),
         ("hangs", script(d, "hang.py", "import time\ntime.sleep(3600)\n"), &["hang.py", "did not answer `hello` within 3 s"]),
         ("raises in init", script(d, "raise.py", "from twinnet_backend import serve\nclass Net:\n    def __init__(self, p, s):\n        raise ValueError('no GPU here')\nserve(Net)\n"), &["raise.py", "failed in `init`", "ValueError: no GPU here", "Traceback"]),
     ];
@@ -256,4 +256,33 @@ fn misbehaving_pipes_are_bounded_and_named() {
     let e = b.step(Batch::Indices(&[0]), 0.1).unwrap_err().to_string();
     assert!(e.contains("huge.py") && e.contains("ValueError: www"), "{}", &e[..e.len().min(500)]);
     assert!(e.len() < 20_000, "{} bytes", e.len());
+}
+
+/// A program that speaks protocol version 1 keeps working for the report's network, and is
+/// refused for any other before `init`, naming the setting and the version.
+#[test]
+fn version_1_programs_train_the_reports_network_only() {
+    let dir = tempfile::tempdir().unwrap();
+    // A version-1 program: it answers `hello` with version 1 and `init` with an error if it
+    // is ever sent one for a network it cannot hold (it must not be).
+    let v1 = script(
+        dir.path(),
+        "v1.py",
+        "import sys, json\nfor l in sys.stdin:\n    r = json.loads(l)\n    \
+         if r['op'] == 'hello':\n        out = {'protocol': 1}\n    \
+         elif r['op'] == 'init':\n        s = r['settings']\n        \
+         out = {} if isinstance(s['hidden'], int) else {'ok': False, 'error': 'no hidden'}\n    \
+         else:\n        out = {}\n    \
+         print(json.dumps({'id': r['id'], 'ok': True, **out}), flush=True)\n",
+    );
+    let data = twinnet_testkit::conformance::data();
+    let t = Duration::from_secs(10);
+    let b = start(&v1, &model(), &data, 0, t).expect("the report's network on version 1");
+    drop(b.describe());
+    for m in twinnet_testkit::conformance::matrix_models() {
+        let Some((field, value)) = m.config().outside_report_network() else { continue };
+        let e = start(&v1, &m, &data, 0, t).unwrap_err().to_string();
+        assert!(e.contains(&format!("--{field} {value}")), "{e}");
+        assert!(e.contains("protocol version 1"), "{e}");
+    }
 }

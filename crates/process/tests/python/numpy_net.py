@@ -1,19 +1,25 @@
-"""A float32 NumPy implementation of the 784 → hidden → 10 network, written for twinnet's tests:
-the same math as the ndarray backend (examples as rows), served over the process protocol.
+"""A float32 NumPy implementation of any multilayer perceptron, written for twinnet's tests:
+``settings["layers"]`` widths, ``settings["activation"]`` (relu, sigmoid, tanh) between them, any
+of the four heads, the same math as the ndarray backend (examples as rows), served over the
+process protocol.
 
 ``--float64`` computes in float64 (as the report's NumPy program does): correct, not wrong.
 ``--mistake NAME`` plants one of the mistakes `twinnet check` must catch: ``bias-grad-doubled``,
-``relu-mask-missing``, ``softmax-wrong-axis``, ``lr-twice``, ``no-averaging`` (in the gradients);
-``loss-summed``, ``loss-nan``, ``correct-after-update``, ``predictions-off-by-one``,
-``evaluate-raises`` (in what the protocol reports; the parameters are right); ``rewind-noop``
-(the served program answers ``rewind`` without taking anything back).
+``relu-mask-missing``, ``softmax-wrong-axis``, ``lr-twice``, ``no-averaging``,
+``derivative-at-activation`` (the hidden derivative taken at the activation a instead of at the
+pre-activation z: σ′(a), tanh′(a), relu′(a)), ``quadratic-without-sigma-prime`` (the quadratic
+cost's output error a − y without σ′(z)), ``middle-layer-scaled`` (fc2's gradients scaled by 1.5
+in a network of three or more layers) (in the gradients); ``loss-summed``, ``loss-nan``,
+``correct-after-update``, ``predictions-off-by-one``, ``evaluate-raises`` (in what the protocol
+reports; the parameters are right); ``rewind-noop`` (the served program answers ``rewind``
+without taking anything back).
 """
 
 import sys
 
 import numpy as np
 
-from twinnet_backend import serve
+from twinnet_backend import names, serve
 
 MISTAKE = sys.argv[sys.argv.index("--mistake") + 1] if "--mistake" in sys.argv else None
 DTYPE = np.float64 if "--float64" in sys.argv else np.float32
@@ -30,79 +36,128 @@ def logsumexp(z):
     return (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
 
 
+def sigmoid(z):
+    return 0.5 * (1 + np.tanh(0.5 * z))
+
+
+def activate(kind, z):
+    if kind == "relu":
+        return np.maximum(z, 0)
+    if kind == "sigmoid":
+        return sigmoid(z)
+    return np.tanh(z)
+
+
+def derivative(kind, z, a):
+    """act′ at z, where a = act(z): 1[z > 0], a(1 − a), 1 − a²."""
+    if MISTAKE == "derivative-at-activation":
+        z, a = a, activate(kind, a)
+    if kind == "relu":
+        return (z > 0).astype(z.dtype) if MISTAKE != "relu-mask-missing" else np.ones_like(z)
+    if kind == "sigmoid":
+        return a * (1 - a)
+    return 1 - a * a
+
+
 class Net:
     def __init__(self, params, settings):
-        self.w1 = params["fc1.weight"].astype(DTYPE)
-        self.b1 = params["fc1.bias"].astype(DTYPE)
-        self.w2 = params["fc2.weight"].astype(DTYPE)
-        self.b2 = params["fc2.bias"].astype(DTYPE)
-        self.double = settings["head"] == "double-softmax"
+        self.layers = settings["layers"]
+        keys = names(self.layers)
+        self.w = [params[k].astype(DTYPE) for k in keys[0::2]]
+        self.b = [params[k].astype(DTYPE) for k in keys[1::2]]
+        self.act = settings["activation"]
+        self.head_kind = settings["head"]
+        if self.head_kind not in ("softmax", "double-softmax", "sigmoid-quadratic",
+                                  "sigmoid-cross-entropy"):
+            raise ValueError(f"no head {self.head_kind!r}")
 
     def forward(self, x):
-        z1 = x @ self.w1.T + self.b1
-        a1 = np.maximum(z1, 0)
-        z2 = a1 @ self.w2.T + self.b2
-        return z1, a1, z2
+        zs, acts = [], [x]
+        for l, (w, b) in enumerate(zip(self.w, self.b)):
+            z = acts[-1] @ w.T + b
+            zs.append(z)
+            acts.append(activate(self.act, z) if l < len(self.w) - 1 else z)
+        return zs, acts
 
-    def head(self, z2, y):
-        """Mean loss and the output error dL/dZ2 (before averaging) of the head."""
-        axis = 0 if MISTAKE == "softmax-wrong-axis" else 1
-        p = softmax(z2, axis)
+    def outputs(self, z):
+        if self.head_kind in ("softmax", "double-softmax"):
+            return softmax(z, 0 if MISTAKE == "softmax-wrong-axis" else 1)
+        return sigmoid(z)
+
+    def head(self, z, y):
+        """Mean loss and the output error dL/dZ (before averaging) of the head."""
+        p = self.outputs(z)
         rows = np.arange(len(y))
-        if not self.double:
-            loss = np.mean(logsumexp(z2) - z2[rows, y])
+        if self.head_kind == "softmax":
+            loss = np.mean(logsumexp(z) - z[rows, y])
             d = p.copy()
             d[rows, y] -= 1
-        else:
+        elif self.head_kind == "double-softmax":
             loss = np.mean(logsumexp(p) - p[rows, y])
             g = softmax(p)
             g[rows, y] -= 1
             d = p * (g - (p * g).sum(axis=1, keepdims=True))
+        else:
+            onehot = np.zeros_like(p)
+            onehot[rows, y] = 1
+            if self.head_kind == "sigmoid-quadratic":
+                loss = np.mean(0.5 * ((p - onehot) ** 2).sum(axis=1))
+                d = p - onehot
+                if MISTAKE != "quadratic-without-sigma-prime":
+                    d = d * p * (1 - p)
+            else:
+                softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+                loss = np.mean(softplus.sum(axis=1) - z[rows, y])
+                d = p - onehot
         return loss, d
+
+    def predict(self, z):
+        """The arg-max of the outputs: of z itself, as σ and softmax keep its order."""
+        return z.argmax(axis=1)
 
     def step(self, x, y, lr):
         x = x.astype(DTYPE, copy=False)
-        z1, a1, z2 = self.forward(x)
-        correct = int((z2.argmax(axis=1) == y).sum())
-        loss, dz2 = self.head(z2, y)
+        zs, acts = self.forward(x)
+        correct = int((self.predict(zs[-1]) == y).sum())
+        loss, delta = self.head(zs[-1], y)
         if MISTAKE != "no-averaging":
-            dz2 = dz2 / DTYPE(len(y))
-        dz2 = dz2.astype(DTYPE)
-        dw2 = dz2.T @ a1
-        db2 = dz2.sum(axis=0)
-        dz1 = dz2 @ self.w2
-        if MISTAKE != "relu-mask-missing":
-            dz1 = dz1 * (z1 > 0)
-        dw1 = dz1.T @ x
-        db1 = dz1.sum(axis=0)
-        if MISTAKE == "bias-grad-doubled":
-            db1, db2 = 2 * db1, 2 * db2
+            delta = delta / DTYPE(len(y))
+        delta = delta.astype(DTYPE)
+        grads = []
+        for l in reversed(range(len(self.w))):
+            gw, gb = delta.T @ acts[l], delta.sum(axis=0)
+            if MISTAKE == "bias-grad-doubled":
+                gb = 2 * gb
+            if MISTAKE == "middle-layer-scaled" and l == 1 and len(self.w) >= 3:
+                gw, gb = DTYPE(1.5) * gw, DTYPE(1.5) * gb
+            grads.append((l, gw, gb))
+            if l > 0:
+                delta = (delta @ self.w[l]) * derivative(self.act, zs[l - 1], acts[l])
         step = DTYPE(lr * lr if MISTAKE == "lr-twice" else lr)
-        self.w1 -= step * dw1
-        self.b1 -= step * db1
-        self.w2 -= step * dw2
-        self.b2 -= step * db2
+        for l, gw, gb in grads:
+            self.w[l] -= step * gw
+            self.b[l] -= step * gb
         if MISTAKE == "loss-summed":
             loss = loss * len(y)
         if MISTAKE == "loss-nan":
             loss = float("nan")
         if MISTAKE == "correct-after-update":
-            correct = int((self.forward(x)[2].argmax(axis=1) == y).sum())
+            correct = int((self.predict(self.forward(x)[0][-1]) == y).sum())
         return float(loss), correct
 
     def evaluate(self, x, y):
         if MISTAKE == "evaluate-raises":
             raise RuntimeError("evaluate is not written yet")
-        _, _, z2 = self.forward(x.astype(DTYPE, copy=False))
-        loss, _ = self.head(z2, y)
-        predictions = z2.argmax(axis=1)
+        zs, _ = self.forward(x.astype(DTYPE, copy=False))
+        loss, _ = self.head(zs[-1], y)
+        predictions = self.predict(zs[-1])
         if MISTAKE == "predictions-off-by-one":
             predictions = (predictions + 1) % 10
         return float(loss), predictions
 
     def params(self):
-        return {"fc1.weight": self.w1, "fc1.bias": self.b1,
-                "fc2.weight": self.w2, "fc2.bias": self.b2}
+        keys = names(self.layers)
+        return dict(zip(keys, (t for pair in zip(self.w, self.b) for t in pair)))
 
 
 if __name__ == "__main__":

@@ -293,13 +293,7 @@ impl RunConfig {
             ));
         }
         let engine = match self.backend {
-            BackendKind::Process => {
-                if let Some((field, value)) = model.outside_report_network() {
-                    let message = twinnet_process::version_1_refusal(field, &value);
-                    return Err(ConfigError::new(field, message));
-                }
-                self.process_engine()?
-            }
+            BackendKind::Process => self.process_engine()?,
             _ if self.command.is_some() => {
                 return Err(ConfigError::new("command", "needs --backend process"))
             }
