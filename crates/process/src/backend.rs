@@ -14,7 +14,8 @@ use crate::child::Child;
 use crate::error::ProcessError;
 use crate::files::{read_params, read_predictions, split_files, write_params};
 use crate::group::Scratch;
-use crate::{ProcessSpec, PROTOCOL};
+use crate::hello::{hello, Hello};
+use crate::ProcessSpec;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -71,15 +72,6 @@ pub struct ProcessBackend {
     deferred: Option<ProcessError>,
 }
 
-/// Why a program speaking protocol version 1 cannot train a model whose `field` is `value`.
-pub fn version_1_refusal(field: &str, value: &str) -> String {
-    format!(
-        "--{field} {value}: the program speaks protocol version 1, which carries the report's \
-         network only (784 → h → 10, relu, softmax or double-softmax head); version 2 carries \
-         any multilayer perceptron (docs/protocol.md)"
-    )
-}
-
 fn failed(e: ProcessError) -> BackendError {
     BackendError::failed(e)
 }
@@ -99,28 +91,7 @@ impl ProcessBackend {
         let python = crate::python_module(&cache)?;
         let mut child =
             Child::spawn(&spec.command, &spec.argv, &python, spec.timeout, threads.get())?;
-        let id = child.send(json!({"op": "hello", "protocol": PROTOCOL}), true)?;
-        let hello = child.recv("hello", id)?;
-        let version = hello["protocol"].as_u64();
-        if !matches!(version, Some(1) | Some(2)) {
-            return Err(ProcessError::Version {
-                command: spec.command.clone(),
-                theirs: hello["protocol"].to_string(),
-                ours: PROTOCOL,
-            });
-        }
-        // Version 1 carries the report's network only: any other is refused before `init`.
-        if let (Some(1), Some((field, value))) = (version, model.config().outside_report_network())
-        {
-            return Err(ProcessError::Command {
-                command: spec.command.clone(),
-                message: version_1_refusal(field, &value),
-            });
-        }
-        let rewind = hello["capabilities"]
-            .as_array()
-            .is_some_and(|c| c.iter().any(|x| x.as_str() == Some("rewind")));
-        let info = describe(&spec.command, &hello["implementation"], version.unwrap_or(1));
+        let Hello { info, rewind } = hello(&mut child, &spec.command, model.config())?;
         let scratch = Scratch::new()
             .map_err(|e| ProcessError::io(&std::env::temp_dir(), "cannot create a folder in", e))?;
         let mut b = Self {
@@ -293,29 +264,6 @@ fn non_finite(v: &Value) -> Option<f64> {
         "-Infinity" => Some(f64::NEG_INFINITY),
         _ => None,
     }
-}
-
-/// What the implementation said of itself, as results record it, with the protocol `version`
-/// it speaks.
-fn describe(command: &str, imp: &Value, version: u64) -> BackendInfo {
-    let s = |k: &str| imp[k].as_str().unwrap_or("unknown").to_string();
-    let libraries: Vec<String> = imp["libraries"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or("?"))).collect())
-        .unwrap_or_default();
-    let library = format!(
-        "process: {} ({}{}{})",
-        s("name"),
-        s("language"),
-        if libraries.is_empty() { "" } else { "; " },
-        libraries.join(", ")
-    );
-    let numerics = [
-        ("command", command.to_string()),
-        ("protocol", version.to_string()),
-        ("threads", "may change the bits (the implementation's own sums)".to_string()),
-    ];
-    BackendInfo::new(library, s("device"), numerics)
 }
 
 impl ProcessBackend {

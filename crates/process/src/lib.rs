@@ -18,10 +18,11 @@ mod child;
 mod error;
 pub mod files;
 mod group;
+mod hello;
 mod pipe;
 mod stderr;
 
-pub use backend::{version_1_refusal, ProcessBackend, AHEAD};
+pub use backend::{ProcessBackend, AHEAD};
 pub use child::MAX_LINE;
 pub use error::ProcessError;
 pub use group::end_all;
