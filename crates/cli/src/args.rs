@@ -70,6 +70,35 @@ pub struct CheckArgs {
     /// Full-batch iterations of the horizon
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub iterations: usize,
+    /// The model to check (as `train` takes it): hidden widths, e.g. 30 or 128,64 or none. Any model setting replaces the report's four scenarios with that model, full-batch and in mini-batches
+    #[arg(
+        long,
+        value_name = "WIDTHS",
+        help_heading = "Model to check [default: the report's scenarios]"
+    )]
+    pub hidden: Option<Hidden>,
+    /// relu, sigmoid or tanh [default: relu]
+    #[arg(long, value_parser = choice::<Activation>(), help_heading = "Model to check [default: the report's scenarios]")]
+    pub activation: Option<Activation>,
+    /// softmax, double-softmax, sigmoid-quadratic or sigmoid-cross-entropy [default: softmax]
+    #[arg(long, value_parser = choice::<Head>(), help_heading = "Model to check [default: the report's scenarios]")]
+    pub head: Option<Head>,
+    /// uniform, torch-default, normal or normal-scaled [default: uniform]
+    #[arg(long, value_parser = choice::<Init>(), help_heading = "Model to check [default: the report's scenarios]")]
+    pub init: Option<Init>,
+    /// Learning rate [default: 0.1]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        help_heading = "Model to check [default: the report's scenarios]"
+    )]
+    pub lr: Option<f32>,
+    /// Mini-batch size of the mini-batch scenario [default: 64]
+    #[arg(long, help_heading = "Model to check [default: the report's scenarios]")]
+    pub batch_size: Option<usize>,
+    /// unit or symmetric [default: unit]
+    #[arg(long, value_parser = choice::<Normalize>(), help_heading = "Model to check [default: the report's scenarios]")]
+    pub normalize: Option<Normalize>,
     /// Seconds to wait for each reply before the implementation is killed
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
     pub process_timeout: f64,

@@ -258,3 +258,49 @@ fn the_process_backend_trains_any_network() {
     let saved = twinnet_core::Params::load_widths(&params, None).unwrap();
     assert_eq!(saved.widths(), [784, 16, 12, 10]);
 }
+
+/// `twinnet check` takes `train`'s model flags: Nielsen's sigmoid network with the quadratic
+/// cost passes for the test implementation, fails for its mistake, and impossible settings are
+/// refused by name before any program starts.
+#[test]
+fn check_takes_the_model_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_mnist(&data, 300, 40);
+    let net = repo().join("crates/process/tests/python/numpy_net.py");
+    let model = [
+        "--hidden",
+        "20",
+        "--activation",
+        "sigmoid",
+        "--head",
+        "sigmoid-quadratic",
+        "--init",
+        "normal",
+        "--lr",
+        "3",
+        "--batch-size",
+        "10",
+    ];
+    let check = |extra: &str, flags: &[&str]| {
+        let command = format!("python3 {} {extra}", net.display());
+        let args = ["check", "--command", &command, "--train-limit", "300", "--updates", "8"];
+        twinnet(&data, &[&args[..], &["--iterations", "3"], flags].concat())
+    };
+    let o = check("", &model);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains("mini-batch 10, 784-20-10 sigmoid, sigmoid-quadratic head"), "{out}");
+    assert!(out.ends_with("PASS\n"), "{out}");
+    let o = check("--mistake derivative-at-activation", &model);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL: "));
+    for (flags, says) in [
+        (&["--lr", "0"][..], "--lr: must be a finite number > 0"),
+        (&["--batch-size", "301"][..], "--batch-size: must be between 1 and the 300"),
+        (&["--hidden", "20,0"][..], "hidden layer 2 is 0"),
+    ] {
+        let o = check("", flags);
+        assert!(!o.status.success() && stderr(&o).contains(says), "{flags:?}: {}", stderr(&o));
+    }
+}

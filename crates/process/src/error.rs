@@ -73,6 +73,15 @@ pub enum ProcessError {
         /// Its traceback, if it sent one.
         traceback: String,
     },
+    /// The program's protocol version cannot carry the model (version 1: the report's network
+    /// only); refused before `init`.
+    #[error("`{command}`: {message}")]
+    Unsupported {
+        /// The command.
+        command: String,
+        /// Which setting, and why.
+        message: String,
+    },
     /// Another version of the protocol.
     #[error("`{command}` speaks protocol version {theirs}; this twinnet speaks versions 1 to {ours} (docs/protocol.md)")]
     Version {

@@ -35,7 +35,7 @@ pub(crate) fn hello(
         }
     };
     if let (1, Some((field, value))) = (version, model.outside_report_network()) {
-        return Err(ProcessError::Command {
+        return Err(ProcessError::Unsupported {
             command: command.into(),
             message: version_1_refusal(field, &value),
         });

@@ -163,3 +163,78 @@ fn a_pass_with_skipped_scenarios_says_so() {
         "{last}"
     );
 }
+
+/// `check` with a model: that model, full-batch and in mini-batches.
+fn run_model(args: &str, model: twinnet_runner::check::CheckModel) -> CheckReport {
+    let command = format!("python3 {} {args}", numpy_net().display());
+    let opts = CheckOptions { model, ..options(&command) };
+    check(&opts, &AtomicBool::new(false)).unwrap()
+}
+
+/// Nielsen's chapter-1 network (sigmoid, quadratic cost, N(0, 1), η = 3, mini-batches of 10)
+/// and a deeper tanh network with the sigmoid cross-entropy: a right implementation passes in
+/// float32 and float64; each planted mistake of a sigmoid or tanh network fails at update 1,
+/// naming a tensor it touches.
+#[test]
+fn any_model_is_checked_and_its_mistakes_fail() {
+    use twinnet_core::{Activation, Head, Hidden, Init};
+    use twinnet_runner::check::CheckModel;
+    let nielsen = CheckModel {
+        hidden: Some(Hidden::one(20)),
+        activation: Some(Activation::Sigmoid),
+        head: Some(Head::SigmoidQuadratic),
+        init: Some(Init::Normal),
+        lr: Some(3.0),
+        batch_size: Some(10),
+        ..CheckModel::default()
+    };
+    let deep = CheckModel {
+        hidden: Some(Hidden::new(vec![16, 12])),
+        activation: Some(Activation::Tanh),
+        head: Some(Head::SigmoidCrossEntropy),
+        init: Some(Init::NormalScaled),
+        lr: Some(0.5),
+        batch_size: Some(10),
+        ..CheckModel::default()
+    };
+    for model in [&nielsen, &deep] {
+        for args in ["", "--float64"] {
+            let r = run_model(args, model.clone());
+            assert!(r.passed(), "{args}: {}", r.text());
+            assert_eq!(r.scenarios.len(), 2);
+            assert!(r.scenarios.iter().all(|s| s.skipped.is_none() && !s.horizon.is_empty()));
+        }
+    }
+    let sigmoid_deep = CheckModel { activation: Some(Activation::Sigmoid), ..deep.clone() };
+    for (mistake, model, tensors) in [
+        ("derivative-at-activation", &nielsen, &["fc1.weight", "fc1.bias"][..]),
+        ("quadratic-without-sigma-prime", &nielsen, &["fc1.", "fc2."][..]),
+        ("derivative-at-activation", &deep, &["fc1.", "fc2."][..]),
+        ("middle-layer-scaled", &sigmoid_deep, &["fc2.weight", "fc2.bias"][..]),
+    ] {
+        let r = run_model(&format!("--mistake {mistake}"), model.clone());
+        let text = r.text();
+        assert!(!r.passed(), "{mistake} passed: {text}");
+        let verdict = text.lines().last().unwrap();
+        assert!(verdict.starts_with("FAIL: ") && verdict.contains("update 1: "), "{verdict}");
+        assert!(tensors.iter().any(|t| verdict.contains(t)), "{mistake}: {verdict}");
+    }
+}
+
+/// A program that does not implement the model (the report's NumPy program, one ReLU layer)
+/// has its scenarios skipped, with its reason, not failed.
+#[test]
+fn a_model_the_program_does_not_implement_is_skipped() {
+    use twinnet_runner::check::CheckModel;
+    let model = CheckModel {
+        hidden: Some(twinnet_core::Hidden::new(vec![16, 12])),
+        ..CheckModel::default()
+    };
+    let opts = CheckOptions { model, ..options("python3 -m twinnet_backend.numpy_model") };
+    let r = check(&opts, &AtomicBool::new(false)).unwrap();
+    assert_eq!(r.scenarios.len(), 2);
+    for s in &r.scenarios {
+        let why = s.skipped.as_deref().unwrap_or_default();
+        assert!(why.contains("not layers [784, 16, 12, 10]"), "{why}");
+    }
+}

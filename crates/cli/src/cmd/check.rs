@@ -2,7 +2,7 @@
 
 use crate::args::CheckArgs;
 use crate::Global;
-use twinnet_runner::check::{check, CheckOptions};
+use twinnet_runner::check::{check, CheckModel, CheckOptions};
 use twinnet_runner::schema::write_output_json;
 use twinnet_runner::staging::check_writable;
 
@@ -23,6 +23,15 @@ pub fn exec(a: CheckArgs, g: Global) -> anyhow::Result<()> {
         updates: a.updates,
         iterations: a.iterations,
         data_dir: a.common.data_dir,
+        model: CheckModel {
+            hidden: a.hidden,
+            activation: a.activation,
+            head: a.head,
+            init: a.init,
+            lr: a.lr,
+            batch_size: a.batch_size,
+            normalize: a.normalize,
+        },
         ..CheckOptions::new(&a.command)
     };
     if let Some(j) = &a.json {

@@ -1,7 +1,8 @@
 //! `twinnet check --command CMD`: is this implementation right?
 //!
-//! For each scenario (full-batch and mini-batch 64, each head: the report's NumPy model with the
-//! softmax head, its PyTorch model with the double softmax) the implementation and a reference
+//! For each scenario (by default full-batch and mini-batch 64, each head: the report's NumPy
+//! model with the softmax head, its PyTorch model with the double softmax; with model settings,
+//! [`CheckModel`], that model full-batch and in mini-batches) the implementation and a reference
 //! backend (`--against`, ndarray by default) start from the same weights and take the same
 //! batches. Two things are compared, each against a floor measured on the spot:
 //!
@@ -17,12 +18,14 @@
 //! Update 1 isolates one gradient, so a wrong formula shows at once, tensor by tensor; the
 //! horizon catches what grows. The float64 model is part of the floor because computing in
 //! float64 (as the report's NumPy program does) is correct, not wrong: the bound covers the
-//! float32/float64 difference by measurement. The reversed rows are in it because summation
+//! float32/float64 difference by measurement (of the model checked: any depth, activation and
+//! head, `twinnet_reference`). The reversed rows are in it because summation
 //! order alone moves float32 results, and an implementation's sums need not run in the
 //! reference's order (measured: the report's PyTorch program against tch, full batch, double
 //! softmax, differs in fc2.weight's first update by ~6e-6 relative, where the one-ulp start
 //! and float64 move it by less than 1.2e-7 on an AMD EPYC). A scenario the implementation refuses at `init`
-//! (a head it does not implement) is reported as skipped.
+//! (a head, an activation or a depth it does not implement; a network its protocol version cannot
+//! carry) is reported as skipped.
 
 use crate::data;
 use crate::error::Result;
@@ -31,10 +34,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use twinnet_core::train::BatchOrder;
 use twinnet_core::trajectory::{one_ulp_everywhere, relative_difference};
-use twinnet_core::{
-    Backend, BackendKind, Device, Head, Init, Model, ModelConfig, Normalize, Params, Regime,
-    Threads,
-};
+use twinnet_core::{Backend, BackendKind, Device, Model, ModelConfig, Params, Regime, Threads};
 use twinnet_data::DatasetName;
 use twinnet_engine::Engine;
 
@@ -63,11 +63,13 @@ pub struct CheckOptions {
     pub iterations: usize,
     /// `--data-dir`.
     pub data_dir: Option<PathBuf>,
+    /// The model to check; with no setting given, the report's four scenarios.
+    pub model: CheckModel,
 }
 
 impl CheckOptions {
     /// `command` against ndarray with the defaults: 2,000 images, 100 mini-batch updates,
-    /// 20 full-batch iterations.
+    /// 20 full-batch iterations, the report's scenarios.
     pub fn new(command: &str) -> Self {
         Self {
             command: command.into(),
@@ -77,6 +79,7 @@ impl CheckOptions {
             updates: 100,
             iterations: 20,
             data_dir: None,
+            model: CheckModel::default(),
         }
     }
 }
@@ -100,54 +103,16 @@ impl CheckOptions {
     }
 }
 
-/// One scenario: a model and a regime.
-#[derive(Debug, Clone, Copy)]
-struct Scenario {
-    name: &'static str,
-    regime: Regime,
-    head: Head,
-    normalize: Normalize,
-    init: Init,
-}
-
 mod measure;
 mod report;
 mod runs;
+mod scenarios;
 
 use measure::{measure, MIN_FLOOR};
 pub use report::{CheckReport, Measured, ScenarioCheck};
-use runs::{oracle_run, run_ahead, run_backend, start, Failed, Refused, BATCH, REWIND_EVERY};
-
-const SCENARIOS: [Scenario; 4] = [
-    Scenario {
-        name: "full-batch, softmax (the NumPy model)",
-        regime: Regime::FullBatch,
-        head: Head::Softmax,
-        normalize: Normalize::Unit,
-        init: Init::Uniform,
-    },
-    Scenario {
-        name: "mini-batch 64, softmax",
-        regime: Regime::Minibatch,
-        head: Head::Softmax,
-        normalize: Normalize::Unit,
-        init: Init::Uniform,
-    },
-    Scenario {
-        name: "full-batch, double softmax",
-        regime: Regime::FullBatch,
-        head: Head::DoubleSoftmax,
-        normalize: Normalize::Symmetric,
-        init: Init::TorchDefault,
-    },
-    Scenario {
-        name: "mini-batch 64, double softmax (the PyTorch model)",
-        regime: Regime::Minibatch,
-        head: Head::DoubleSoftmax,
-        normalize: Normalize::Symmetric,
-        init: Init::TorchDefault,
-    },
-];
+use runs::{oracle_run, run_ahead, run_backend, start, Failed, Refused, REWIND_EVERY};
+use scenarios::report_scenarios;
+pub use scenarios::CheckModel;
 
 /// The most updates or iterations a horizon may have (each keeps a copy of the parameters of
 /// three runs).
@@ -170,6 +135,20 @@ impl CheckOptions {
             if n == 0 || n > MAX_HORIZON {
                 crate::bail!("--{flag}: must be between 1 and {MAX_HORIZON}, got {n}");
             }
+        }
+        let m = &self.model;
+        if let Some(lr) = m.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+            crate::bail!("--lr: must be a finite number > 0, got {lr}");
+        }
+        if let Some(b) = m.batch_size.filter(|b| !(1..=self.train_limit).contains(b)) {
+            crate::bail!(
+                "--batch-size: must be between 1 and the {} training images, got {b}",
+                self.train_limit
+            );
+        }
+        if let Some(h) = &m.hidden {
+            let c = ModelConfig { hidden: h.clone(), ..ModelConfig::default() };
+            twinnet_core::check_widths(&c.widths())?;
         }
         if self.against == BackendKind::Process {
             crate::bail!(
@@ -195,27 +174,29 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
     let mut implementation = String::from("it described nothing");
     let mut scenarios = vec![];
     let mut rewinds = false;
-    let mut epochs: Vec<Vec<u32>> = vec![];
-    let mut order = BatchOrder::new(train.len(), 0);
-    while epochs.len() * train.len().div_ceil(BATCH) < opts.updates {
-        epochs.push(order.next_epoch(train.len()).to_vec());
-    }
-    for sc in SCENARIOS {
-        let config = ModelConfig::report(10, sc.head, sc.normalize);
-        let model = Model::new(config.clone(), Params::init(10, sc.init, 0)?)?;
+    let scenarios_planned =
+        if opts.model.is_empty() { report_scenarios() } else { opts.model.scenarios() };
+    for sc in scenarios_planned {
+        let mut epochs: Vec<Vec<u32>> = vec![];
+        let mut order = BatchOrder::new(train.len(), 0);
+        while epochs.len() * train.len().div_ceil(sc.batch) < opts.updates {
+            epochs.push(order.next_epoch(train.len()).to_vec());
+        }
+        let config = sc.config.clone();
+        let model = Model::new(config.clone(), Params::init_widths(&config.widths(), sc.init, 0))?;
         let batches: Vec<Option<Vec<u32>>> = match sc.regime {
             Regime::FullBatch => vec![None; opts.iterations],
             Regime::Minibatch => epochs
                 .iter()
-                .flat_map(|e| e.chunks(BATCH).map(|c| Some(c.to_vec())))
+                .flat_map(|e| e.chunks(sc.batch).map(|c| Some(c.to_vec())))
                 .take(opts.updates)
                 .collect(),
         };
         let pspec = twinnet_process::ProcessSpec {
             ahead: 0,
-            lr: LR,
+            lr: sc.lr,
             regime: sc.regime,
-            batch_size: BATCH,
+            batch_size: sc.batch,
             seed: 0,
             dataset: DatasetName::Mnist,
             ..spec.clone()
@@ -223,19 +204,21 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
         let mut imp = match start(&pspec, &model, &train) {
             Ok(b) => b,
             Err(Refused(why)) => {
-                scenarios.push(ScenarioCheck::skipped(sc.name, why));
+                scenarios.push(ScenarioCheck::skipped(&sc.name, why));
                 continue;
             }
             Err(Failed(e)) => return Err(e),
         };
         implementation = imp.describe().library;
         rewinds |= imp.rewinds();
-        let theirs = run_backend(&mut imp, &batches, &eval, stop)?;
+        let lr = sc.lr;
+        let theirs = run_backend(&mut imp, &batches, lr, &eval, stop)?;
         drop(imp);
         let threads = Threads::ONE;
         let ours = run_backend(
             reference_engine.build(&model, &train, threads)?.as_mut(),
             &batches,
+            lr,
             &eval,
             stop,
         )?;
@@ -243,10 +226,11 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
         let nudged = run_backend(
             reference_engine.build(&nudged_model, &train, threads)?.as_mut(),
             &batches,
+            lr,
             &eval,
             stop,
         )?;
-        let f64s = oracle_run(&model, &train, &batches, &eval);
+        let f64s = oracle_run(&model, &train, &batches, lr, &eval);
         // The same batches, each one's rows in reverse order: the same mathematics summed in
         // another order (the rounding any other implementation's sums bring).
         let reversed: Vec<Option<Vec<u32>>> = batches
@@ -260,6 +244,7 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
         let reordered = run_backend(
             reference_engine.build(&model, &train, threads)?.as_mut(),
             &reversed,
+            lr,
             &eval,
             stop,
         )?;
@@ -269,6 +254,7 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
             Some(e) => Some(run_backend(
                 e.build(&model, &train, threads)?.as_mut(),
                 &batches,
+                lr,
                 &eval,
                 stop,
             )?),
@@ -280,11 +266,11 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
             floors.push((p0, o));
         }
         let mut c = measure(p0, &theirs, &ours, &floors);
-        c.name = sc.name.into();
+        c.name = sc.name.clone();
         // Steps sent ahead and taken back must land where one step at a time lands: the
         // mini-batch softmax scenario again, `AHEAD` steps ahead, parameters read every
         // `REWIND_EVERY` updates (mid-epoch: the steps sent ahead are taken back).
-        if sc.regime == Regime::Minibatch && sc.head == Head::Softmax && rewinds {
+        if sc.rewind && rewinds {
             let ahead = twinnet_process::ProcessSpec { ahead: twinnet_process::AHEAD, ..pspec };
             let mut imp = match start(&ahead, &model, &train) {
                 Ok(b) => b,
@@ -293,7 +279,9 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
                 }
                 Err(Failed(e)) => return Err(e),
             };
-            for (u, p) in run_ahead(&mut imp, &epochs, opts.updates, REWIND_EVERY, stop)? {
+            let ahead_run =
+                run_ahead(&mut imp, &epochs, sc.batch, lr, opts.updates, REWIND_EVERY, stop)?;
+            for (u, p) in ahead_run {
                 let (Some(r), Some(n), Some(f), Some(o)) = (
                     ours.steps.get(u - 1),
                     nudged.steps.get(u - 1),

@@ -1,7 +1,6 @@
 //! The runs `check` compares: the implementation's and the reference backends' (step by step,
 //! or with steps sent ahead and taken back), the float64 oracle's, and starting a program.
 
-use super::LR;
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use twinnet_core::{Backend, Batch, Model, Params, Threads};
@@ -17,10 +16,12 @@ pub(super) struct Run {
     pub(super) evaluation: (f64, Vec<u8>),
 }
 
-/// A backend over `batches`, its parameters read after every update, then evaluated on `eval`.
+/// A backend over `batches` at learning rate `lr`, its parameters read after every update, then
+/// evaluated on `eval`.
 pub(super) fn run_backend(
     b: &mut dyn Backend,
     batches: &[Option<Vec<u32>>],
+    lr: f32,
     eval: &Dataset,
     stop: &AtomicBool,
 ) -> Result<Run> {
@@ -30,8 +31,8 @@ pub(super) fn run_backend(
             return Err(Error::Interrupted);
         }
         let s = match batch {
-            Some(ix) => b.step(Batch::Indices(ix), LR)?,
-            None => b.step(Batch::All, LR)?,
+            Some(ix) => b.step(Batch::Indices(ix), lr)?,
+            None => b.step(Batch::All, lr)?,
         };
         steps.push((s.loss as f64, s.correct, b.params()?));
     }
@@ -39,14 +40,15 @@ pub(super) fn run_backend(
     Ok(Run { steps, evaluation: (e.loss, e.predictions) })
 }
 
-/// The oracle (the report's model in float64) as a [`Run`].
+/// The oracle (the model in float64) as a [`Run`].
 pub(super) fn oracle_run(
     model: &Model,
     train: &Dataset,
     batches: &[Option<Vec<u32>>],
+    lr: f32,
     eval: &Dataset,
 ) -> Run {
-    let steps = reference::trajectory(model.config(), model.params(), train, batches, LR as f64);
+    let steps = reference::trajectory(model.config(), model.params(), train, batches, lr as f64);
     let last = steps.last().map_or_else(|| model.params().clone(), |s| s.params.clone());
     Run {
         steps: steps.into_iter().map(|s| (s.loss, s.correct, s.params)).collect(),
@@ -54,11 +56,15 @@ pub(super) fn oracle_run(
     }
 }
 
-/// A backend with steps sent ahead: an epoch's order announced, parameters read (and so steps
-/// sent ahead taken back, `rewind`) only after every `every`-th update; the parameters at those.
+/// A backend with steps sent ahead: an epoch's order announced, batches of `batch` rows at
+/// learning rate `lr`, parameters read (and so steps sent ahead taken back, `rewind`) only
+/// after every `every`-th update; the parameters at those.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run_ahead(
     b: &mut dyn Backend,
     epochs: &[Vec<u32>],
+    batch: usize,
+    lr: f32,
     updates: usize,
     every: usize,
     stop: &AtomicBool,
@@ -66,15 +72,15 @@ pub(super) fn run_ahead(
     let mut out = vec![];
     let mut u = 0;
     for order in epochs {
-        b.will_need_epoch(order, BATCH);
-        for batch in order.chunks(BATCH) {
+        b.will_need_epoch(order, batch);
+        for rows in order.chunks(batch) {
             if u == updates {
                 return Ok(out);
             }
             if stop.load(Ordering::Relaxed) {
                 return Err(Error::Interrupted);
             }
-            b.step(Batch::Indices(batch), LR)?;
+            b.step(Batch::Indices(rows), lr)?;
             u += 1;
             if u % every == 0 || u == updates {
                 out.push((u, b.params()?));
@@ -88,12 +94,13 @@ pub(super) fn run_ahead(
 /// epochs (with steps sent ahead to take back), not only at their ends.
 pub(super) const REWIND_EVERY: usize = 7;
 
-/// The mini-batch size of the scenarios.
+/// The mini-batch size of the default scenarios (the report's).
 pub(super) const BATCH: usize = 64;
 
 /// Why a program could not be started for a scenario.
 pub(super) enum StartError {
-    /// It refused the scenario at `init` (a head it does not implement): skipped.
+    /// It refused the scenario at `init` (a head, an activation or a depth it does not
+    /// implement): skipped.
     Refused(String),
     /// Anything else: the check fails.
     Failed(Error),
@@ -113,9 +120,10 @@ pub(super) fn start(
         twinnet_data::cache_dir(),
     ) {
         Ok(b) => Ok(b),
-        Err(e @ twinnet_process::ProcessError::Failed { .. }) => {
-            Err(Refused(e.to_string().lines().next().unwrap_or_default().to_string()))
-        }
+        Err(
+            e @ (twinnet_process::ProcessError::Failed { .. }
+            | twinnet_process::ProcessError::Unsupported { .. }),
+        ) => Err(Refused(e.to_string().lines().next().unwrap_or_default().to_string())),
         Err(e) => Err(Failed(Error::Process(e))),
     }
 }

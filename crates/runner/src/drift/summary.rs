@@ -110,7 +110,7 @@ pub fn summary(record: &DriftRecord) -> String {
             s,
             "{} network, {}, {} head, {} pixels, {} init (drawn by {}'s generator), lr {}, {} \
              epochs of {} update(s).\n",
-            crate::summary::network_label(c),
+            crate::summary::network_label(&c.model_config()),
             c.regime,
             c.head,
             c.normalize,

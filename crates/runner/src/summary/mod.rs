@@ -63,8 +63,7 @@ pub(crate) fn regime_label(c: &RunConfig) -> String {
 
 /// The network, as its widths and hidden activation: `784-30-10 sigmoid`, `784-10` (no
 /// hidden layer, so no activation).
-pub(crate) fn network_label(c: &RunConfig) -> String {
-    let m = c.model_config();
+pub(crate) fn network_label(m: &twinnet_core::ModelConfig) -> String {
     let widths: Vec<String> = m.widths().iter().map(|w| w.to_string()).collect();
     if m.hidden.widths().is_empty() {
         widths.join("-")
@@ -79,7 +78,7 @@ pub(crate) fn network_label(c: &RunConfig) -> String {
 pub(crate) fn setting_columns(c: &RunConfig) -> [(&'static str, String, bool); 6] {
     [
         ("regime", regime_label(c), false),
-        ("network", network_label(c), false),
+        ("network", network_label(&c.model_config()), false),
         ("head", c.head.to_string(), false),
         ("init", init_label(c), false),
         ("normalize", c.normalize.to_string(), false),
