@@ -16,10 +16,13 @@
 //! best; the ndarray backend's border skip on its own (interleaved iterations on [0, 1] and
 //! [−1, 1] pixels); fc1's products with MKL's vendor check answered and restored
 //! (`--mkl-child`, one process each). Writes `results/bench/bench.md` and `bench.json`;
-//! `--render` rewrites `bench.md` from `bench.json`. The Rust peers are `crates/peers`.
+//! `--render` rewrites `bench.md` from `bench.json`. `--mlp` times other multilayer perceptrons
+//! (`mlp`: Nielsen's network and a deeper ReLU one against PyTorch eager and Nielsen's own
+//! loop) into `mlp.md` and `mlp.json`. The Rust peers are `crates/peers`.
 
 mod case;
 mod children;
+mod mlp;
 mod record;
 mod render;
 
@@ -86,6 +89,24 @@ fn main() -> Result<()> {
         let dir = root.join("results/bench");
         let record: BenchRecord = serde_json::from_slice(&std::fs::read(dir.join("bench.json"))?)?;
         twinnet_core::file::write_atomic(&dir.join("bench.md"), markdown(&record).as_bytes())?;
+        return Ok(());
+    }
+    if std::env::args().nth(1).is_some_and(|a| a == "--sgemm-child") {
+        twinnet_engine::select_code_path(true);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
+        println!("{}", children::sgemm_gflops(threads)?);
+        return Ok(());
+    }
+    if std::env::args().nth(1).is_some_and(|a| a == "--mlp") {
+        // The floor on libtorch's native path, in a child (the path is process-wide); the
+        // backends here on the pinned one, as `twinnet` runs them.
+        let out = Command::new(std::env::current_exe()?).arg("--sgemm-child").output()?;
+        anyhow::ensure!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let sgemm: f64 = String::from_utf8_lossy(&out.stdout).trim().parse()?;
+        twinnet_engine::select_code_path(false);
+        let mnist = twinnet_data::Splits::load(&twinnet_data::default_data_dir())?;
+        let record = mlp::run(&root, &mnist, sgemm)?;
+        println!("{}", mlp::markdown(&record));
         return Ok(());
     }
     if std::env::args().nth(1).is_some_and(|a| a == "--mkl-child") {

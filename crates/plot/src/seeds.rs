@@ -25,7 +25,22 @@ fn band(g: &GroupView<'_>) -> Vec<(f64, f64, f64, f64, f64)> {
         .collect()
 }
 
-/// Mean train accuracy over seeds with a min–max band, against epoch and against updates.
+/// Per epoch index where every seed evaluated the test set (`--eval-every`):
+/// `(epoch, updates, mean test accuracy)` over the seeds.
+fn test_means(g: &GroupView<'_>) -> Vec<(f64, f64, f64)> {
+    let len = g.histories.iter().map(|h| h.len()).min().unwrap_or(0);
+    (0..len)
+        .filter_map(|i| {
+            let accs: Option<Vec<f64>> = g.histories.iter().map(|h| h[i].test_accuracy).collect();
+            let accs = accs?;
+            let h0 = &g.histories[0][i];
+            Some((h0.epoch as f64, h0.step as f64, accs.iter().sum::<f64>() / accs.len() as f64))
+        })
+        .collect()
+}
+
+/// Mean train accuracy over seeds with a min–max band, against epoch and against updates; and,
+/// where the runs evaluated during training (`--eval-every`), the mean test accuracy, dashed.
 pub fn draw_seed_curves(
     groups: &[GroupView<'_>],
     title: &str,
@@ -61,8 +76,18 @@ impl Figure for SeedCurves<'_> {
         let (groups, title) = (self.groups, self.title);
         root.fill(&WHITE)?;
         let n = groups.first().map_or(0, |g| g.histories.len());
+        let tests: Vec<_> = groups.iter().map(test_means).collect();
+        let tested = tests.iter().any(|t| !t.is_empty());
+        let what = if tested {
+            "train accuracy (solid, band: min–max) and test accuracy (dashed)"
+        } else {
+            "train accuracy"
+        };
         let root = root.titled(
-            &format!("{title}: train accuracy, mean over {n} seeds (band: min–max)"),
+            &format!(
+                "{title}: {what}, mean over {n} seeds{}",
+                if tested { "" } else { " (band: min–max)" }
+            ),
             (FONT, 24),
         )?;
         let all: Vec<_> = groups.iter().map(band).collect();
@@ -76,7 +101,8 @@ impl Figure for SeedCurves<'_> {
             let range = rows[k / 2].clone();
             let offset = range.start;
             let groups = &groups[range.clone()];
-            let bands = &all[range];
+            let bands = &all[range.clone()];
+            let tests = &tests[range];
             let x = |b: &(f64, f64, f64, f64, f64)| if by_updates { b.1 } else { b.0 };
             let x_max = all.iter().flatten().map(x).fold(1.0, f64::max);
             let x_min = all.iter().flatten().map(x).fold(f64::INFINITY, f64::min).max(1.0);
@@ -91,7 +117,7 @@ impl Figure for SeedCurves<'_> {
                     chart
                         .configure_mesh()
                         .x_desc(if by_updates { "parameter updates" } else { "epoch" })
-                        .y_desc("train accuracy")
+                        .y_desc(if tested { "accuracy" } else { "train accuracy" })
                         .label_style((FONT, 15))
                         .axis_desc_style((FONT, 16))
                         .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
@@ -111,6 +137,12 @@ impl Figure for SeedCurves<'_> {
                             (c, dash),
                             g.label,
                         )?;
+                        if let Some(t) = tests.get(i).filter(|t| !t.is_empty()) {
+                            let x = |p: &(f64, f64, f64)| if by_updates { p.1 } else { p.0 };
+                            let pts = t.iter().map(|p| (x(p), p.2)).collect();
+                            let label = format!("{} (test)", g.label);
+                            styled_line(&mut chart, pts, (c, Some((6, 4))), &label)?;
+                        }
                     }
                     legend(&mut chart, 13)?;
                 }};
