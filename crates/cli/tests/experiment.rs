@@ -217,6 +217,8 @@ fn compare_configurations_of_a_sweep() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(text.contains("(3 run(s), 0 diverged"), "{text}");
+    // Each side says what it trained, in the runs tables' words.
+    assert!(text.contains("network 784-10-10 relu, head softmax"), "{text}");
     let acc = text.lines().find(|l| l.starts_with("| test accuracy (%)")).unwrap();
     assert_eq!(acc.matches('|').count(), 8, "{acc}");
     let rows: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();

@@ -184,6 +184,11 @@ pub fn render(a: &Side, b: &Side, target: f64, rows: &[Row]) -> String {
             reached(side),
             100.0 * target
         );
+        // What the side trained (its first run's settings; a side is one configuration).
+        if let Some(c) = side.runs.first().map(|r| &r.config) {
+            let cols = crate::summary::setting_columns(c).map(|(h, v, _)| format!("{h} {v}"));
+            let _ = writeln!(s, "   {}: {}", c.backend, cols.join(", "));
+        }
     }
     let f = |v: Option<f64>| match v {
         None => "–".into(),
