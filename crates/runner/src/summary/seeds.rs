@@ -174,9 +174,19 @@ pub(super) fn summary(exp: &ExperimentRecord, gs: &[Group<'_>]) -> String {
         }
         s.push('\n');
     }
+    // Runs that evaluated during training (--eval-every) add the mean test accuracy, dashed.
+    let tested = gs
+        .iter()
+        .flat_map(|g| &g.runs)
+        .any(|r| r.history.iter().any(|h| h.test_accuracy.is_some()));
+    let curves = if tested {
+        "Mean train accuracy over seeds (band: min–max) and mean test accuracy (dashed, the epochs evaluated)"
+    } else {
+        "Mean train accuracy over seeds (band: min–max)"
+    };
     let _ = write!(
         s,
-        "\n## Figures\n\nMean train accuracy over seeds (band: min–max), against epoch and against updates:\n\n![curves]({CURVES}.png)\n\nTest accuracy of every seed:\n\n![seeds]({SEEDS}.png)\n\nConfusion matrices pooled over the seeds:\n\n![confusion]({CONFUSION}.png)\n\nEach run's JSON (`<configuration>-seed<S>.json`) holds its own classification report.\n"
+        "\n## Figures\n\n{curves}, against epoch and against updates:\n\n![curves]({CURVES}.png)\n\nTest accuracy of every seed:\n\n![seeds]({SEEDS}.png)\n\nConfusion matrices pooled over the seeds:\n\n![confusion]({CONFUSION}.png)\n\nEach run's JSON (`<configuration>-seed<S>.json`) holds its own classification report.\n"
     );
     s
 }
