@@ -154,7 +154,7 @@ impl Case {
             Regime::FullBatch => 15,
             Regime::Minibatch => 5,
         };
-        let mut secs = time_backend(self.backend(splits)?.as_mut(), self.regime, reps)?;
+        let mut secs = time_backend(self.backend(splits)?.as_mut(), self.regime, 64, 0.1, reps)?;
         let (med, min, max) = median_min_max(&mut secs);
         let m = Measure {
             setting: self.setting.name.into(),
@@ -193,14 +193,20 @@ pub fn median_min_max(xs: &mut [f64]) -> (f64, f64, f64) {
     (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
 }
 
-/// Seconds per full-batch iteration or mini-batch epoch, timed through the training loop the
-/// runner uses (`twinnet_core::train`, one epoch per sample, a fresh batch order each), after
-/// two warm-up epochs, `reps` times.
-pub fn time_backend(b: &mut dyn Backend, regime: Regime, reps: usize) -> Result<Vec<f64>> {
+/// Seconds per full-batch iteration or mini-batch epoch (batches of `batch_size`, learning
+/// rate `lr`), timed through the training loop the runner uses (`twinnet_core::train`, one
+/// epoch per sample, a fresh batch order each), after two warm-up epochs, `reps` times.
+pub fn time_backend(
+    b: &mut dyn Backend,
+    regime: Regime,
+    batch_size: usize,
+    lr: f32,
+    reps: usize,
+) -> Result<Vec<f64>> {
     let stop = AtomicBool::new(false);
     let n = b.train_len();
     let mut once = |seed: u64| -> Result<f64> {
-        let cfg = TrainConfig { regime, batch_size: 64, lr: 0.1, epochs: 1, seed, log_every: 1 };
+        let cfg = TrainConfig { regime, batch_size, lr, epochs: 1, seed, log_every: 1 };
         let plan = cfg.validate(n)?;
         let t = Instant::now();
         let out = train(b, &plan, &stop, &mut |_| {})?;

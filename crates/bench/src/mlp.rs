@@ -16,17 +16,15 @@
 //! ```
 //! Writes `results/bench/mlp.md` and `mlp.json`.
 
-use crate::case::median_min_max;
+use crate::case::{median_min_max, time_backend};
 use crate::record::Timed;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
-use std::time::Instant;
 use twinnet_core::{
-    train, Activation, BackendKind, Device, Head, Hidden, Init, Model, ModelConfig, Normalize,
-    Params, Regime, Threads, TrainConfig,
+    Activation, BackendKind, Device, Head, Hidden, Init, Model, ModelConfig, Normalize, Params,
+    Regime, Threads,
 };
 use twinnet_data::Splits;
 use twinnet_engine::Engine;
@@ -140,25 +138,8 @@ fn time(
     let train_set = splits.train.take(n)?;
     let engine = Engine::resolve(backend, Device::Cpu)?;
     let mut b = engine.build(&model, &train_set, Threads::new(threads)?)?;
-    let stop = AtomicBool::new(false);
-    let mut once = |seed: u64| -> Result<f64> {
-        let cfg = TrainConfig {
-            regime,
-            batch_size: net.batch,
-            lr: net.lr,
-            epochs: 1,
-            seed,
-            log_every: 1,
-        };
-        let plan = cfg.validate(n)?;
-        let t = Instant::now();
-        train(b.as_mut(), &plan, &stop, &mut |_| {})?;
-        Ok(t.elapsed().as_secs_f64())
-    };
-    for seed in 0..2 {
-        once(seed)?;
-    }
-    let mut secs: Vec<f64> = (0..SAMPLES).map(|s| once(2 + s as u64)).collect::<Result<_>>()?;
+    // `SAMPLES` epochs (or iterations) after two warm-up ones, as every bench figure.
+    let mut secs = time_backend(b.as_mut(), regime, net.batch, net.lr, SAMPLES)?;
     let (med, min, max) = median_min_max(&mut secs);
     let row = MlpRow {
         network: net.name.into(),
