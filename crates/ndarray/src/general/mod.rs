@@ -84,12 +84,12 @@ pub fn head(head: Head, z: &[f32], y: usize, a: &mut [f32], d: &mut [f32]) -> f6
         }
         Head::DoubleSoftmax => {
             softmax(z, a);
-            let mut g = vec![0f32; a.len()];
-            let (max, sum) = softmax(a, &mut g);
-            g[y] -= 1.0;
-            let dot: f32 = a.iter().zip(&g).map(|(p, g)| p * g).sum();
+            // g is built in `d` (no allocation per example), then turned into δ in place.
+            let (max, sum) = softmax(a, d);
+            d[y] -= 1.0;
+            let dot: f32 = a.iter().zip(d.iter()).map(|(p, g)| p * g).sum();
             for k in 0..a.len() {
-                d[k] = a[k] * (g[k] - dot);
+                d[k] = a[k] * (d[k] - dot);
             }
             return sum.ln() as f64 + max as f64 - a[y] as f64;
         }
