@@ -100,7 +100,8 @@ impl NdarrayBackend {
     /// keeps the raw pixels of `train` (`[n, 784]` `u8`: a quarter of the memory and memory
     /// traffic of `f32` features; the model's normalization is folded into the products);
     /// other networks keep `f32` features. `threads` bounds the threads of a large update of
-    /// the fused path (at most [`fused::PARTS`] are used; the general path uses one); the
+    /// either path (at most [`fused::PARTS`], and only on a batch of
+    /// [`fused::MIN_ROWS_PER_PART`] rows or more: [`threads_used`]); the
     /// results do not depend on it ([`MAX_THREADS`]).
     pub fn new(model: &Model, train: &Dataset, threads: Threads) -> Self {
         let config = model.config().clone();
@@ -165,7 +166,7 @@ impl Backend for NdarrayBackend {
             Path::General(g) => {
                 let rows = General::rows(&g.x, idx);
                 let y: Vec<u8> = idx.iter().map(|&i| self.y[i as usize]).collect();
-                let o = g.net.step(&rows, &y, lr);
+                let o = g.net.step(&rows, &y, lr, self.threads.get());
                 (o.loss, o.correct)
             }
         };
@@ -186,7 +187,7 @@ impl Backend for NdarrayBackend {
             Path::Fused(f) => {
                 fused_evaluate(&f.net, &self.model, data, &mut f.scratch[0], &self.kernels)
             }
-            Path::General(g) => general_evaluate(&g.net, &self.model, data),
+            Path::General(g) => general_evaluate(&g.net, &self.model, data, self.threads.get()),
         })
     }
 
@@ -218,10 +219,15 @@ fn fused_evaluate(
 }
 
 /// The general path's evaluation.
-fn general_evaluate(net: &general::Mlp, config: &ModelConfig, data: &Dataset) -> Evaluation {
+fn general_evaluate(
+    net: &general::Mlp,
+    config: &ModelConfig,
+    data: &Dataset,
+    threads: usize,
+) -> Evaluation {
     let x = data.features(config.normalize);
     let all: Vec<u32> = (0..data.len() as u32).collect();
-    let (outcome, predictions) = net.evaluate(&General::rows(&x, &all), data.labels());
+    let (outcome, predictions) = net.evaluate(&General::rows(&x, &all), data.labels(), threads);
     let loss = if data.is_empty() { 0.0 } else { outcome.loss };
     Evaluation { predictions, loss }
 }
@@ -235,7 +241,6 @@ fn describe(kernels: &Kernels, general: bool) -> BackendInfo {
     ];
     if general {
         numerics[0].1 = "general path (any multilayer perceptron), portable code".into();
-        numerics[2].1 = "one (the general path does not split a batch)".into();
     }
     BackendInfo::new(format!("ndarray {NDARRAY_VERSION} (from scratch)"), "cpu".into(), numerics)
 }
@@ -257,7 +262,7 @@ pub fn evaluate_model(
         }
         _ => {
             let net = general::Mlp::new(model.params(), config.activation, config.head);
-            (general_evaluate(&net, config, data), describe(&kernels, true))
+            (general_evaluate(&net, config, data, 1), describe(&kernels, true))
         }
     }
 }

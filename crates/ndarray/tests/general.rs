@@ -39,7 +39,7 @@ fn the_general_path_follows_the_reference() {
                 for (s, b) in batches.iter().enumerate() {
                     let rb: Vec<&[f32]> = b.iter().map(|&i| rows[i]).collect();
                     let yb: Vec<u8> = b.iter().map(|&i| y[i]).collect();
-                    let got = fast.step(&rb, &yb, 0.5);
+                    let got = fast.step(&rb, &yb, 0.5, 1);
                     let (loss, correct) =
                         slow.step(x64.select(ndarray::Axis(0), b).view(), &yb, 0.5);
                     assert!(
@@ -51,7 +51,7 @@ fn the_general_path_follows_the_reference() {
                     let d = distance(&slow.to_params(), &fast.params());
                     assert!(d <= 2e-5, "{what} step {s}: parameters {d:e} apart");
                 }
-                let (out, preds) = fast.evaluate(&rows, &y);
+                let (out, preds) = fast.evaluate(&rows, &y, 1);
                 let f = slow.forward(x64.view());
                 assert_eq!(preds, slow.predictions(&f), "{what}");
                 assert!(
@@ -105,45 +105,54 @@ fn dot_products_add_in_one_order() {
 
 /// The blocked products (AVX2 where the CPU has it) compute exactly the plain loops' bits:
 /// [`general::dot`] per output, one [`general::axpy`] per example or output, in order. Sizes
-/// that are multiples of neither the block (4) nor the lanes (8).
+/// that are multiples of neither the block (4) nor the lanes (8), batches beyond the 128
+/// examples `accumulate` takes at a time, and gradients of a range of outputs (a thread's).
 #[test]
 fn blocked_products_are_the_plain_loops() {
-    let (m, n_in, n_out) = (7, 37, 6);
-    let mut rng = Rng::new(3, Stream::Shuffle);
-    let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect() };
-    let (x, w, b, d) = (draw(m * n_in), draw(n_out * n_in), draw(n_out), draw(m * n_out));
-    let rows: Vec<&[f32]> = x.chunks(n_in).collect();
-    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    for (m, n_in, n_out) in [(7, 37, 6), (1, 8, 1), (300, 21, 13), (131, 64, 4)] {
+        let mut rng = Rng::new(3, Stream::Shuffle);
+        let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect() };
+        let (x, w, b, d) = (draw(m * n_in), draw(n_out * n_in), draw(n_out), draw(m * n_out));
+        let rows: Vec<&[f32]> = x.chunks(n_in).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        let shape = format!("m {m}, n_in {n_in}, n_out {n_out}");
 
-    let mut z = vec![0f32; m * n_out];
-    general::affine(&w, &b, &rows, &mut z);
-    let mut want = vec![0f32; m * n_out];
-    for i in 0..m {
-        for j in 0..n_out {
-            want[i * n_out + j] = general::dot(&w[j * n_in..(j + 1) * n_in], rows[i]) + b[j];
+        let mut z = vec![0f32; m * n_out];
+        general::affine(&w, &b, &rows, &mut z);
+        let mut want = vec![0f32; m * n_out];
+        for i in 0..m {
+            for j in 0..n_out {
+                want[i * n_out + j] = general::dot(&w[j * n_in..(j + 1) * n_in], rows[i]) + b[j];
+            }
         }
-    }
-    assert_eq!(bits(&z), bits(&want), "affine");
+        assert_eq!(bits(&z), bits(&want), "affine, {shape}");
 
-    let start = draw(n_out * n_in);
-    let mut g = start.clone();
-    general::accumulate(&d, &rows, &mut g);
-    let mut want = start;
-    for i in 0..m {
-        for j in 0..n_out {
-            general::axpy(d[i * n_out + j], rows[i], &mut want[j * n_in..(j + 1) * n_in]);
+        let start = draw(n_out * n_in);
+        let mut want = start.clone();
+        for i in 0..m {
+            for j in 0..n_out {
+                general::axpy(d[i * n_out + j], rows[i], &mut want[j * n_in..(j + 1) * n_in]);
+            }
         }
-    }
-    assert_eq!(bits(&g), bits(&want), "accumulate");
+        let mut g = start.clone();
+        general::accumulate(&d, &rows, 0..n_out, &mut g);
+        assert_eq!(bits(&g), bits(&want), "accumulate, {shape}");
+        let half = n_out / 2;
+        let mut g = start;
+        let (g0, g1) = g.split_at_mut(half * n_in);
+        general::accumulate(&d, &rows, half..n_out, g1);
+        general::accumulate(&d, &rows, 0..half, g0);
+        assert_eq!(bits(&g), bits(&want), "accumulate in two ranges, {shape}");
 
-    let mut back = draw(m * n_in); // overwritten, not added to
-    general::back_propagate(&d, &w, n_out, &mut back);
-    let mut want = vec![0f32; m * n_in];
-    for i in 0..m {
-        for j in 0..n_out {
-            let out = &mut want[i * n_in..(i + 1) * n_in];
-            general::axpy(d[i * n_out + j], &w[j * n_in..(j + 1) * n_in], out);
+        let mut back = draw(m * n_in); // overwritten, not added to
+        general::back_propagate(&d, &w, n_out, &mut back);
+        let mut want = vec![0f32; m * n_in];
+        for i in 0..m {
+            for j in 0..n_out {
+                let out = &mut want[i * n_in..(i + 1) * n_in];
+                general::axpy(d[i * n_out + j], &w[j * n_in..(j + 1) * n_in], out);
+            }
         }
+        assert_eq!(bits(&back), bits(&want), "back_propagate, {shape}");
     }
-    assert_eq!(bits(&back), bits(&want), "back_propagate");
 }

@@ -4,7 +4,8 @@
 use ndarray::{Array2, ArrayView2};
 use twinnet_core::rng::{Rng, Stream};
 use twinnet_core::{
-    Backend, Batch, Head, Init, Model, ModelConfig, Normalize, Params, Threads, INPUTS,
+    Activation, Backend, Batch, Head, Hidden, Init, Model, ModelConfig, Normalize, Params, Threads,
+    INPUTS,
 };
 use twinnet_data::Dataset;
 use twinnet_ndarray::kernels::Kernels;
@@ -165,8 +166,10 @@ fn fused_matches_reference() {
 }
 
 /// Any thread count gives bit-identical parameters: the batch is cut into parts by its size
-/// alone (`fused::PARTS`), so threads only change which parts run at once. Full batches of
-/// 3000 rows (two parts), mini-batches of 64 and of 2500 (two parts), both normalizations.
+/// alone (`fused::PARTS`), so threads only change which parts run at once; the general path
+/// splits examples or outputs, never a sum. Full batches of 3000 rows (two parts),
+/// mini-batches of 64 and of 2500 (two parts), both normalizations, the report's network and a
+/// deeper sigmoid one.
 #[test]
 fn thread_count_changes_no_bit() {
     let data = random_data(3000, 9);
@@ -176,11 +179,27 @@ fn thread_count_changes_no_bit() {
     let mut rng = Rng::new(4, Stream::Shuffle);
     let mut perm: Vec<u32> = (0..3000).collect();
     rng.shuffle(&mut perm);
-    for normalize in Normalize::ALL {
-        let model = ModelConfig::report(8, Head::Softmax, normalize);
+    // The report's network (fused kernels) and a deeper sigmoid one (the general path, which
+    // cuts a batch of 1024 rows or more between two threads).
+    let deeper = |normalize| ModelConfig {
+        hidden: Hidden::new(vec![16, 12]),
+        activation: Activation::Sigmoid,
+        head: Head::SigmoidQuadratic,
+        normalize,
+    };
+    let models = Normalize::ALL.into_iter().flat_map(|normalize| {
+        [
+            (
+                ModelConfig::report(8, Head::Softmax, normalize),
+                Params::init(8, Init::Uniform, 1).unwrap(),
+            ),
+            (deeper(normalize), Params::init_widths(&[784, 16, 12, 10], Init::Normal, 1)),
+        ]
+    });
+    for (model, params) in models {
+        let which = (&model.hidden, model.normalize);
         let run = |threads| {
-            let mut b =
-                backend(&model, &Params::init(8, Init::Uniform, 1).unwrap(), &data, threads);
+            let mut b = backend(&model, &params, &data, threads);
             for _ in 0..3 {
                 b.step(Batch::All, 0.1).unwrap();
             }
@@ -191,7 +210,7 @@ fn thread_count_changes_no_bit() {
         };
         let one = run(1);
         for threads in [2, 3, 8] {
-            assert!(one == run(threads), "{normalize:?}: {threads} threads changed the bits");
+            assert!(one == run(threads), "{which:?}: {threads} threads changed the bits");
         }
     }
 }

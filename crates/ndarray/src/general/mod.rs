@@ -116,6 +116,30 @@ pub fn head(head: Head, z: &[f32], y: usize, a: &mut [f32], d: &mut [f32]) -> f6
     loss
 }
 
+/// Where a batch of `m` examples is cut for `threads` threads: in half for two, else after
+/// the last.
+fn cut(m: usize, threads: usize) -> usize {
+    if threads > 1 {
+        m / 2
+    } else {
+        m
+    }
+}
+
+/// Runs `a` and `b`, on two threads if `threads` > 1 (the caller has split the work so that
+/// the two touch disjoint values: the bits do not depend on which ran where).
+fn both(threads: usize, a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
+    if threads > 1 {
+        std::thread::scope(|s| {
+            s.spawn(a);
+            b();
+        });
+    } else {
+        a();
+        b();
+    }
+}
+
 /// The network in `f32`, with what a step needs kept between steps.
 #[derive(Debug, Clone)]
 pub struct Mlp {
@@ -153,24 +177,32 @@ impl Mlp {
         Params { layers: self.layers.clone() }
     }
 
-    /// The forward pass of `rows` (each `n₀` features) with labels `y`.
-    fn forward(&self, rows: &[&[f32]], y: &[u8]) -> Pass {
+    /// The forward pass of `rows` (each `n₀` features) with labels `y`, on `threads` threads
+    /// (each layer's examples cut in two; every example's values are the same either way).
+    fn forward(&self, rows: &[&[f32]], y: &[u8], threads: usize) -> Pass {
         let m = rows.len();
+        let cut = cut(m, threads);
         let last = self.layers.len() - 1;
-        let mut zs = Vec::with_capacity(self.layers.len());
+        let mut zs: Vec<Vec<f32>> = Vec::with_capacity(self.layers.len());
         let mut acts: Vec<Vec<f32>> = Vec::with_capacity(self.layers.len());
         for (l, layer) in self.layers.iter().enumerate() {
             let (n_in, n_out) = (layer.inputs, layer.outputs);
-            let mut z = vec![0f32; m * n_out];
+            let (mut z, mut a) = (vec![0f32; m * n_out], vec![0f32; m * n_out]);
             let inputs: Vec<&[f32]> =
                 if l == 0 { rows.to_vec() } else { acts[l - 1].chunks_exact(n_in).collect() };
-            affine(&layer.weight, &layer.bias, &inputs, &mut z);
-            if l < last {
-                acts.push(z.iter().map(|&v| activate(self.activation, v)).collect());
-            } else {
-                acts.push(vec![0f32; m * n_out]);
-            }
+            let (z0, z1) = z.split_at_mut(cut * n_out);
+            let (a0, a1) = a.split_at_mut(cut * n_out);
+            let part = |rows: &[&[f32]], z: &mut [f32], a: &mut [f32]| {
+                affine(&layer.weight, &layer.bias, rows, z);
+                if l < last {
+                    for (a, &z) in a.iter_mut().zip(z.iter()) {
+                        *a = activate(self.activation, z);
+                    }
+                }
+            };
+            both(threads, || part(&inputs[..cut], z0, a0), || part(&inputs[cut..], z1, a1));
             zs.push(z);
+            acts.push(a);
         }
         let n = self.layers[last].outputs;
         let mut delta = vec![0f32; m * n];
@@ -186,31 +218,51 @@ impl Mlp {
     }
 
     /// One step of gradient descent on the examples `rows` with labels `y` at learning rate
-    /// `lr`; returns the loss and correct predictions of the forward pass before it.
-    pub fn step(&mut self, rows: &[&[f32]], y: &[u8], lr: f32) -> Outcome {
+    /// `lr`, on up to `threads` threads (two for a batch of [`crate::fused::MIN_ROWS_PER_PART`]
+    /// rows or more, as [`crate::threads_used`] says; the same bits on any count); returns the
+    /// loss and correct predictions of the forward pass before it.
+    pub fn step(&mut self, rows: &[&[f32]], y: &[u8], lr: f32, threads: usize) -> Outcome {
         let m = rows.len();
-        let Pass { z: zs, a: acts, mut delta, outcome } = self.forward(rows, y);
+        let threads = crate::threads_used(m, threads);
+        let cut = cut(m, threads);
+        let Pass { z: zs, a: acts, mut delta, outcome } = self.forward(rows, y, threads);
         let inv_m = 1.0 / m as f32;
         for l in (0..self.layers.len()).rev() {
             let (n_in, n_out) = (self.layers[l].inputs, self.layers[l].outputs);
-            // ∂L/∂Wₗ = (1/m) δₗᵀ·Aₗ₋₁ and ∂L/∂bₗ, summed example after example.
+            // ∂L/∂Wₗ = (1/m) δₗᵀ·Aₗ₋₁ and ∂L/∂bₗ, summed example after example; two threads
+            // take half the outputs each.
             let inputs: Vec<&[f32]> =
                 if l == 0 { rows.to_vec() } else { acts[l - 1].chunks_exact(n_in).collect() };
             let mut gw = vec![0f32; n_out * n_in];
-            accumulate(&delta, &inputs, &mut gw);
+            let half = if threads > 1 { n_out / 2 } else { n_out };
+            let (g0, g1) = gw.split_at_mut(half * n_in);
+            both(
+                threads,
+                || accumulate(&delta, &inputs, 0..half, g0),
+                || accumulate(&delta, &inputs, half..n_out, g1),
+            );
             let mut gb = vec![0f32; n_out];
             for di in delta.chunks_exact(n_out) {
                 for (g, d) in gb.iter_mut().zip(di) {
                     *g += d;
                 }
             }
-            // δₗ₋₁ = (δₗ·Wₗ) ∘ act′(Zₗ₋₁), with Wₗ before its update.
+            // δₗ₋₁ = (δₗ·Wₗ) ∘ act′(Zₗ₋₁), with Wₗ before its update; two threads take half
+            // the examples each.
             if l > 0 {
                 let mut back = vec![0f32; m * n_in];
-                back_propagate(&delta, &self.layers[l].weight, n_out, &mut back);
-                for ((b, &z), &a) in back.iter_mut().zip(&zs[l - 1]).zip(&acts[l - 1]) {
-                    *b *= derivative(self.activation, z, a);
-                }
+                let (w, act) = (&self.layers[l].weight, self.activation);
+                let part = |d: &[f32], back: &mut [f32], z: &[f32], a: &[f32]| {
+                    back_propagate(d, w, n_out, back);
+                    for ((b, &z), &a) in back.iter_mut().zip(z).zip(a) {
+                        *b *= derivative(act, z, a);
+                    }
+                };
+                let (b0, b1) = back.split_at_mut(cut * n_in);
+                let (d0, d1) = delta.split_at(cut * n_out);
+                let (z0, z1) = zs[l - 1].split_at(cut * n_in);
+                let (a0, a1) = acts[l - 1].split_at(cut * n_in);
+                both(threads, || part(d0, b0, z0, a0), || part(d1, b1, z1, a1));
                 delta = back;
             }
             let layer = &mut self.layers[l];
@@ -222,8 +274,8 @@ impl Mlp {
 
     /// The mean loss and correct predictions on `rows`, and every prediction, without
     /// updating.
-    pub fn evaluate(&self, rows: &[&[f32]], y: &[u8]) -> (Outcome, Vec<u8>) {
-        let pass = self.forward(rows, y);
+    pub fn evaluate(&self, rows: &[&[f32]], y: &[u8], threads: usize) -> (Outcome, Vec<u8>) {
+        let pass = self.forward(rows, y, crate::threads_used(rows.len(), threads));
         let n = self.layers.last().map_or(0, |l| l.outputs);
         let out = pass.a.last().expect("a layer");
         let preds = out
