@@ -9,7 +9,11 @@ on the first 50,000 MNIST training images (Nielsen's training set), pixels x/255
   mini-batches of 64;
 - network.py: Nielsen's own loop (``network.py``, chapter 1, MIT licence), its ``SGD`` epoch:
   shuffle, mini-batches of 10, ``update_mini_batch`` calling ``backprop`` once per example on
-  float64 column vectors, exactly as the book's code does (written out below).
+  float64 column vectors, exactly as the book's code does (written out below);
+- numpy-gather: what handing a program each mini-batch of 64 costs before it computes anything:
+  NumPy's ``x[ix], y[ix]`` for every batch of a shuffled epoch of all 60,000 training images,
+  float32 [60000, 784] (the array `twinnet_backend.serve` slices for each step of the process
+  protocol, which the protocol's overhead per step includes).
 
 Prints one JSON object: per loop the median, min and max seconds per epoch over REPS samples
 (after one warm-up), and the thread count. Usage:
@@ -37,10 +41,17 @@ def idx(path, header):
     return np.frombuffer(data, dtype=np.uint8, offset=header)
 
 
-def load(d):
-    x = idx(f"{d}/train-images-idx3-ubyte", 16).reshape(-1, 784)[:N]
-    y = idx(f"{d}/train-labels-idx1-ubyte", 8).astype(np.int64)[:N]
+def load(d, n=N):
+    x = idx(f"{d}/train-images-idx3-ubyte", 16).reshape(-1, 784)[:n]
+    y = idx(f"{d}/train-labels-idx1-ubyte", 8).astype(np.int64)[:n]
     return (x / np.float32(255)).astype(np.float32), y
+
+
+def gather_epoch(x, y, batch):
+    perm = np.random.permutation(len(y))
+    for i in range(0, len(y), batch):
+        ix = perm[i:i + batch]
+        x[ix], y[ix]
 
 
 def torch_epoch(model, loss_fn, x, y, batch, lr):
@@ -143,6 +154,10 @@ def main():
     data = [(x[i].reshape(784, 1).astype(np.float64), eye[y[i]].reshape(10, 1)) for i in range(N)]
     net = Network([784, 30, 10])
     out["network.py"] = timed(lambda: net.SGD_epoch(data, 10, 3.0))
+    del data
+    xa, ya = load(sys.argv[1], None)
+    out["numpy-gather"] = timed(lambda: gather_epoch(xa, ya, 64))
+    out["numpy-gather"]["steps"] = -(-len(ya) // 64)
     print(json.dumps(out))
 
 

@@ -110,8 +110,29 @@ pub struct PythonLoops {
     pub torch_deep: Timed,
     #[serde(rename = "network.py")]
     pub network_py: Timed,
+    /// NumPy's gather of every mini-batch of 64 of an epoch (absent from records made before
+    /// it was measured).
+    #[serde(rename = "numpy-gather", default)]
+    pub numpy_gather: Option<Gather>,
     pub torch: String,
 }
+
+/// An epoch of NumPy's batch gather (`mlp_loops.py`), and its number of steps.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Gather {
+    #[serde(flatten)]
+    pub timed: Timed,
+    pub steps: usize,
+}
+
+/// The goals of the any-MLP issue: ndarray at least this many times a tight PyTorch eager
+/// loop on Nielsen's shape and on the deeper network; the general path's full-batch
+/// iteration within this factor of its products' floor; the process protocol's overhead per
+/// mini-batch step at most this many microseconds (`bench.md` measures it).
+const GOAL_NIELSEN: f64 = 10.0;
+const GOAL_DEEP: f64 = 2.0;
+const GOAL_FLOOR: f64 = 1.5;
+const GOAL_PROTOCOL_US: f64 = 20.0;
 
 /// Everything `--mlp` measured.
 #[derive(Debug, Serialize, Deserialize)]
@@ -189,9 +210,11 @@ pub fn run(root: &Path, splits: &Splits, sgemm: f64) -> Result<MlpRecord> {
             }
         }
         let n = splits.train.len();
-        let mut full = time(splits, &net, BackendKind::Ndarray, Regime::FullBatch, n, 1)?;
-        full.floor_ms = Some(1e3 * net.flops(n) / (sgemm * 1e9));
-        rows.push(full);
+        for &t in &counts {
+            let mut full = time(splits, &net, BackendKind::Ndarray, Regime::FullBatch, n, t)?;
+            full.floor_ms = Some(1e3 * net.flops(n) / (sgemm * 1e9));
+            rows.push(full);
+        }
     }
     let data = twinnet_data::default_data_dir();
     let python = counts.iter().map(|&t| python_loops(root, &data, t)).collect::<Result<_>>()?;
@@ -267,16 +290,78 @@ pub fn markdown(r: &MlpRecord) -> String {
             ratio(nielsen_py),
         );
     }
-    s.push_str("\nA full-batch iteration on all 60,000 images (ndarray's general path, one thread) against the floor of its dense products (FLOPs / the sgemm rate):\n\n| network | iteration | floor | × the floor |\n|---|---:|---:|---:|\n");
-    for x in r.rows.iter().filter(|x| x.regime == Regime::FullBatch) {
+    s.push_str("\nA full-batch iteration on all 60,000 images (ndarray's general path) against the floor of its dense products (FLOPs / the sgemm rate, which is libtorch's: fused multiply-adds on both cores), at 1 and 2 threads:\n\n| network | threads | iteration | floor | × the floor | GFLOP/s |\n|---|---:|---:|---:|---:|---:|\n");
+    let full: Vec<&MlpRow> = r.rows.iter().filter(|x| x.regime == Regime::FullBatch).collect();
+    for x in &full {
         let floor = x.floor_ms.unwrap_or(f64::NAN);
         let _ = writeln!(
             s,
-            "| {} | {:.1} ms | {:.1} ms | {:.1}× |",
+            "| {} | {} | {:.1} ms | {:.1} ms | {:.1}× | {:.0} |",
             x.network,
+            x.threads,
             x.median_ms,
             floor,
-            x.median_ms / floor
+            x.median_ms / floor,
+            r.sgemm_gflops * floor / x.median_ms
+        );
+    }
+    // The goals, each on its best figure.
+    let ratio = |net: &Net, other: Option<(f64, usize)>| {
+        let nd = best(&r.rows, |x| {
+            x.network == net.name
+                && x.backend == BackendKind::Ndarray
+                && x.regime == Regime::Minibatch
+        });
+        other.zip(nd).map(|((o, _), (n, _))| o / n)
+    };
+    let verdict = |met: Option<bool>| match met {
+        Some(true) => "met",
+        Some(false) => "**missed**",
+        None => "–",
+    };
+    s.push_str("\n| goal | measured | verdict |\n|---|---:|---|\n");
+    for (net, goal) in [(NIELSEN, GOAL_NIELSEN), (DEEP, GOAL_DEEP)] {
+        let torch = py(&|p: &PythonLoops| {
+            if net.name == NIELSEN.name {
+                p.torch_nielsen.median_s
+            } else {
+                p.torch_deep.median_s
+            }
+        });
+        let x = ratio(&net, torch);
+        let _ = writeln!(
+            s,
+            "| {}: ndarray ≥ {goal}× PyTorch eager | {} | {} |",
+            net.name,
+            x.map_or("–".into(), |x| format!("{x:.1}×")),
+            verdict(x.map(|x| x >= goal))
+        );
+    }
+    for net in [NIELSEN, DEEP] {
+        let x = full
+            .iter()
+            .filter(|x| x.network == net.name)
+            .map(|x| x.median_ms / x.floor_ms.unwrap_or(f64::NAN))
+            .min_by(f64::total_cmp);
+        let _ = writeln!(
+            s,
+            "| {}: full-batch iteration ≤ {GOAL_FLOOR}× the floor | {} | {} |",
+            net.name,
+            x.map_or("–".into(), |x| format!("{x:.1}×")),
+            verdict(x.map(|x| x <= GOAL_FLOOR))
+        );
+    }
+    let gather = r
+        .python
+        .iter()
+        .filter_map(|p| p.numpy_gather.as_ref())
+        .map(|g| g.timed.median_s / g.steps as f64 * 1e6)
+        .min_by(f64::total_cmp);
+    if let Some(us) = gather {
+        let _ = writeln!(
+            s,
+            "| the process protocol's overhead per mini-batch step ≤ {GOAL_PROTOCOL_US} µs (`bench.md`): NumPy's gather of one 64-row batch alone, in one process | {us:.1} µs | {} |",
+            if us <= GOAL_PROTOCOL_US { "leaves room" } else { "**already over the goal**" }
         );
     }
     s
