@@ -18,6 +18,7 @@ mod config;
 pub mod file;
 mod metrics;
 mod model;
+mod optim;
 mod options;
 pub mod palette;
 mod params;
@@ -33,8 +34,10 @@ pub use config::{
 };
 pub use metrics::{argmax, ClassMetrics, Confusion};
 pub use model::{check_hidden, check_widths, Hidden, Model, ModelConfig, BYTES_PER_PARAM};
+pub use optim::{Betas, Optimizer, OptimizerSettings};
 pub use options::{
-    Activation, BackendKind, Choice, Device, Head, Init, InitRng, Normalize, Regime,
+    Activation, BackendKind, Choice, DecayScope, Device, Head, Init, InitRng, Normalize,
+    OptimizerKind, Regime,
 };
 pub use params::{tensor_name, Layer, Params, ParamsError, CLASSES, INPUTS, NAMES};
 pub use train::{

@@ -16,6 +16,7 @@
 //! ```
 
 use crate::config::{bytes, defaults, ConfigError};
+use crate::optim::Optimizer;
 use crate::options::{Activation, Head, Normalize};
 use crate::params::{Params, CLASSES, INPUTS};
 use serde::{Deserialize, Serialize};
@@ -225,6 +226,7 @@ impl ModelConfig {
 pub struct Model {
     config: ModelConfig,
     params: Params,
+    optimizer: Optimizer,
 }
 
 impl Model {
@@ -247,7 +249,18 @@ impl Model {
                 ),
             ));
         }
-        Ok(Self { config, params })
+        Ok(Self { config, params, optimizer: Optimizer::SGD })
+    }
+
+    /// The same model trained by `optimizer` instead of plain SGD.
+    pub fn with_optimizer(mut self, optimizer: Optimizer) -> Self {
+        self.optimizer = optimizer;
+        self
+    }
+
+    /// How it is trained ([`Optimizer::SGD`] unless [`Model::with_optimizer`] said otherwise).
+    pub fn optimizer(&self) -> &Optimizer {
+        &self.optimizer
     }
 
     /// The configuration.

@@ -129,6 +129,30 @@ choice! {
 }
 
 choice! {
+    /// The update rule, as `torch.optim` names it.
+    OptimizerKind {
+        /// `torch.optim.SGD`: plain, with momentum (dampening, Nesterov) and L2 weight decay.
+        Sgd = "sgd",
+        /// `torch.optim.Adam`: bias-corrected first and second moments, L2 weight decay added
+        /// to the gradient.
+        Adam = "adam",
+        /// `torch.optim.AdamW`: Adam with decoupled weight decay (the parameters shrink by
+        /// `1 − lr·λ` before the step).
+        AdamW = "adamw",
+    }
+}
+
+choice! {
+    /// Which parameters weight decay applies to.
+    DecayScope {
+        /// Every parameter, as `torch.optim` does with one parameter group.
+        All = "all",
+        /// Weights only, never biases: Nielsen's `network2.py` (`(1 − ηλ/n)·w`).
+        Weights = "weights",
+    }
+}
+
+choice! {
     /// Where the tch backend computes.
     Device {
         /// The CPU.

@@ -7,7 +7,7 @@
 //! - [`fused`]: the fast `f32` path the backend trains with, tested against the reference;
 //! - [`general`]: any multilayer perceptron in `f32` (depth, activations, heads), tested
 //!   against `twinnet-reference`: what the backend trains every network but the report's
-//!   family with.
+//!   family with, and every network when the optimizer is not plain SGD ([`optim`]).
 //!
 //! ```
 //! use twinnet_core::{Backend, Batch, Head, Init, Model, ModelConfig, Normalize, Params, Threads};
@@ -26,6 +26,7 @@
 pub mod fused;
 pub mod general;
 pub mod kernels;
+pub mod optim;
 pub mod reference;
 
 use kernels::Kernels;
@@ -106,14 +107,17 @@ impl NdarrayBackend {
     pub fn new(model: &Model, train: &Dataset, threads: Threads) -> Self {
         let config = model.config().clone();
         let path = match config.hidden.single() {
-            Some(h) if config.is_report_network() => Path::Fused(Box::new(Fused {
-                net: fused::Weights::from_params(model.params()),
-                pixels: train.pixels().to_vec(),
-                spans: kernels::Span::of_rows(train.pixels(), twinnet_core::INPUTS),
-                scratch: Box::new(std::array::from_fn(|_| fused::Scratch::new(h))),
-            })),
+            Some(h) if config.is_report_network() && model.optimizer().is_plain_sgd() => {
+                Path::Fused(Box::new(Fused {
+                    net: fused::Weights::from_params(model.params()),
+                    pixels: train.pixels().to_vec(),
+                    spans: kernels::Span::of_rows(train.pixels(), twinnet_core::INPUTS),
+                    scratch: Box::new(std::array::from_fn(|_| fused::Scratch::new(h))),
+                }))
+            }
             _ => Path::General(Box::new(General {
-                net: general::Mlp::new(model.params(), config.activation, config.head),
+                net: general::Mlp::new(model.params(), config.activation, config.head)
+                    .with_optimizer(*model.optimizer()),
                 x: train.features(config.normalize),
             })),
         };

@@ -89,7 +89,7 @@ pub fn execute_probed(
             initial.source = format!("{}, then {n}", initial.source);
             initial.fingerprint = format!("{:016x}", params.fingerprint());
         }
-        Ok((Model::new(run.model().clone(), params)?, initial))
+        Ok((Model::new(run.model().clone(), params)?.with_optimizer(run.optimizer()), initial))
     };
     let at = probe.snapshot_at.clone();
     let limited;

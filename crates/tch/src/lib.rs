@@ -34,6 +34,7 @@ pub mod floor;
 #[cfg(feature = "mkl-vendor-override")]
 pub mod mkl;
 mod net;
+mod optim;
 pub mod runtime;
 mod train_set;
 
@@ -92,9 +93,17 @@ pub const TCH_VERSION: &str = "0.26";
 #[derive(Debug)]
 pub struct TchBackend {
     net: Net,
-    opt: nn::Optimizer,
+    opt: Updater,
     lr: f64,
     train: TrainSet,
+}
+
+/// What updates the parameters: tch's `nn::Sgd` for plain SGD (the committed results' bits),
+/// [`optim::TensorOptimizer`] for every other optimizer.
+#[derive(Debug)]
+enum Updater {
+    Sgd(nn::Optimizer),
+    Tensors(optim::TensorOptimizer),
 }
 
 /// The features [`TchBackend`] trains on, copied back to Rust (for tests and checks).
@@ -120,7 +129,11 @@ impl TchBackend {
         let _ = torch;
         let net = Net::new(model, device)?;
         let lr = 0.1;
-        let opt = nn::Sgd::default().build(&net.vs, lr).torch()?;
+        let opt = if model.optimizer().is_plain_sgd() {
+            Updater::Sgd(nn::Sgd::default().build(&net.vs, lr).torch()?)
+        } else {
+            Updater::Tensors(optim::TensorOptimizer::new(*model.optimizer(), net.parameters()))
+        };
         let train = TrainSet::new(train, net.model.normalize);
         Ok(Self { net, opt, lr, train })
     }
@@ -148,7 +161,9 @@ impl Backend for TchBackend {
     fn step(&mut self, batch: Batch<'_>, lr: f32) -> Result<StepStats, BackendError> {
         if lr as f64 != self.lr {
             self.lr = lr as f64;
-            self.opt.set_lr(self.lr);
+            if let Updater::Sgd(opt) = &mut self.opt {
+                opt.set_lr(self.lr);
+            }
         }
         let (xs, ys) = match batch {
             Batch::All => self.train.all(self.net.device),
@@ -157,10 +172,16 @@ impl Backend for TchBackend {
                 self.train.gather(ix, self.net.device)
             }
         };
-        self.opt.zero_grad();
+        match &mut self.opt {
+            Updater::Sgd(opt) => opt.zero_grad(),
+            Updater::Tensors(opt) => opt.zero_grad(),
+        }
         let (logits, loss) = self.net.forward(&xs, &ys);
         loss.f_backward().torch()?;
-        self.opt.step();
+        match &mut self.opt {
+            Updater::Sgd(opt) => opt.step(),
+            Updater::Tensors(opt) => opt.step(self.lr),
+        }
         let size = ys.size()[0] as usize;
         let correct = match (cpu_f32s(&logits), batch) {
             // A mini-batch on the CPU: the arg-max of each row of logits already in memory,

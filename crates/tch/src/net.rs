@@ -143,6 +143,20 @@ impl Net {
         })
     }
 
+    /// Every parameter tensor (sharing the layers' storage and gradients), in order, each
+    /// with whether it is a weight: fc1.weight, fc1.bias, fc2.weight, ….
+    pub(crate) fn parameters(&self) -> Vec<(Tensor, bool)> {
+        self.layers
+            .iter()
+            .flat_map(|l| {
+                [
+                    (l.ws.shallow_clone(), true),
+                    (l.bs.as_ref().expect("bias").shallow_clone(), false),
+                ]
+            })
+            .collect()
+    }
+
     pub(crate) fn params(&self) -> Result<Params, TchBackendError> {
         let layers = self
             .layers

@@ -16,7 +16,8 @@
 //! network keeps [`crate::fused`]); it is tested against the float64 reference for every depth,
 //! activation and head.
 
-use twinnet_core::{Activation, Head, Layer, Params};
+use crate::optim::State;
+use twinnet_core::{Activation, Head, Layer, Optimizer, Params};
 
 mod products;
 
@@ -146,6 +147,9 @@ pub struct Mlp {
     layers: Vec<Layer>,
     activation: Activation,
     head: Head,
+    optimizer: Optimizer,
+    /// Each layer's weight and bias optimizer state (unused by plain SGD).
+    state: Vec<[State; 2]>,
 }
 
 /// A forward pass: every layer's pre-activations and activations (row-major `[m, nₗ]`, the
@@ -167,9 +171,17 @@ pub struct Outcome {
 }
 
 impl Mlp {
-    /// The network of `p`'s layers, with `activation` in every hidden layer and `head`.
+    /// The network of `p`'s layers, with `activation` in every hidden layer and `head`,
+    /// trained by plain SGD.
     pub fn new(p: &Params, activation: Activation, head: Head) -> Self {
-        Self { layers: p.layers.clone(), activation, head }
+        let state = vec![Default::default(); p.layers.len()];
+        Self { layers: p.layers.clone(), activation, head, optimizer: Optimizer::SGD, state }
+    }
+
+    /// The same network trained by `optimizer` (its state starts empty).
+    pub fn with_optimizer(mut self, optimizer: Optimizer) -> Self {
+        self.optimizer = optimizer;
+        self
     }
 
     /// The parameters as they are now.
@@ -266,8 +278,17 @@ impl Mlp {
                 delta = back;
             }
             let layer = &mut self.layers[l];
-            axpy(-lr * inv_m, &gw, &mut layer.weight);
-            axpy(-lr * inv_m, &gb, &mut layer.bias);
+            if self.optimizer.is_plain_sgd() {
+                axpy(-lr * inv_m, &gw, &mut layer.weight);
+                axpy(-lr * inv_m, &gb, &mut layer.bias);
+            } else {
+                // The mean loss's gradients, then the optimizer's rule.
+                gw.iter_mut().chain(gb.iter_mut()).for_each(|g| *g *= inv_m);
+                let o = &self.optimizer;
+                let [sw, sb] = &mut self.state[l];
+                sw.update(o, o.decay_of(true), &mut layer.weight, &mut gw, lr);
+                sb.update(o, o.decay_of(false), &mut layer.bias, &mut gb, lr);
+            }
         }
         outcome
     }

@@ -4,133 +4,21 @@
 //! validated form every run is executed from ([`ValidRun`], made only by
 //! [`RunConfig::validate`]).
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use twinnet_core::{
-    defaults, Activation, BackendKind, Choice, ConfigError, Device, Head, Hidden, Init, InitRng,
-    ModelConfig, Normalize, Regime, Threads, TrainConfig, TrainPlan,
+    defaults, Activation, BackendKind, Betas, ConfigError, DecayScope, Device, Head, Hidden, Init,
+    InitRng, ModelConfig, Normalize, Optimizer, OptimizerKind, OptimizerSettings, Regime, Threads,
+    TrainConfig, TrainPlan,
 };
 use twinnet_data::DatasetName;
 use twinnet_engine::Engine;
 
-/// A clap parser that accepts exactly the names of a [`Choice`] and lists them in `--help`.
-pub fn choice<T: Choice + Clone>() -> impl TypedValueParser<Value = T> {
-    PossibleValuesParser::new(T::ALL.iter().map(|v| v.as_str()))
-        .map(|s| T::parse_choice(&s).expect("clap only passes possible values"))
-}
+#[macro_use]
+mod macros;
 
-/// A setting's value as a command-line argument (its `Display`, paths as given).
-trait ArgValue {
-    fn arg(&self) -> String;
-}
-
-macro_rules! arg_by_display {
-    ($($t:ty),+) => { $(impl ArgValue for $t { fn arg(&self) -> String { self.to_string() } })+ };
-}
-arg_by_display!(
-    String,
-    usize,
-    u64,
-    f32,
-    f64,
-    BackendKind,
-    Regime,
-    Init,
-    Normalize,
-    Head,
-    Device,
-    InitRng,
-    DatasetName,
-    Hidden,
-    Activation
-);
-
-impl ArgValue for PathBuf {
-    fn arg(&self) -> String {
-        self.to_string_lossy().into_owned()
-    }
-}
-
-macro_rules! settings {
-    (
-        required { $($(#[$m:meta])* $field:ident : $ty:ty = $default:expr,)+ }
-        optional { $($(#[$om:meta])* $ofield:ident : $oty:ty,)+ }
-        recorded_if_set { $($(#[$sm:meta])* $sfield:ident : $sty:ty,)+ }
-    ) => {
-        /// Settings of a run, every one optional: from command-line flags, an experiment's
-        /// `[defaults]` table or one of its `[[run]]` tables (same names, kebab-case).
-        #[derive(Debug, Clone, Default, PartialEq, clap::Args, Deserialize)]
-        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-        pub struct Settings {
-            $($(#[$m])* pub $field: Option<$ty>,)+
-            $($(#[$om])* pub $ofield: Option<$oty>,)+
-            $($(#[$sm])* pub $sfield: Option<$sty>,)+
-        }
-
-        impl Settings {
-            /// Each setting from `self`, else from `base`.
-            pub fn or(self, base: &Settings) -> Settings {
-                Settings {
-                    $($field: self.$field.or_else(|| base.$field.clone()),)+
-                    $($ofield: self.$ofield.or_else(|| base.$ofield.clone()),)+
-                    $($sfield: self.$sfield.or_else(|| base.$sfield.clone()),)+
-                }
-            }
-
-            /// The command-line flags that give these settings (`--lr 0.1 …`), for a child
-            /// process that must plan the same runs.
-            pub fn to_args(&self) -> Vec<String> {
-                let mut args = vec![];
-                $(if let Some(v) = &self.$field {
-                    args.push(format!("--{}", stringify!($field).replace('_', "-")));
-                    args.push(ArgValue::arg(v));
-                })+
-                $(if let Some(v) = &self.$ofield {
-                    args.push(format!("--{}", stringify!($ofield).replace('_', "-")));
-                    args.push(ArgValue::arg(v));
-                })+
-                $(if let Some(v) = &self.$sfield {
-                    args.push(format!("--{}", stringify!($sfield).replace('_', "-")));
-                    args.push(ArgValue::arg(v));
-                })+
-                args
-            }
-
-            /// Every setting of a complete config (for `--config-from`).
-            pub fn from_config(c: &RunConfig) -> Settings {
-                Settings {
-                    $($field: Some(c.$field.clone()),)+
-                    $($ofield: c.$ofield.clone(),)+
-                    $($sfield: c.$sfield.clone(),)+
-                }
-            }
-
-            /// The complete config, with the report's defaults for what is unset (threads:
-            /// see [`Settings::resolve`]).
-            fn resolve_defaults(self) -> RunConfig {
-                RunConfig {
-                    $($field: self.$field.unwrap_or_else(|| $default),)+
-                    $($ofield: self.$ofield,)+
-                    $($sfield: self.$sfield,)+
-                }
-            }
-        }
-
-        /// Every option of one run, as used and as recorded in its result's `config`.
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct RunConfig {
-            $(#[allow(missing_docs)] pub $field: $ty,)+
-            $(#[allow(missing_docs)] pub $ofield: Option<$oty>,)+
-            // Absent from the JSON when unset, so that results of the other backends read
-            // and hash as before these settings existed.
-            $(#[allow(missing_docs)]
-              #[serde(default, skip_serializing_if = "Option::is_none")]
-              pub $sfield: Option<$sty>,)+
-        }
-    };
-}
+pub use macros::choice;
+use macros::ArgValue;
 
 settings! {
     required {
@@ -200,6 +88,30 @@ settings! {
     /// Evaluate on the test set every K epochs (and after the last): test accuracy and loss in the history and the curves, as Nielsen's figures show them per epoch [default: only at the end]
     #[arg(long, value_name = "K")]
     eval_every: usize,
+    /// The update rule, as torch.optim defines it: sgd, adam or adamw [default: sgd]
+    #[arg(long, value_parser = choice::<OptimizerKind>())]
+    optimizer: OptimizerKind,
+    /// SGD's momentum μ; its buffer starts at the first gradient, as torch.optim.SGD's [default: 0]
+    #[arg(long, value_name = "M")]
+    momentum: f64,
+    /// SGD's dampening τ of the momentum buffer, b ← μb + (1 − τ)g [default: 0]
+    #[arg(long, value_name = "T")]
+    dampening: f64,
+    /// SGD with Nesterov momentum (needs --momentum, no --dampening)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    nesterov: bool,
+    /// Weight decay λ: added to the gradient as λp (sgd, adam) or decoupled, p ← p(1 − ηλ) (adamw) [default: 0; adamw 0.01]
+    #[arg(long, value_name = "W")]
+    weight_decay: f64,
+    /// Which parameters --weight-decay applies to: all (torch.optim with one parameter group) or weights (Nielsen's network2.py: (1 − ηλ/n)·w, so λ = his λ/n) [default: all]
+    #[arg(long, value_parser = choice::<DecayScope>())]
+    decay: DecayScope,
+    /// Adam's β₁,β₂ [default: 0.9,0.999]
+    #[arg(long, value_name = "B1,B2")]
+    betas: Betas,
+    /// Adam's ε, added after the bias-corrected square root [default: 1e-8]
+    #[arg(long, value_name = "E")]
+    eps: f64,
     /// --backend process: the implementation's command, split as a shell would (no shell), e.g. "python3 my_net.py" (docs/protocol.md)
     #[arg(long, value_name = "CMD")]
     command: String,
@@ -235,6 +147,7 @@ pub struct ValidRun {
     config: RunConfig,
     engine: Engine,
     model: ModelConfig,
+    optimizer: Optimizer,
     plan: TrainPlan,
     threads: Threads,
 }
@@ -252,6 +165,10 @@ impl ValidRun {
     pub fn model(&self) -> &ModelConfig {
         &self.model
     }
+    /// How it is trained.
+    pub fn optimizer(&self) -> Optimizer {
+        self.optimizer
+    }
     /// The training loop's checked settings, for the (possibly limited) training set.
     pub fn plan(&self) -> &TrainPlan {
         &self.plan
@@ -268,6 +185,7 @@ impl RunConfig {
     pub fn validate(&self, n_train: usize) -> Result<ValidRun, ConfigError> {
         let model = self.model_config();
         twinnet_core::check_widths(&model.widths())?;
+        let optimizer = Optimizer::from_settings(&self.optimizer_settings())?;
         let threads = Threads::new(self.threads)?;
         if let Some(n) = self.train_limit {
             if n == 0 || n > n_train {
@@ -293,13 +211,23 @@ impl RunConfig {
             ));
         }
         let engine = match self.backend {
+            BackendKind::Process if !optimizer.is_plain_sgd() => {
+                return Err(ConfigError::new(
+                    "optimizer",
+                    format!(
+                        "the process protocol (version {}) trains with plain SGD only; \
+                         `{optimizer}` needs the ndarray or tch backend",
+                        twinnet_process::PROTOCOL
+                    ),
+                ))
+            }
             BackendKind::Process => self.process_engine()?,
             _ if self.command.is_some() => {
                 return Err(ConfigError::new("command", "needs --backend process"))
             }
             _ => Engine::resolve(self.backend, self.device)?,
         };
-        Ok(ValidRun { config: self.clone(), engine, model, plan, threads })
+        Ok(ValidRun { config: self.clone(), engine, model, optimizer, plan, threads })
     }
 
     /// The cores the run keeps busy on a training set of `n_train` images, which is what
@@ -351,6 +279,20 @@ impl RunConfig {
             activation: self.activation.unwrap_or(defaults::ACTIVATION),
             head: self.head,
             normalize: self.normalize,
+        }
+    }
+
+    /// The optimizer settings as given (checked by [`Optimizer::from_settings`]).
+    pub fn optimizer_settings(&self) -> OptimizerSettings {
+        OptimizerSettings {
+            kind: self.optimizer,
+            momentum: self.momentum,
+            dampening: self.dampening,
+            nesterov: self.nesterov,
+            weight_decay: self.weight_decay,
+            decay: self.decay,
+            betas: self.betas,
+            eps: self.eps,
         }
     }
 
