@@ -308,6 +308,23 @@ mod tests {
         assert!("0.9".parse::<Betas>().is_err());
     }
 
+    /// Files and results spell every choice as the command line does (`adamw`, not
+    /// serde's kebab-case `adam-w`).
+    #[test]
+    fn files_spell_choices_as_flags_do() {
+        for k in OptimizerKind::ALL {
+            assert_eq!(serde_json::to_string(k).unwrap(), format!("\"{}\"", k.as_str()));
+        }
+        for d in DecayScope::ALL {
+            assert_eq!(serde_json::to_string(d).unwrap(), format!("\"{}\"", d.as_str()));
+        }
+        let b: Betas = serde_json::from_str("[0.8, 0.99]").unwrap();
+        assert_eq!(
+            (b, serde_json::to_string(&b).unwrap()),
+            (Betas(0.8, 0.99), "[0.8,0.99]".into())
+        );
+    }
+
     #[test]
     fn weights_only_decay_spares_biases() {
         let s = OptimizerSettings {

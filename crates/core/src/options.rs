@@ -138,6 +138,7 @@ choice! {
         Adam = "adam",
         /// `torch.optim.AdamW`: Adam with decoupled weight decay (the parameters shrink by
         /// `1 − lr·λ` before the step).
+        #[serde(rename = "adamw")]
         AdamW = "adamw",
     }
 }

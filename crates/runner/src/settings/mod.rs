@@ -92,16 +92,16 @@ settings! {
     #[arg(long, value_parser = choice::<OptimizerKind>())]
     optimizer: OptimizerKind,
     /// SGD's momentum μ; its buffer starts at the first gradient, as torch.optim.SGD's [default: 0]
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", allow_negative_numbers = true)]
     momentum: f64,
     /// SGD's dampening τ of the momentum buffer, b ← μb + (1 − τ)g [default: 0]
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     dampening: f64,
     /// SGD with Nesterov momentum (needs --momentum, no --dampening)
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     nesterov: bool,
     /// Weight decay λ: added to the gradient as λp (sgd, adam) or decoupled, p ← p(1 − ηλ) (adamw) [default: 0; adamw 0.01]
-    #[arg(long, value_name = "W")]
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
     weight_decay: f64,
     /// Which parameters --weight-decay applies to: all (torch.optim with one parameter group) or weights (Nielsen's network2.py: (1 − ηλ/n)·w, so λ = his λ/n) [default: all]
     #[arg(long, value_parser = choice::<DecayScope>())]
@@ -110,7 +110,7 @@ settings! {
     #[arg(long, value_name = "B1,B2")]
     betas: Betas,
     /// Adam's ε, added after the bias-corrected square root [default: 1e-8]
-    #[arg(long, value_name = "E")]
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
     eps: f64,
     /// --backend process: the implementation's command, split as a shell would (no shell), e.g. "python3 my_net.py" (docs/protocol.md)
     #[arg(long, value_name = "CMD")]

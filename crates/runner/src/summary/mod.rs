@@ -53,11 +53,16 @@ fn write_summary(dir: &ResultsDir, md: &str) -> Result<()> {
         .map_err(|e| Error::io(&path, "cannot write", e))
 }
 
-/// `full-batch`, or `minibatch B`.
+/// `full-batch`, or `minibatch B`; then the optimizer when it is not plain SGD
+/// (`minibatch 64 · adam β 0.9,0.999 ε 1e-8`).
 pub(crate) fn regime_label(c: &RunConfig) -> String {
-    match c.regime {
+    let regime = match c.regime {
         twinnet_core::Regime::Minibatch => format!("minibatch {}", c.batch_size),
         twinnet_core::Regime::FullBatch => "full-batch".into(),
+    };
+    match twinnet_core::Optimizer::from_settings(&c.optimizer_settings()) {
+        Ok(o) if !o.is_plain_sgd() => format!("{regime} · {o}"),
+        _ => regime,
     }
 }
 
