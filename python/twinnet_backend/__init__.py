@@ -14,6 +14,7 @@ turns a Python exception into a protocol error carrying its traceback. It needs 
 standard library and numpy. Anything the class prints goes to stderr, never into the protocol.
 """
 
+import copy
 import json
 import os
 import platform
@@ -22,8 +23,9 @@ import traceback
 
 import numpy as np
 
-__all__ = ["serve", "PROTOCOL", "NAMES", "names", "shapes", "report_network_only"]
-__version__ = "2.0.0"
+__all__ = ["serve", "PROTOCOL", "NAMES", "names", "shapes", "report_network_only",
+           "plain_sgd"]
+__version__ = "2.1.0"
 
 #: The protocol version this module speaks.
 PROTOCOL = 2
@@ -74,9 +76,19 @@ def names(layers):
     return tuple(shapes(layers))
 
 
+def plain_sgd(settings):
+    """Whether ``settings`` train with plain SGD (no momentum, no weight decay): always so
+    unless ``settings["optimizer"]`` says otherwise."""
+    o = settings.get("optimizer") or {"name": "sgd"}
+    return o["name"] == "sgd" and not o.get("momentum") and not o.get("weight_decay")
+
+
 def report_network_only(settings, who):
     """Raises unless ``settings`` describe the report's family — one hidden layer, ReLU, a
-    softmax or double-softmax head — naming the first setting ``who`` does not implement."""
+    softmax or double-softmax head, plain SGD — naming the first setting ``who`` does not
+    implement."""
+    if not plain_sgd(settings):
+        raise ValueError(f"{who} trains with plain SGD, not optimizer {settings['optimizer']}")
     if settings["head"] not in ("softmax", "double-softmax"):
         raise ValueError(f"{who} has no head {settings['head']!r} "
                          "(it trains softmax and double-softmax)")
@@ -123,18 +135,19 @@ def _checked_params(d, layers, copy=False, why=""):
 
 
 class _Server:
-    def __init__(self, cls, out, name, libraries, device, rewind):
+    def __init__(self, cls, out, name, libraries, device, rewind, optimizers):
         self.cls, self.out = cls, out
         self.name = name or cls.__name__
         self.libraries = {"numpy": np.__version__, **(libraries or {})}
-        self.device, self.rewind = device, rewind
+        self.device, self.rewind, self.optimizers = device, rewind, optimizers
         self.net = None
         self.settings = None
         self.layers = None
         self.x = self.y = None
         self.splits = {}
-        # Parameters kept before some steps sent ahead, and every such step since the oldest:
-        # [(id, params)], [(id, batch, lr)].
+        # What was kept before some steps sent ahead (the parameters, or with an optimizer's
+        # state a copy of the whole net: see _keep), and every such step since the oldest:
+        # [(id, kept)], [(id, batch, lr)].
         self.checkpoints = []
         self.log = []
         self.order = None
@@ -154,6 +167,26 @@ class _Server:
             self.splits[key] = (np.load(x), np.load(y))
         return self.splits[key]
 
+    def _keep(self):
+        """What a rewind restores: the parameters (``params()``), or, when the optimizer keeps
+        state of its own (momentum, Adam's moments), a deep copy of the whole net, which holds
+        that state wherever the class keeps it — nothing new asked of the class."""
+        if plain_sgd(self.settings):
+            return _checked_params(self.net.params(), self.layers, copy=True,
+                                   why=" (called to keep a checkpoint before a step sent ahead)")
+        try:
+            return copy.deepcopy(self.net)
+        except Exception as e:
+            raise RuntimeError(
+                f"cannot keep a checkpoint of the net (copy.deepcopy: {type(e).__name__}: {e}); "
+                "serve it with rewind=False so that twinnet never sends steps ahead") from e
+
+    def _restore(self, kept):
+        if isinstance(kept, dict):
+            self.net = self.cls(_checked_params(kept, self.layers, copy=True), dict(self.settings))
+        else:
+            self.net = copy.deepcopy(kept)
+
     def step(self, batch, lr):
         """One update on `batch` ("all", a list of rows, or {"order": [start, end]})."""
         if batch == "all":
@@ -171,7 +204,9 @@ class _Server:
     def handle(self, req):
         op = req.get("op")
         if op == "hello":
-            return {"protocol": PROTOCOL, "capabilities": ["rewind"] if self.rewind else [],
+            capabilities = (["rewind"] if self.rewind else []) + \
+                (["optimizers"] if self.optimizers else [])
+            return {"protocol": PROTOCOL, "capabilities": capabilities,
                     "implementation": {"name": self.name,
                                        "language": f"python {platform.python_version()}",
                                        "libraries": self.libraries, "device": self.device}}
@@ -180,6 +215,9 @@ class _Server:
             self.settings.setdefault("activation", "relu")
             self.layers = _layers(self.settings)
             self.settings["layers"] = list(self.layers)
+            if not self.optimizers and not plain_sgd(self.settings):
+                raise ValueError(f"{self.name} trains with plain SGD only (serve it with "
+                                 f"optimizers=True once it implements settings['optimizer'])")
             params = _load_params(req["params"], self.layers)
             train = req.get("train")
             self.x, self.y = self.split(train["x"], train["y"]) if train else (None, None)
@@ -194,9 +232,7 @@ class _Server:
             if req.get("checkpoint"):
                 last = self.checkpoints[-1][0] if self.checkpoints else None
                 if last is None or req["id"] - last >= EVERY:
-                    kept = _checked_params(self.net.params(), self.layers, copy=True,
-                                           why=" (called to keep a checkpoint before a step sent ahead)")
-                    self.checkpoints.append((req["id"], kept))
+                    self.checkpoints.append((req["id"], self._keep()))
                     if len(self.checkpoints) > 8:
                         del self.checkpoints[0]
                         oldest = self.checkpoints[0][0]
@@ -226,8 +262,8 @@ class _Server:
             kept = [c for c in self.checkpoints if c[0] <= to]
             if not kept or not any(e[0] == to for e in self.log):
                 raise RuntimeError(f"no checkpoint before step {to} to rewind to")
-            cid, params = kept[-1]
-            self.net = self.cls(_checked_params(params, self.layers, copy=True), dict(self.settings))
+            cid, state = kept[-1]
+            self._restore(state)
             for sid, batch, lr in self.log:
                 if cid <= sid < to:
                     self.step(batch, lr)
@@ -237,7 +273,7 @@ class _Server:
         raise ValueError(f"unknown op `{op}`")
 
 
-def serve(cls, name=None, libraries=None, device="cpu", rewind=True):
+def serve(cls, name=None, libraries=None, device="cpu", rewind=True, optimizers=False):
     """Serves instances of ``cls`` over twinnet's process protocol on stdin/stdout.
 
     ``cls(params, settings)``: ``params`` a dict of float32 arrays in PyTorch's names and layout
@@ -254,8 +290,15 @@ def serve(cls, name=None, libraries=None, device="cpu", rewind=True):
     unchanged. ``params()``: the dict of ``__init__``'s form.
 
     ``name``, ``libraries`` (e.g. ``{"torch": torch.__version__}``) and ``device`` describe the
-    implementation in twinnet's results. ``rewind=False`` if the class's state is more than its
-    parameters (momentum, say): twinnet then never sends steps ahead.
+    implementation in twinnet's results.
+
+    ``optimizers=True`` once the class implements ``settings["optimizer"]`` (``name``: "sgd",
+    "adam" or "adamw"; ``momentum``, ``dampening``, ``nesterov``, ``weight_decay``, ``decay``:
+    "all" or "weights", ``betas``, ``eps``: torch.optim's meanings, every key present); without
+    it twinnet trains the class with plain SGD only. A checkpoint before a step sent ahead is
+    then a ``copy.deepcopy`` of the instance (its optimizer state included, wherever it keeps
+    it); ``rewind=False`` if the instance cannot be deep-copied: twinnet then never sends steps
+    ahead.
     """
     # The protocol owns the real stdout; anything else printed (by the class, or by C code)
     # goes to stderr, which twinnet shows when something fails.
@@ -263,7 +306,7 @@ def serve(cls, name=None, libraries=None, device="cpu", rewind=True):
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     replies = []
-    server = _Server(cls, replies, name, libraries, device, rewind)
+    server = _Server(cls, replies, name, libraries, device, rewind, optimizers)
     pending = b""
     try:
         # Requests are read as they come, several at a time when twinnet has sent steps ahead;

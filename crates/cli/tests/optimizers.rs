@@ -21,10 +21,6 @@ fn settings_that_cannot_work_are_refused_by_name() {
         (&["--optimizer", "adam", "--betas", "0.9,1"], "betas"),
         (&["--weight-decay", "-0.1"], "weight-decay"),
         (&["--optimizer", "adam", "--eps", "nan"], "eps"),
-        (
-            &["--backend", "process", "--command", "python3 x.py", "--optimizer", "adam"],
-            "optimizer",
-        ),
     ] {
         let out = tmp.path().join("never.json");
         let o = twinnet(&data, &[&base[..], flags, &["--out", out.to_str().unwrap()]].concat());
@@ -35,6 +31,17 @@ fn settings_that_cannot_work_are_refused_by_name() {
     }
     let o = twinnet(&data, &[&base[..], &["--betas", "0.9"]].concat());
     assert!(!o.status.success() && stderr(&o).contains("B1,B2"), "{}", stderr(&o));
+    // A program that does not say it implements optimizers is not handed one.
+    let program = repo().join("crates/process/tests/python/numpy_net.py");
+    let command = format!("python3 {} --no-optimizers", program.display());
+    let flags = ["--backend", "process", "--command", &command, "--optimizer", "adam"];
+    let o = twinnet(&data, &[&base[..], &flags].concat());
+    assert!(!o.status.success(), "adam ran on a program without the capability");
+    assert!(
+        stderr(&o).contains("--optimizer adam") && stderr(&o).contains("`optimizers` capability"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

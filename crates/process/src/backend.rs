@@ -91,7 +91,7 @@ impl ProcessBackend {
         let python = crate::python_module(&cache)?;
         let mut child =
             Child::spawn(&spec.command, &spec.argv, &python, spec.timeout, threads.get())?;
-        let Hello { info, rewind } = hello(&mut child, &spec.command, model.config())?;
+        let Hello { info, rewind } = hello(&mut child, &spec.command, model)?;
         let scratch = Scratch::new()
             .map_err(|e| ProcessError::io(&std::env::temp_dir(), "cannot create a folder in", e))?;
         let mut b = Self {
@@ -144,6 +144,7 @@ impl ProcessBackend {
             "layers": c.widths(), "activation": c.activation,
             "lr": decimal(spec.lr), "regime": spec.regime, "batch_size": spec.batch_size,
             "seed": spec.seed, "threads": threads.get(), "dataset": spec.dataset,
+            "optimizer": optimizer_settings(model.optimizer()),
         });
         let req = json!({"op": "init", "params": params, "settings": settings, "train": train});
         let id = self.child.send(req, true)?;
@@ -362,4 +363,21 @@ impl Backend for ProcessBackend {
     fn describe(&self) -> BackendInfo {
         self.info.clone()
     }
+}
+
+/// `settings.optimizer`: every key present, whatever the optimizer (those of the other kind
+/// at `torch.optim`'s defaults).
+pub(crate) fn optimizer_settings(o: &twinnet_core::Optimizer) -> Value {
+    use twinnet_core::{Betas, Optimizer};
+    let (weight_decay, decay) = o.decay();
+    let (momentum, dampening, nesterov, betas, eps) = match *o {
+        Optimizer::Sgd { momentum, dampening, nesterov, .. } => {
+            (momentum, dampening, nesterov, Betas::default(), 1e-8)
+        }
+        Optimizer::Adam { betas, eps, .. } => (0.0, 0.0, false, betas, eps),
+    };
+    json!({
+        "name": o.kind(), "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
+        "weight_decay": weight_decay, "decay": decay, "betas": [betas.0, betas.1], "eps": eps,
+    })
 }

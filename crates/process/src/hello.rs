@@ -5,7 +5,7 @@ use crate::child::Child;
 use crate::error::ProcessError;
 use crate::PROTOCOL;
 use serde_json::{json, Value};
-use twinnet_core::{BackendInfo, ModelConfig};
+use twinnet_core::{BackendInfo, Model};
 
 /// What `hello` established.
 pub(crate) struct Hello {
@@ -15,13 +15,20 @@ pub(crate) struct Hello {
     pub rewind: bool,
 }
 
+/// The capability a program lists when it implements `settings.optimizer` (any optimizer but
+/// plain SGD is refused to a program that does not).
+pub const OPTIMIZERS: &str = "optimizers";
+
 /// Says `hello` (version [`PROTOCOL`]) and checks the reply: version 2, or version 1 for the
-/// report's family only (any other `model` is refused before `init`, by setting).
+/// report's family only (any other `model` is refused before `init`, by setting); an optimizer
+/// other than plain SGD only for a program listing the [`OPTIMIZERS`] capability.
 pub(crate) fn hello(
     child: &mut Child,
     command: &str,
-    model: &ModelConfig,
+    model: &Model,
 ) -> Result<Hello, ProcessError> {
+    let optimizer = model.optimizer();
+    let model = model.config();
     let id = child.send(json!({"op": "hello", "protocol": PROTOCOL}), true)?;
     let reply = child.recv("hello", id)?;
     let version = match reply["protocol"].as_u64() {
@@ -40,9 +47,20 @@ pub(crate) fn hello(
             message: version_1_refusal(field, &value),
         });
     }
-    let rewind = reply["capabilities"]
-        .as_array()
-        .is_some_and(|c| c.iter().any(|x| x.as_str() == Some("rewind")));
+    let can = |what: &str| {
+        reply["capabilities"].as_array().is_some_and(|c| c.iter().any(|x| x.as_str() == Some(what)))
+    };
+    if !optimizer.is_plain_sgd() && !can(OPTIMIZERS) {
+        return Err(ProcessError::Unsupported {
+            command: command.into(),
+            message: format!(
+                "--optimizer {optimizer}: the program does not list the `{OPTIMIZERS}` \
+                 capability in its `hello`, so it trains with plain SGD only \
+                 (docs/protocol.md; in Python, `serve(cls, optimizers=True)`)"
+            ),
+        });
+    }
+    let rewind = can("rewind");
     Ok(Hello { info: describe(command, &reply["implementation"], version), rewind })
 }
 

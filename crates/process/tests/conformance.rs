@@ -7,7 +7,9 @@ use common::{numpy_command, start};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use twinnet_core::trajectory::Snapshots;
-use twinnet_core::{train, Backend, BackendError, Model, TrainConfig};
+use twinnet_core::{
+    train, Backend, BackendError, Model, Optimizer, OptimizerKind, OptimizerSettings, TrainConfig,
+};
 use twinnet_data::Dataset;
 
 fn process(model: &Model, data: &Dataset) -> Result<Box<dyn Backend>, BackendError> {
@@ -19,11 +21,23 @@ fn process(model: &Model, data: &Dataset) -> Result<Box<dyn Backend>, BackendErr
 twinnet_testkit::conformance_suite!(process, matrix);
 
 /// Steps sent ahead (and taken back when the parameters are asked for mid-epoch, and at a
-/// divergence) give the same bits as one step at a time.
+/// divergence) give the same bits as one step at a time: with plain SGD (the parameters are
+/// the state) and with optimizers that keep state of their own (momentum, Adam's moments),
+/// which `twinnet_backend.serve` keeps by copying the whole net.
 #[test]
 fn sending_ahead_changes_no_bit() {
     let data = twinnet_testkit::conformance::data();
-    let model = &twinnet_testkit::conformance::models()[1];
+    let base = &twinnet_testkit::conformance::models()[1];
+    let momentum =
+        OptimizerSettings { momentum: Some(0.9), nesterov: Some(true), ..Default::default() };
+    let adam = OptimizerSettings { kind: Some(OptimizerKind::Adam), ..Default::default() };
+    for settings in [OptimizerSettings::default(), momentum, adam] {
+        let optimizer = Optimizer::from_settings(&settings).unwrap();
+        sends_ahead_the_same(&data, &base.clone().with_optimizer(optimizer));
+    }
+}
+
+fn sends_ahead_the_same(data: &Dataset, model: &Model) {
     let cfg = TrainConfig {
         regime: twinnet_core::Regime::Minibatch,
         batch_size: 16,
@@ -32,7 +46,7 @@ fn sending_ahead_changes_no_bit() {
     };
     let plan = cfg.validate(data.len()).unwrap();
     let run = |ahead: usize| {
-        let b = start(&numpy_command(""), model, &data, ahead, Duration::from_secs(60)).unwrap();
+        let b = start(&numpy_command(""), model, data, ahead, Duration::from_secs(60)).unwrap();
         // Snapshots after updates 1, 5, 13 and 20 make the backend settle mid-epoch.
         let mut s = Snapshots::new(b, vec![1, 5, 13, 20]);
         let out = train(&mut s, &plan, &AtomicBool::new(false), &mut |_| {}).unwrap();
@@ -43,10 +57,11 @@ fn sending_ahead_changes_no_bit() {
     };
     let (h0, p0, s0) = run(0);
     let (h1, p1, s1) = run(twinnet_process::AHEAD);
-    assert_eq!(p0, p1, "final parameters");
-    assert_eq!(s0, s1, "snapshots");
+    let o = model.optimizer();
+    assert_eq!(p0, p1, "{o}: final parameters");
+    assert_eq!(s0, s1, "{o}: snapshots");
     let strip = |h: &[twinnet_core::EpochRecord]| -> Vec<(usize, u64, u64)> {
         h.iter().map(|r| (r.step, r.train_loss.to_bits(), r.train_accuracy.to_bits())).collect()
     };
-    assert_eq!(strip(&h0), strip(&h1), "history");
+    assert_eq!(strip(&h0), strip(&h1), "{o}: history");
 }

@@ -20,8 +20,11 @@
 //! and one step of gradient descent is `Wₗ := Wₗ − α ∂L/∂Wₗ`, `bₗ := bₗ − α ∂L/∂bₗ`.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
-use twinnet_core::{Activation, Head, ModelConfig, Params, INPUTS};
+use twinnet_core::{Activation, Head, ModelConfig, Optimizer, Params, INPUTS};
 use twinnet_data::Dataset;
+
+mod optim;
+pub use optim::OptimizerState;
 
 /// One layer's parameters: `fcₗ.weight` `[out, in]` and `fcₗ.bias` `[out]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -339,6 +342,19 @@ pub fn trajectory(
     batches: &[Option<Vec<u32>>],
     alpha: f64,
 ) -> Vec<OracleStep> {
+    trajectory_with(config, &Optimizer::SGD, start, data, batches, alpha)
+}
+
+/// [`trajectory`] with `optimizer`'s rule.
+pub fn trajectory_with(
+    config: &ModelConfig,
+    optimizer: &Optimizer,
+    start: &Params,
+    data: &Dataset,
+    batches: &[Option<Vec<u32>>],
+    alpha: f64,
+) -> Vec<OracleStep> {
+    let mut state = OptimizerState::default();
     let mut net = Mlp::from_params(start, config.activation, config.head);
     let x = features(config, data);
     let all: Vec<u32> = (0..data.len() as u32).collect();
@@ -349,7 +365,11 @@ pub fn trajectory(
                 b.as_deref().unwrap_or(&all).iter().map(|&i| i as usize).collect();
             let xb = x.select(Axis(0), &rows);
             let yb: Vec<u8> = rows.iter().filter_map(|&i| data.labels().get(i).copied()).collect();
-            let (loss, correct) = net.step(xb.view(), &yb, alpha);
+            let (loss, correct) = if optimizer.is_plain_sgd() {
+                net.step(xb.view(), &yb, alpha)
+            } else {
+                net.step_with(xb.view(), &yb, alpha, optimizer, &mut state)
+            };
             OracleStep { params: net.to_params(), loss, correct }
         })
         .collect()

@@ -12,9 +12,15 @@ cost's output error a − y without σ′(z)), ``middle-layer-scaled`` (fc2's gr
 in a network of three or more layers) (in the gradients); ``loss-summed``, ``loss-nan``,
 ``correct-after-update``, ``predictions-off-by-one``, ``evaluate-raises`` (in what the protocol
 reports; the parameters are right); ``rewind-noop`` (the served program answers ``rewind``
-without taking anything back).
+without taking anything back); and in the optimizers (``settings["optimizer"]``, torch.optim's
+rules): ``momentum-from-zero`` (SGD's buffer started at zero instead of the first gradient),
+``adam-no-second-bias-correction`` (v used without its 1 − β₂ᵗ), ``adamw-coupled`` (AdamW's
+decay added to the gradient, as Adam's, instead of decoupled), ``decay-skips-biases`` (weight
+decay left off the biases when the setting says every parameter). ``--no-optimizers`` serves
+without the ``optimizers`` capability (plain SGD only).
 """
 
+import math
 import sys
 
 import numpy as np
@@ -59,6 +65,49 @@ def derivative(kind, z, a):
     return 1 - a * a
 
 
+class Optimizer:
+    """torch.optim's SGD, Adam and AdamW on this net's arrays (``settings["optimizer"]``)."""
+
+    def __init__(self, o):
+        self.o = o or {"name": "sgd", "momentum": 0.0, "dampening": 0.0, "nesterov": False,
+                       "weight_decay": 0.0, "decay": "all", "betas": [0.9, 0.999], "eps": 1e-8}
+        self.state, self.t = {}, 0
+
+    def update(self, key, p, g, lr, is_weight):
+        """One update of the array ``p`` in place from its gradient ``g``; ``t`` counts steps."""
+        o = self.o
+        decay = o["weight_decay"] if is_weight or o["decay"] == "all" else 0.0
+        if MISTAKE == "decay-skips-biases" and not is_weight:
+            decay = 0.0
+        if o["name"] == "sgd":
+            if decay:
+                g = g + DTYPE(decay) * p
+            mu = o["momentum"]
+            if mu:
+                buf = self.state.get(key)
+                keep = DTYPE(1 - o["dampening"])
+                if buf is None:
+                    buf = keep * g if MISTAKE == "momentum-from-zero" else g.copy()
+                else:
+                    buf = DTYPE(mu) * buf + keep * g
+                self.state[key] = buf
+                g = g + DTYPE(mu) * buf if o["nesterov"] else buf
+            p -= DTYPE(lr) * g
+            return
+        if o["name"] == "adamw" and MISTAKE != "adamw-coupled":
+            p *= DTYPE(1 - lr * decay)
+        elif decay:
+            g = g + DTYPE(decay) * p
+        b1, b2 = o["betas"]
+        m, v = self.state.get(key, (np.zeros_like(p), np.zeros_like(p)))
+        m = m + DTYPE(1 - b1) * (g - m)
+        v = DTYPE(b2) * v + DTYPE(1 - b2) * (g * g)
+        bc2 = 1.0 if MISTAKE == "adam-no-second-bias-correction" else 1 - b2 ** self.t
+        denom = np.sqrt(v) / DTYPE(math.sqrt(bc2)) + DTYPE(o["eps"])
+        p -= DTYPE(lr / (1 - b1 ** self.t)) * (m / denom)
+        self.state[key] = (m, v)
+
+
 class Net:
     def __init__(self, params, settings):
         self.layers = settings["layers"]
@@ -67,6 +116,7 @@ class Net:
         self.b = [params[k].astype(DTYPE) for k in keys[1::2]]
         self.act = settings["activation"]
         self.head_kind = settings["head"]
+        self.opt = Optimizer(settings.get("optimizer"))
         if self.head_kind not in ("softmax", "double-softmax", "sigmoid-quadratic",
                                   "sigmoid-cross-entropy"):
             raise ValueError(f"no head {self.head_kind!r}")
@@ -133,10 +183,11 @@ class Net:
             grads.append((l, gw, gb))
             if l > 0:
                 delta = (delta @ self.w[l]) * derivative(self.act, zs[l - 1], acts[l])
-        step = DTYPE(lr * lr if MISTAKE == "lr-twice" else lr)
+        step = lr * lr if MISTAKE == "lr-twice" else lr
+        self.opt.t += 1
         for l, gw, gb in grads:
-            self.w[l] -= step * gw
-            self.b[l] -= step * gb
+            self.opt.update(("w", l), self.w[l], gw.astype(DTYPE), step, True)
+            self.opt.update(("b", l), self.b[l], gb.astype(DTYPE), step, False)
         if MISTAKE == "loss-summed":
             loss = loss * len(y)
         if MISTAKE == "loss-nan":
@@ -170,4 +221,5 @@ if __name__ == "__main__":
 
         twinnet_backend._Server.handle = no_rewind
     kind = "float64" if DTYPE is np.float64 else "float32"
-    serve(Net, name=f"numpy {kind} (twinnet's tests)" + (f", mistake {MISTAKE}" if MISTAKE else ""))
+    serve(Net, name=f"numpy {kind} (twinnet's tests)" + (f", mistake {MISTAKE}" if MISTAKE else ""),
+          optimizers="--no-optimizers" not in sys.argv)

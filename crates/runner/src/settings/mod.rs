@@ -211,16 +211,6 @@ impl RunConfig {
             ));
         }
         let engine = match self.backend {
-            BackendKind::Process if !optimizer.is_plain_sgd() => {
-                return Err(ConfigError::new(
-                    "optimizer",
-                    format!(
-                        "the process protocol (version {}) trains with plain SGD only; \
-                         `{optimizer}` needs the ndarray or tch backend",
-                        twinnet_process::PROTOCOL
-                    ),
-                ))
-            }
             BackendKind::Process => self.process_engine()?,
             _ if self.command.is_some() => {
                 return Err(ConfigError::new("command", "needs --backend process"))
