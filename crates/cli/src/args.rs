@@ -4,7 +4,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use twinnet_core::{
-    defaults, Activation, BackendKind, Device, Head, Hidden, Init, InitRng, Normalize,
+    defaults, Activation, BackendKind, Betas, DecayScope, Device, Head, Hidden, Init, InitRng,
+    Normalize, OptimizerKind, OptimizerSettings,
 };
 use twinnet_data::DatasetName;
 use twinnet_runner::experiment;
@@ -99,6 +100,8 @@ pub struct CheckArgs {
     /// unit or symmetric [default: unit]
     #[arg(long, value_parser = choice::<Normalize>(), help_heading = "Model to check [default: the report's scenarios]")]
     pub normalize: Option<Normalize>,
+    #[command(flatten)]
+    pub optimizer: OptimizerArgs,
     /// Seconds to wait for each reply before the implementation is killed
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
     pub process_timeout: f64,
@@ -107,6 +110,52 @@ pub struct CheckArgs {
     pub json: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// The optimizer `check` checks (as `train` takes it; any of them checks that model with it).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Optimizer to check [default: plain SGD]")]
+pub struct OptimizerArgs {
+    /// sgd, adam or adamw, as torch.optim defines them
+    #[arg(long, value_parser = choice::<OptimizerKind>())]
+    pub optimizer: Option<OptimizerKind>,
+    /// SGD's momentum μ (its buffer starts at the first gradient)
+    #[arg(long, value_name = "M", allow_negative_numbers = true)]
+    pub momentum: Option<f64>,
+    /// SGD's dampening τ
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    pub dampening: Option<f64>,
+    /// SGD with Nesterov momentum
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub nesterov: Option<bool>,
+    /// Weight decay λ [default: 0; adamw 0.01]
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    pub weight_decay: Option<f64>,
+    /// all or weights: which parameters --weight-decay applies to
+    #[arg(long, value_parser = choice::<DecayScope>())]
+    pub decay: Option<DecayScope>,
+    /// Adam's β₁,β₂ [default: 0.9,0.999]
+    #[arg(long, value_name = "B1,B2")]
+    pub betas: Option<Betas>,
+    /// Adam's ε [default: 1e-8]
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
+    pub eps: Option<f64>,
+}
+
+impl OptimizerArgs {
+    /// The settings as given.
+    pub fn settings(&self) -> OptimizerSettings {
+        OptimizerSettings {
+            kind: self.optimizer,
+            momentum: self.momentum,
+            dampening: self.dampening,
+            nesterov: self.nesterov,
+            weight_decay: self.weight_decay,
+            decay: self.decay,
+            betas: self.betas,
+            eps: self.eps,
+        }
+    }
 }
 
 /// A results folder.

@@ -31,6 +31,7 @@ pub fn exec(a: CheckArgs, g: Global) -> anyhow::Result<()> {
             lr: a.lr,
             batch_size: a.batch_size,
             normalize: a.normalize,
+            optimizer: a.optimizer.settings(),
         },
         ..CheckOptions::new(&a.command)
     };

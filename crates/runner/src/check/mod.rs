@@ -146,6 +146,7 @@ impl CheckOptions {
                 self.train_limit
             );
         }
+        twinnet_core::Optimizer::from_settings(&m.optimizer)?;
         if let Some(h) = &m.hidden {
             let c = ModelConfig { hidden: h.clone(), ..ModelConfig::default() };
             twinnet_core::check_widths(&c.widths())?;
@@ -175,7 +176,7 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
     let mut scenarios = vec![];
     let mut rewinds = false;
     let scenarios_planned =
-        if opts.model.is_empty() { report_scenarios() } else { opts.model.scenarios() };
+        if opts.model.is_empty() { report_scenarios() } else { opts.model.scenarios()? };
     for sc in scenarios_planned {
         let mut epochs: Vec<Vec<u32>> = vec![];
         let mut order = BatchOrder::new(train.len(), 0);
@@ -183,7 +184,8 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
             epochs.push(order.next_epoch(train.len()).to_vec());
         }
         let config = sc.config.clone();
-        let model = Model::new(config.clone(), Params::init_widths(&config.widths(), sc.init, 0))?;
+        let model = Model::new(config.clone(), Params::init_widths(&config.widths(), sc.init, 0))?
+            .with_optimizer(sc.optimizer);
         let batches: Vec<Option<Vec<u32>>> = match sc.regime {
             Regime::FullBatch => vec![None; opts.iterations],
             Regime::Minibatch => epochs
@@ -222,7 +224,8 @@ pub fn check(opts: &CheckOptions, stop: &AtomicBool) -> Result<CheckReport> {
             &eval,
             stop,
         )?;
-        let nudged_model = Model::new(config, one_ulp_everywhere(model.params()))?;
+        let nudged_model =
+            Model::new(config, one_ulp_everywhere(model.params()))?.with_optimizer(sc.optimizer);
         let nudged = run_backend(
             reference_engine.build(&nudged_model, &train, threads)?.as_mut(),
             &batches,

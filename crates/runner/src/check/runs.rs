@@ -48,7 +48,9 @@ pub(super) fn oracle_run(
     lr: f32,
     eval: &Dataset,
 ) -> Run {
-    let steps = reference::trajectory(model.config(), model.params(), train, batches, lr as f64);
+    let (config, optimizer) = (model.config(), model.optimizer());
+    let steps =
+        reference::trajectory_with(config, optimizer, model.params(), train, batches, lr as f64);
     let last = steps.last().map_or_else(|| model.params().clone(), |s| s.params.clone());
     Run {
         steps: steps.into_iter().map(|s| (s.loss, s.correct, s.params)).collect(),

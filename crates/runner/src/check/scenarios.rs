@@ -3,7 +3,10 @@
 
 use super::runs::BATCH;
 use super::LR;
-use twinnet_core::{defaults, Activation, Head, Hidden, Init, ModelConfig, Normalize, Regime};
+use twinnet_core::{
+    defaults, Activation, ConfigError, Head, Hidden, Init, ModelConfig, Normalize, Optimizer,
+    OptimizerSettings, Regime,
+};
 
 /// The model `check` checks, as `train` takes it: each setting optional, the report's
 /// ([`defaults`]) where unset. With none, `check` runs the report's scenarios; with any, that
@@ -24,6 +27,8 @@ pub struct CheckModel {
     pub batch_size: Option<usize>,
     /// `--normalize`.
     pub normalize: Option<Normalize>,
+    /// `--optimizer`, `--momentum`, … (plain SGD when none is given).
+    pub optimizer: OptimizerSettings,
 }
 
 impl CheckModel {
@@ -32,8 +37,10 @@ impl CheckModel {
         *self == CheckModel::default()
     }
 
-    /// The model's two scenarios: full-batch, and mini-batches of `batch_size`.
-    pub(super) fn scenarios(&self) -> Vec<Scenario> {
+    /// The model's two scenarios: full-batch, and mini-batches of `batch_size`; an error
+    /// naming the optimizer setting that cannot work.
+    pub(super) fn scenarios(&self) -> Result<Vec<Scenario>, ConfigError> {
+        let optimizer = Optimizer::from_settings(&self.optimizer)?;
         let config = ModelConfig {
             hidden: self.hidden.clone().unwrap_or_default(),
             activation: self.activation.unwrap_or(defaults::ACTIVATION),
@@ -44,21 +51,24 @@ impl CheckModel {
         let what = format!("{net}, {} head, {} pixels", config.head, config.normalize);
         let (init, lr) = (self.init.unwrap_or(defaults::INIT), self.lr.unwrap_or(LR));
         let batch = self.batch_size.unwrap_or(BATCH);
-        [
+        let trained =
+            if optimizer.is_plain_sgd() { String::new() } else { format!(", {optimizer}") };
+        Ok([
             (Regime::FullBatch, "full-batch".to_string()),
             (Regime::Minibatch, format!("mini-batch {batch}")),
         ]
         .into_iter()
         .map(|(regime, how)| Scenario {
-            name: format!("{how}, {what}, {init} init, lr {lr}"),
+            name: format!("{how}, {what}, {init} init, lr {lr}{trained}"),
             regime,
             config: config.clone(),
+            optimizer,
             init,
             lr,
             batch,
             rewind: regime == Regime::Minibatch,
         })
-        .collect()
+        .collect())
     }
 }
 
@@ -68,6 +78,7 @@ pub(super) struct Scenario {
     pub(super) name: String,
     pub(super) regime: Regime,
     pub(super) config: ModelConfig,
+    pub(super) optimizer: Optimizer,
     pub(super) init: Init,
     pub(super) lr: f32,
     pub(super) batch: usize,
@@ -91,6 +102,7 @@ pub(super) fn report_scenarios() -> Vec<Scenario> {
         name: name.into(),
         regime,
         config: ModelConfig::report(10, head, normalize),
+        optimizer: Optimizer::SGD,
         init,
         lr: LR,
         batch: BATCH,
