@@ -7,7 +7,7 @@
 //! - [`fused`]: the fast `f32` path the backend trains with, tested against the reference;
 //! - [`general`]: any multilayer perceptron in `f32` (depth, activations, heads), tested
 //!   against `twinnet-reference`: what the backend trains every network but the report's
-//!   family with, and every network when the optimizer is not plain SGD ([`optim`]).
+//!   family with; both with any optimizer ([`optim`]).
 //!
 //! ```
 //! use twinnet_core::{Backend, Batch, Head, Init, Model, ModelConfig, Normalize, Params, Threads};
@@ -79,6 +79,9 @@ struct Fused {
     /// Where each training image's nonzero pixels lie (see [`kernels::Pixels::spans`]).
     spans: Vec<kernels::Span>,
     scratch: Box<[fused::Scratch; fused::PARTS]>,
+    optimizer: twinnet_core::Optimizer,
+    /// The optimizer's state of fc1.weight, fc1.bias, fc2.weight, fc2.bias.
+    state: [optim::State; 4],
 }
 
 /// Any multilayer perceptron on the general path, with the normalized training features.
@@ -107,14 +110,14 @@ impl NdarrayBackend {
     pub fn new(model: &Model, train: &Dataset, threads: Threads) -> Self {
         let config = model.config().clone();
         let path = match config.hidden.single() {
-            Some(h) if config.is_report_network() && model.optimizer().is_plain_sgd() => {
-                Path::Fused(Box::new(Fused {
-                    net: fused::Weights::from_params(model.params()),
-                    pixels: train.pixels().to_vec(),
-                    spans: kernels::Span::of_rows(train.pixels(), twinnet_core::INPUTS),
-                    scratch: Box::new(std::array::from_fn(|_| fused::Scratch::new(h))),
-                }))
-            }
+            Some(h) if config.is_report_network() => Path::Fused(Box::new(Fused {
+                net: fused::Weights::from_params(model.params()),
+                pixels: train.pixels().to_vec(),
+                spans: kernels::Span::of_rows(train.pixels(), twinnet_core::INPUTS),
+                scratch: Box::new(std::array::from_fn(|_| fused::Scratch::new(h))),
+                optimizer: *model.optimizer(),
+                state: Default::default(),
+            })),
             _ => Path::General(Box::new(General {
                 net: general::Mlp::new(model.params(), config.activation, config.head)
                     .with_optimizer(*model.optimizer()),
@@ -161,6 +164,7 @@ impl Backend for NdarrayBackend {
                     &mut f.net,
                     rows,
                     lr,
+                    (&f.optimizer, &mut f.state),
                     &mut f.scratch,
                     self.threads.get(),
                     &self.kernels,

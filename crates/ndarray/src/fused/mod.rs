@@ -29,9 +29,10 @@ pub use crate::kernels::Pixels;
 pub use row::{head_row, softmax_row, Gradients, Scratch};
 
 use crate::kernels::{Kernels, Task};
+use crate::optim::State;
 use ndarray::{Array1, Array2};
 use row::{hidden_and_logits, row_grads, P};
-use twinnet_core::{Head, Params, CLASSES, INPUTS};
+use twinnet_core::{Head, Optimizer, Params, CLASSES, INPUTS};
 
 /// Rows per chunk: `128 × 784 B ≈ 100 KB` of pixels, which stay in the L2 cache from the
 /// forward product to the backward one.
@@ -152,13 +153,15 @@ impl Task for GradientPass<'_, '_> {
     }
 }
 
-/// One gradient-descent update on `rows`: the batch cut into parts as [`PARTS`] says, one
-/// [`Scratch`] each (`scratch` holds `PARTS`), on up to `threads` threads. Returns the batch's
-/// summed loss and correct count.
+/// One update on `rows`: the batch cut into parts as [`PARTS`] says, one [`Scratch`] each
+/// (`scratch` holds `PARTS`), on up to `threads` threads; then plain gradient descent, or
+/// `optimizer`'s rule with its state in `state` (fc1.weight, fc1.bias, fc2.weight, fc2.bias).
+/// Returns the batch's summed loss and correct count.
 pub fn step(
     net: &mut Weights,
     rows: Rows<'_, '_>,
     lr: f32,
+    (optimizer, state): (&Optimizer, &mut [State; 4]),
     scratch: &mut [Scratch; PARTS],
     threads: usize,
     k: &Kernels,
@@ -204,11 +207,25 @@ pub fn step(
     for w in &rest[..used.saturating_sub(1)] {
         w0.grads.add(&w.grads);
     }
-    let g = &w0.grads;
-    net.w1.scaled_add(-lr, &g.dw1);
-    net.b1.scaled_add(-lr, &g.db1);
-    net.w2.scaled_add(-lr, &g.dw2);
-    net.b2.scaled_add(-lr, &g.db2);
+    let g = &mut w0.grads;
+    if optimizer.is_plain_sgd() {
+        net.w1.scaled_add(-lr, &g.dw1);
+        net.b1.scaled_add(-lr, &g.db1);
+        net.w2.scaled_add(-lr, &g.dw2);
+        net.b2.scaled_add(-lr, &g.db2);
+    } else {
+        // The mean loss's gradients, then the optimizer's rule (they are scratch from here).
+        let slice = "standard layout";
+        let tensors = [
+            (net.w1.as_slice_mut().expect(slice), g.dw1.as_slice_mut().expect(slice), true),
+            (net.b1.as_slice_mut().expect(slice), g.db1.as_slice_mut().expect(slice), false),
+            (net.w2.as_slice_mut().expect(slice), g.dw2.as_slice_mut().expect(slice), true),
+            (net.b2.as_slice_mut().expect(slice), g.db2.as_slice_mut().expect(slice), false),
+        ];
+        for ((p, g, is_weight), s) in tensors.into_iter().zip(state.iter_mut()) {
+            s.update(optimizer, optimizer.decay_of(is_weight), p, g, lr);
+        }
+    }
     (g.loss, g.correct)
 }
 
