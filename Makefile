@@ -22,7 +22,7 @@ CARGO ?= cargo
 BIN := target/release/twinnet
 
 EXPERIMENTS_MAIN := report identical
-EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer init-rng fashion-report fashion-ablation nielsen
+EXPERIMENTS_ALL := $(EXPERIMENTS_MAIN) ablation longer init-rng fashion-report fashion-ablation nielsen optimizers
 
 .PHONY: help setup data build build-ndarray test test-slurm lint fmt reproduce verify plots comparisons experiments bench fuzz clean
 
@@ -64,6 +64,7 @@ plots: build ## redraw the figures, summary.md and index.html of every results f
 bench: setup data build ## benchmarks: both backends, the report's code, the Rust peers (candle, burn), floor, whole run, scaling -> results/bench/
 	$(CARGO) run --release --locked -p twinnet-bench
 	$(CARGO) run --release --locked -p twinnet-bench -- --mlp
+	$(CARGO) run --release --locked -p twinnet-bench -- --optim
 	$(CARGO) run --release --locked --manifest-path crates/peers/Cargo.toml --target-dir target/peers
 
 fuzz: ## fuzz the IDX and parameter-file readers for a fixed budget (FUZZ_CASES, default 10M each)

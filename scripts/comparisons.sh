@@ -35,6 +35,15 @@ pairs=(
     # Nielsen's networks: the framework, from the same starting weights
     "nielsen:ch1-30 nielsen:ch1-30-tch"
     "nielsen:ch3-30 nielsen:ch3-30-tch"
+    # the report's models under other optimizers, against SGD at lr 0.1 (the report's)
+    "optimizers:numpy-sgd optimizers:numpy-momentum"
+    "optimizers:numpy-sgd optimizers:numpy-nesterov"
+    "optimizers:numpy-sgd optimizers:numpy-adam"
+    "optimizers:numpy-sgd optimizers:numpy-adamw"
+    "optimizers:pytorch-sgd optimizers:pytorch-momentum"
+    "optimizers:pytorch-sgd optimizers:pytorch-nesterov"
+    "optimizers:pytorch-sgd optimizers:pytorch-adam"
+    "optimizers:pytorch-sgd optimizers:pytorch-adamw"
 )
 {
     echo "# Comparisons"

@@ -203,19 +203,26 @@ pub fn time_backend(
     lr: f32,
     reps: usize,
 ) -> Result<Vec<f64>> {
-    let stop = AtomicBool::new(false);
-    let n = b.train_len();
-    let mut once = |seed: u64| -> Result<f64> {
-        let cfg = TrainConfig { regime, batch_size, lr, epochs: 1, seed, log_every: 1 };
-        let plan = cfg.validate(n)?;
-        let t = Instant::now();
-        let out = train(b, &plan, &stop, &mut |_| {})?;
-        let secs = t.elapsed().as_secs_f64();
-        anyhow::ensure!(out.divergence.is_none(), "diverged while benchmarking");
-        Ok(secs)
-    };
     for seed in 0..2 {
-        once(seed)?;
+        time_epoch(b, regime, batch_size, lr, seed)?;
     }
-    (0..reps).map(|r| once(2 + r as u64)).collect()
+    (0..reps).map(|r| time_epoch(b, regime, batch_size, lr, 2 + r as u64)).collect()
+}
+
+/// Seconds of one epoch of `b` (its batch order from `seed`), through the runner's loop.
+pub fn time_epoch(
+    b: &mut dyn Backend,
+    regime: Regime,
+    batch_size: usize,
+    lr: f32,
+    seed: u64,
+) -> Result<f64> {
+    let stop = AtomicBool::new(false);
+    let cfg = TrainConfig { regime, batch_size, lr, epochs: 1, seed, log_every: 1 };
+    let plan = cfg.validate(b.train_len())?;
+    let t = Instant::now();
+    let out = train(b, &plan, &stop, &mut |_| {})?;
+    let secs = t.elapsed().as_secs_f64();
+    anyhow::ensure!(out.divergence.is_none(), "diverged while benchmarking");
+    Ok(secs)
 }

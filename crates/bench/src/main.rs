@@ -18,11 +18,13 @@
 //! (`--mkl-child`, one process each). Writes `results/bench/bench.md` and `bench.json`;
 //! `--render` rewrites `bench.md` from `bench.json`. `--mlp` times other multilayer perceptrons
 //! (`mlp`: Nielsen's network and a deeper ReLU one against PyTorch eager and Nielsen's own
-//! loop) into `mlp.md` and `mlp.json`. The Rust peers are `crates/peers`.
+//! loop) into `mlp.md` and `mlp.json`; `--optim` what optimizers with state cost (`optim`) into
+//! `optim.md` and `optim.json`. The Rust peers are `crates/peers`.
 
 mod case;
 mod children;
 mod mlp;
+mod optim;
 mod record;
 mod render;
 
@@ -107,6 +109,12 @@ fn main() -> Result<()> {
         let mnist = twinnet_data::Splits::load(&twinnet_data::default_data_dir())?;
         let record = mlp::run(&root, &mnist, sgemm)?;
         println!("{}", mlp::markdown(&record));
+        return Ok(());
+    }
+    if std::env::args().nth(1).is_some_and(|a| a == "--optim") {
+        let mnist = twinnet_data::Splits::load(&twinnet_data::default_data_dir())?;
+        let record = optim::run(&root, &mnist)?;
+        println!("{}", optim::markdown(&record));
         return Ok(());
     }
     if std::env::args().nth(1).is_some_and(|a| a == "--mkl-child") {

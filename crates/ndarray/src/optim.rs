@@ -18,7 +18,7 @@ pub struct State {
 }
 
 impl State {
-    /// One update of `p` with gradient `g` (of the batch's mean loss; overwritten as scratch)
+    /// One update of `p` with gradient `g` (of the batch's mean loss)
     /// at learning rate `lr`, by `optimizer`, whose weight decay is `decay` for this tensor
     /// ([`Optimizer::decay_of`]).
     ///
@@ -35,40 +35,39 @@ impl State {
         g: &mut [f32],
         lr: f32,
     ) {
-        debug_assert_eq!(p.len(), g.len());
+        assert_eq!(p.len(), g.len(), "a gradient per parameter");
         self.steps += 1;
         let lr64 = lr as f64;
+        // Each rule is one pass over the tensor (the same operations per value, in the order of
+        // the formulas above, as separate passes would do them).
+        let l = decay as f32;
         match *optimizer {
             Optimizer::Sgd { momentum, dampening, nesterov, .. } => {
-                add_decay(g, p, decay);
-                if momentum != 0.0 {
-                    let (mu, keep) = (momentum as f32, (1.0 - dampening) as f32);
-                    if self.first.is_empty() {
-                        self.first = g.to_vec();
-                    } else {
-                        for (b, &g) in self.first.iter_mut().zip(g.iter()) {
-                            *b = *b * mu + keep * g;
-                        }
-                    }
-                    if nesterov {
-                        for (g, &b) in g.iter_mut().zip(&self.first) {
-                            *g += mu * b;
-                        }
-                    } else {
-                        g.copy_from_slice(&self.first);
-                    }
-                }
                 let step = -lr;
-                for (p, &g) in p.iter_mut().zip(g.iter()) {
-                    *p += step * g;
+                if momentum == 0.0 {
+                    for (p, &g) in p.iter_mut().zip(g.iter()) {
+                        let g = if decay != 0.0 { g + l * *p } else { g };
+                        *p += step * g;
+                    }
+                    return;
+                }
+                let (mu, keep) = (momentum as f32, (1.0 - dampening) as f32);
+                let first = self.first.is_empty();
+                if first {
+                    self.first = vec![0.0; p.len()];
+                }
+                let b = &mut self.first[..p.len()];
+                for k in 0..p.len() {
+                    let g = if decay != 0.0 { g[k] + l * p[k] } else { g[k] };
+                    b[k] = if first { g } else { b[k] * mu + keep * g };
+                    let d = if nesterov { g + mu * b[k] } else { b[k] };
+                    p[k] += step * d;
                 }
             }
             Optimizer::Adam { betas, eps, decoupled, .. } => {
                 if decoupled {
                     let shrink = (1.0 - lr64 * decay) as f32;
                     p.iter_mut().for_each(|p| *p *= shrink);
-                } else {
-                    add_decay(g, p, decay);
                 }
                 if self.first.is_empty() {
                     self.first = vec![0.0; p.len()];
@@ -79,25 +78,17 @@ impl State {
                 let step_size = -(lr64 / (1.0 - betas.0.powf(t))) as f32;
                 let root = (1.0 - betas.1.powf(t)).sqrt() as f32;
                 let eps = eps as f32;
-                for (((p, &g), m), v) in
-                    p.iter_mut().zip(g.iter()).zip(&mut self.first).zip(&mut self.second)
-                {
+                // The L2 term only for Adam (AdamW decayed p above), zero when λ is.
+                let l = if decoupled { 0.0 } else { l };
+                let moments = self.first.iter_mut().zip(self.second.iter_mut());
+                for ((p, &g), (m, v)) in p.iter_mut().zip(g.iter()).zip(moments) {
+                    let g = if l != 0.0 { g + l * *p } else { g };
                     *m += w1 * (g - *m);
                     *v = *v * b2 + w2 * (g * g);
                     let denom = v.sqrt() / root + eps;
                     *p += step_size * (*m / denom);
                 }
             }
-        }
-    }
-}
-
-/// `g ← g + λp` (nothing when λ = 0).
-fn add_decay(g: &mut [f32], p: &[f32], decay: f64) {
-    if decay != 0.0 {
-        let l = decay as f32;
-        for (g, &p) in g.iter_mut().zip(p) {
-            *g += l * p;
         }
     }
 }
