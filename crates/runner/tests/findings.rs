@@ -52,6 +52,8 @@ fn the_readme_times_are_the_committed_ones() {
 
 mod census;
 use census::{fixed, signed, thousands, Census};
+#[path = "sections/optimizers.rs"]
+mod optimizers_section;
 use serde_json::Value;
 
 /// Run `name` of experiment `exp`.
@@ -134,6 +136,7 @@ fn every_number_in_the_findings_is_accounted_for() {
     corrected_section(&mut c);
     fashion_section(&mut c);
     nielsen_section(&mut c);
+    optimizers_section::optimizers_section(&mut c);
     let (recomputed, allowed) = c.finish();
     let (claims, allowances) = c.counts();
     eprintln!(
@@ -248,6 +251,7 @@ fn introduction(c: &mut Census) {
             fixed(minutes("nielsen-drift", "drift.json"), 1),
         ],
     );
+    c.says("`optimizers` {} min", &[fixed(minutes("optimizers", "experiment.json"), 1)]);
     let nielsen_epochs = run("nielsen", "ch1-30-seed0")["config"]["epochs"].as_u64().unwrap();
     c.says("and Nielsen's networks' {} epochs (last section)", &[s(nielsen_epochs)]);
     // Epochs and updates, from the runs' own records.
