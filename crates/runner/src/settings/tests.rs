@@ -81,3 +81,41 @@ fn validation_names_the_option() {
         assert_eq!(err.field, field, "{err}");
     }
 }
+
+/// The flags a child process gets (`run --jobs`, Slurm's `--index`) give back the same
+/// settings, the optimizer's included (`--nesterov true`, `--betas 0.8,0.99`).
+#[test]
+fn optimizer_settings_survive_the_command_line() {
+    use clap::Parser;
+    use twinnet_core::{Betas, DecayScope, OptimizerKind};
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+    let cases = [
+        Settings {
+            optimizer: Some(OptimizerKind::AdamW),
+            betas: Some(Betas(0.8, 0.99)),
+            eps: Some(1e-6),
+            weight_decay: Some(0.1),
+            decay: Some(DecayScope::Weights),
+            ..Default::default()
+        },
+        Settings {
+            momentum: Some(0.9),
+            nesterov: Some(true),
+            weight_decay: Some(1e-4),
+            ..Default::default()
+        },
+        Settings { momentum: Some(0.5), dampening: Some(0.25), ..Default::default() },
+    ];
+    for s in cases {
+        let args = s.to_args();
+        let back = Cli::parse_from(std::iter::once("twinnet".to_string()).chain(args.clone()));
+        assert_eq!(back.settings, s, "{args:?}");
+    }
+    // `--nesterov` alone, as people type it.
+    let alone = Cli::parse_from(["twinnet", "--momentum", "0.9", "--nesterov"]);
+    assert_eq!(alone.settings.nesterov, Some(true));
+}
