@@ -131,9 +131,12 @@ impl Optimizer {
         decay: DecayScope::All,
     };
 
-    /// Whether this is plain SGD (no state, no decay).
+    /// Whether this is plain SGD, `p ← p − ηg`: SGD without momentum or weight decay (whatever
+    /// `decay` says of a zero λ), which every backend trains exactly as before optimizers were
+    /// settings.
     pub fn is_plain_sgd(&self) -> bool {
-        *self == Optimizer::SGD
+        matches!(*self, Optimizer::Sgd { momentum, weight_decay, .. }
+            if momentum == 0.0 && weight_decay == 0.0)
     }
 
     /// Which kind it is.
@@ -323,6 +326,18 @@ mod tests {
             (b, serde_json::to_string(&b).unwrap()),
             (Betas(0.8, 0.99), "[0.8,0.99]".into())
         );
+    }
+
+    /// `--decay weights` without a weight decay is plain SGD (the same arithmetic, and a program
+    /// without the `optimizers` capability can train it).
+    #[test]
+    fn a_scope_without_decay_is_plain_sgd() {
+        let s = OptimizerSettings { decay: Some(DecayScope::Weights), ..Default::default() };
+        let o = Optimizer::from_settings(&s).unwrap();
+        assert!(o.is_plain_sgd());
+        assert_eq!(o.to_string(), "sgd");
+        let s = OptimizerSettings { weight_decay: Some(1e-4), ..s };
+        assert!(!Optimizer::from_settings(&s).unwrap().is_plain_sgd());
     }
 
     #[test]
