@@ -120,20 +120,9 @@ pub fn markdown(r: &OptimRecord) -> String {
          |---|---:|---:|---:|---:|---|\n",
         r.cpu, r.cores
     );
-    let best = |name: &str| {
-        r.rows
-            .iter()
-            .filter(|x| x.optimizer == name)
-            .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
-    };
-    let Some(sgd) = best("sgd") else { return s };
-    let mut seen = vec![];
-    for row in &r.rows {
-        if seen.contains(&row.optimizer) {
-            continue;
-        }
-        seen.push(row.optimizer.clone());
-        let b = best(&row.optimizer).expect("a row of its own");
+    // One row per optimizer (each timed on one thread), plain SGD first.
+    let Some(sgd) = r.rows.iter().find(|x| x.optimizer == "sgd") else { return s };
+    for b in &r.rows {
         let x = b.median_ms / sgd.median_ms;
         let verdict = if b.optimizer == "sgd" {
             "–".to_string()

@@ -12,17 +12,8 @@
 mod common;
 use common::*;
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-/// The venv's `python3` (`TWINNET_TORCH_VENV`, as the Makefile exports it), else the one on
-/// `PATH`.
-fn python() -> PathBuf {
-    std::env::var_os("TWINNET_TORCH_VENV")
-        .map(|v| PathBuf::from(v).join("bin/python3"))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| "python3".into())
-}
 
 /// `‖a − b‖ / ‖b‖`.
 fn distance(a: &[f64], b: &[f64]) -> f64 {

@@ -7,17 +7,7 @@
 
 mod common;
 use common::*;
-use std::path::PathBuf;
 use std::process::Command;
-
-/// The venv's `python3` (`TWINNET_TORCH_VENV`, as the Makefile exports it), else the one on
-/// `PATH`.
-fn python() -> PathBuf {
-    std::env::var_os("TWINNET_TORCH_VENV")
-        .map(|v| PathBuf::from(v).join("bin/python3"))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| "python3".into())
-}
 
 #[test]
 #[ignore = "needs PyTorch (the venv of make setup)"]

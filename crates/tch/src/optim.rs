@@ -8,7 +8,7 @@
 //! so `g + λp` is `g + (p·λ)` here: the same value up to one rounding where ATen fuses the
 //! multiply into the add.
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
 use twinnet_core::Optimizer;
 
 /// One parameter and its state.
@@ -96,7 +96,7 @@ impl TensorOptimizer {
                         let denom = v.sqrt() / root + eps;
                         let _ = s.param.g_sub_(&((&m / denom) * step_size));
                         s.first = Some(m);
-                        s.second = Some(v.to_kind(Kind::Float));
+                        s.second = Some(v);
                     }
                 }
             }

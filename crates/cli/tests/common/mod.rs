@@ -22,6 +22,15 @@ pub fn twinnet(data: &Path, args: &[&str]) -> Output {
         .expect("twinnet runs")
 }
 
+/// The venv's `python3` (`TWINNET_TORCH_VENV`, as the Makefile exports it), else the one on
+/// `PATH`: the real PyTorch the tests compare against.
+pub fn python() -> PathBuf {
+    std::env::var_os("TWINNET_TORCH_VENV")
+        .map(|v| PathBuf::from(v).join("bin/python3"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "python3".into())
+}
+
 /// stderr as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

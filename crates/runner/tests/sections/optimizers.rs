@@ -3,10 +3,17 @@
 
 use super::*;
 
-/// `+2.33 [−2.91, +7.57], p 0.361` (or `p < 0.001`) for B − A of `test accuracy (%)`.
-fn change(a: &str, b: &str) -> String {
-    let cmp = compare(a, b);
-    let r = row(&cmp, "test accuracy (%)");
+use twinnet_runner::compare::Row;
+
+/// `twinnet compare`'s test-accuracy row of `optimizers:{model}-{opt}` against the same model
+/// under SGD (each pair compared once, then quoted from).
+fn against_sgd(model: &str, opt: &str) -> Row {
+    let a = format!("optimizers:{model}-sgd");
+    row(&compare(&a, &format!("optimizers:{model}-{opt}")), "test accuracy (%)").clone()
+}
+
+/// `+2.33 [−2.91, +7.57], p 0.361` (or `p < 0.001`) for B − A of `r`.
+fn change(r: &Row) -> String {
     let (lo, hi) = r.ci95.unwrap();
     let p = r.welch_p.unwrap();
     let p = if p < 0.001 { "p < 0.001".to_string() } else { format!("p {}", fixed(p, 3)) };
@@ -24,7 +31,6 @@ fn digits(config: &str) -> String {
 pub(super) fn optimizers_section(c: &mut Census) {
     let seeds = seed_runs("optimizers", "pytorch-sgd").len();
     let n = s(seeds);
-    c.says("10 seeds each on ndarray (whose updates follow", &[]);
     assert_eq!(seeds, 10);
     c.allow(
         "10 seeds each on ndarray (whose",
@@ -70,15 +76,16 @@ pub(super) fn optimizers_section(c: &mut Census) {
         ("Adam, lr 0.001", "adam"),
         ("AdamW, lr 0.001, weight decay 0.01", "adamw"),
     ];
+    let others = ["momentum", "nesterov", "adam", "adamw"];
+    let changes: std::collections::HashMap<(&str, &str), Row> = ["pytorch", "numpy"]
+        .into_iter()
+        .flat_map(|model| others.map(|opt| ((model, opt), against_sgd(model, opt))))
+        .collect();
     for (model, bold) in [("pytorch", true), ("numpy", false)] {
-        let base = format!("optimizers:{model}-sgd");
         for (label, opt) in rows {
             let config = format!("{model}-{opt}");
-            let delta = if opt == "sgd" {
-                "–".to_string()
-            } else {
-                change(&base, &format!("optimizers:{config}"))
-            };
+            let delta =
+                if opt == "sgd" { "–".to_string() } else { change(&changes[&(model, opt)]) };
             let k = collapses("optimizers", &config);
             let k = if bold && k == 9 { format!("**{k}/{n}**") } else { format!("{k}/{n}") };
             let mut row = format!("| {label} | {{}} | {{}} | {{}} |");
@@ -91,11 +98,8 @@ pub(super) fn optimizers_section(c: &mut Census) {
         }
     }
     // The prose, from the same comparisons.
-    let d = |b: &str| {
-        let cmp = compare("optimizers:pytorch-sgd", &format!("optimizers:pytorch-{b}"));
-        row(&cmp, "test accuracy (%)").clone()
-    };
-    let (mom, nes, adam, adamw) = (d("momentum"), d("nesterov"), d("adam"), d("adamw"));
+    let (mom, nes) = (&changes[&("pytorch", "momentum")], &changes[&("pytorch", "nesterov")]);
+    let (adam, adamw) = (&changes[&("pytorch", "adam")], &changes[&("pytorch", "adamw")]);
     c.says(
         "nine seeds of ten lose a digit (several lose two or three) and the mean falls {} points",
         &[fixed(-mom.diff.unwrap(), 2)],
@@ -120,9 +124,8 @@ pub(super) fn optimizers_section(c: &mut Census) {
     let least = adam.welch_p.unwrap().min(adamw.welch_p.unwrap());
     assert!(least > 0.18);
     c.allow("both Welch p above 0.18", "asserted just above from the two comparisons");
-    let nd = |b: &str| {
-        let cmp = compare("optimizers:numpy-sgd", &format!("optimizers:numpy-{b}"));
-        let r = row(&cmp, "test accuracy (%)").clone();
+    let nd = |opt: &str| {
+        let r = &changes[&("numpy", opt)];
         assert!(r.welch_p.unwrap() < 0.001);
         signed(r.diff.unwrap(), 2)
     };
@@ -136,21 +139,21 @@ pub(super) fn optimizers_section(c: &mut Census) {
     }
     // The bench's ratios.
     let bench = json("results/bench/optim.json");
-    let ms = |prefix: &str| {
+    let ms = |name: &str| {
         bench["rows"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["optimizer"].as_str().unwrap().starts_with(prefix))
+            .find(|r| r["optimizer"] == name)
             .map(|r| r["median_ms"].as_f64().unwrap())
             .unwrap()
     };
     let sgd = ms("sgd");
-    let x = |p: &str| format!("{:.2}×", ms(p) / sgd);
-    let momentum = bench["rows"].as_array().unwrap()[1]["median_ms"].as_f64().unwrap() / sgd;
+    let x = |name: &str| format!("{:.2}×", ms(name) / sgd);
+    let momentum = x("sgd momentum 0.9");
+    assert_eq!(momentum, x("sgd momentum 0.9 nesterov"));
     c.says(
         "momentum and Nesterov take {} plain SGD's time, Adam {} and AdamW {}",
-        &[format!("{momentum:.2}×"), x("adam β"), x("adamw")],
+        &[momentum, x("adam β 0.9,0.999 ε 1e-8"), x("adamw β 0.9,0.999 ε 1e-8 decay 0.01")],
     );
-    assert_eq!(format!("{momentum:.2}×"), x("sgd momentum 0.9 nesterov"));
 }
